@@ -1,0 +1,40 @@
+# Two entry points for a fresh machine: `make demo` (set up, ingest the sample corpus, research)
+# and `make test` (set up, run the suite). Both create and reuse .venv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-stamp
+# The demo keeps its database apart from a user's own corpus.
+DEMO_DATA ?= $(CURDIR)/.quarry-demo
+
+.PHONY: setup demo test bench lock clean
+
+setup: $(STAMP)
+
+# torch is installed first, pinned to the CPU build, so no dependency can pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry ingest examples/corpus
+	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry search "Which service failed during the March 2024 outage and who owns it?" --k 5
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m eval.bench_ingest
+
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.tmp
+	{ echo "# Exact versions of every package Quarry installs (direct and transitive), for reproducible set-up."; \
+	  echo "# Regenerate: make lock"; cat requirements.lock.tmp; echo "torch==2.13.0"; } > requirements.lock
+	rm requirements.lock.tmp
+
+clean:
+	rm -rf $(VENV) $(DEMO_DATA) .pytest_cache

@@ -1,0 +1,50 @@
+"""Builds Quarry's components from Settings, each on first use, and closes them once."""
+
+from functools import cached_property
+
+from agent.settings import Settings
+from corpus.db import Database
+from corpus.embed import LocalEmbeddings
+from corpus.ingest import Ingestor
+from corpus.store import DocumentStore
+from tools.dense import DenseSearch
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def db(self) -> Database:
+        return Database.open(self.settings.database, self.settings.embedding, self.settings.data_dir)
+
+    @cached_property
+    def embedder(self) -> LocalEmbeddings:
+        return LocalEmbeddings(self.settings.embedding)
+
+    @cached_property
+    def store(self) -> DocumentStore:
+        return DocumentStore(self.db)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(
+            self.store,
+            self.embedder,
+            self.settings.chunking,
+            max_document_bytes=self.settings.ingest.max_document_bytes,
+        )
+
+    @cached_property
+    def dense(self) -> DenseSearch:
+        return DenseSearch(self.db, self.settings.retrieval.dense)
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.close()
+
+    def __enter__(self) -> "Runtime":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

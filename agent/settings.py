@@ -1,0 +1,136 @@
+"""One validated Settings model: config.yaml, then QUARRY_* environment variables, then overrides.
+
+Precedence (highest first): explicit overrides (CLI flags, `Assistant.from_config(**overrides)`),
+environment (`QUARRY_DATA_DIR`, `QUARRY_DATABASE_URL`, or any key as `QUARRY_SECTION__KEY`), the
+YAML file, the model's defaults. Unknown keys are errors, never silent defaults.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from agent.errors import ConfigError
+from corpus.config import ChunkingConfig, DatabaseConfig, EmbeddingConfig, IngestConfig, StorageConfig
+from tools.config import RetrievalConfig
+
+CONFIG_ENV = "QUARRY_CONFIG"
+_ENV_PREFIX = "QUARRY_"
+# Short names for the variables people set most.
+_ENV_ALIASES = {"QUARRY_DATA_DIR": ("storage", "data_dir"), "QUARRY_DATABASE_URL": ("database", "url")}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    storage: StorageConfig = StorageConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    embedding: EmbeddingConfig = EmbeddingConfig()
+    chunking: ChunkingConfig = ChunkingConfig()
+    ingest: IngestConfig = IngestConfig()
+    retrieval: RetrievalConfig = RetrievalConfig()
+
+    @property
+    def data_dir(self) -> Path:
+        if self.storage.data_dir is not None:
+            return self.storage.data_dir.expanduser().resolve()
+        return Path(platformdirs.user_data_dir("quarry"))
+
+
+def default_config_path() -> Path | None:
+    """QUARRY_CONFIG, else ./config.yaml when present, else none (built-in defaults)."""
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    local = Path("config.yaml")
+    return local if local.exists() else None
+
+
+def load_settings(
+    path: Path | None = None, *, overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Build Settings; `overrides` uses dotted keys ("database.url") or nested dicts."""
+    path = path if path is not None else default_config_path()
+    label = str(path) if path else "settings"
+    data = _read_yaml(path) if path else {}
+    env_values = _from_environment(os.environ if environ is None else environ)
+    for key, value in env_values.items():
+        _set_dotted(data, key, value)
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(label, exc, env_values)) from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file '{path}' does not exist (unset {CONFIG_ENV} or create it)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file '{path}': {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"config file '{path}' is not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file '{path}' must be a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def _from_environment(environ: dict[str, str] | os._Environ) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, value in environ.items():
+        if name in _ENV_ALIASES:
+            found[".".join(_ENV_ALIASES[name])] = value
+        elif name.startswith(_ENV_PREFIX) and "__" in name:
+            found[name[len(_ENV_PREFIX) :].lower().replace("__", ".")] = value
+    return found
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"cannot set '{dotted}': '{part}' is not a section")
+        node = child
+    if isinstance(value, dict) and isinstance(node.get(parts[-1]), dict):
+        for key, inner in value.items():
+            _set_dotted(node, f"{parts[-1]}.{key}", inner)
+    else:
+        node[parts[-1]] = value
+
+
+def _explain(label: str, exc: ValidationError, env_values: dict[str, str]) -> str:
+    lines = [f"invalid configuration in {label}:"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        origin = " (from environment QUARRY_" + key.upper().replace(".", "__") + ")" if key in env_values else ""
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown key{origin}; allowed here: {', '.join(_allowed_keys(error['loc']))}")
+        else:
+            reason = error["msg"].removeprefix("Value error, ")
+            given = error.get("input")
+            shown = "" if isinstance(given, dict) else f" (got {given!r})"
+            lines.append(f"  {key}: {reason}{shown}{origin}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = Settings
+    for part in loc[:-1]:
+        annotation = model.model_fields[str(part)].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model = annotation
+    return list(model.model_fields)

@@ -1,0 +1,61 @@
+"""Settings sections owned by the corpus layer; agent.settings composes them into one model."""
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    url: str | None = None
+    """An external PostgreSQL (with pgvector) to use; unset means the embedded pgserver cluster."""
+    schema_name: str = Field(default="quarry", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """The PostgreSQL schema holding Quarry's tables."""
+    pool_min: int = Field(default=1, ge=0, le=64)
+    pool_max: int = Field(default=8, ge=1, le=256)
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> "DatabaseConfig":
+        if self.pool_min > self.pool_max:
+            raise ValueError(f"pool_min ({self.pool_min}) must not exceed pool_max ({self.pool_max})")
+        return self
+
+
+class ChunkingConfig(_Section):
+    max_tokens: int = Field(default=256, ge=16, le=8192)
+    """Upper bound on a chunk's size in cl100k tokens."""
+    overlap_tokens: int = Field(default=32, ge=0, le=4096)
+    """Trailing sentences of one chunk repeated at the start of the next, up to this many tokens."""
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> "ChunkingConfig":
+        if self.overlap_tokens >= self.max_tokens:
+            raise ValueError(
+                f"overlap_tokens ({self.overlap_tokens}) must be smaller than max_tokens ({self.max_tokens})"
+            )
+        return self
+
+
+class EmbeddingConfig(_Section):
+    model: str = "all-MiniLM-L6-v2"
+    """A sentence-transformers model name or local path; the default is the packaged offline copy."""
+    dimension: int = Field(default=384, ge=8, le=4096)
+    """Vector size the model produces; checked against the model when it loads."""
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?|mps)$")
+
+
+class IngestConfig(_Section):
+    max_document_bytes: int = Field(default=10_000_000, ge=1_000, le=1_000_000_000)
+    """Larger files are refused rather than read."""
+
+
+class StorageConfig(_Section):
+    """Where the embedded database (and later the blob store) lives."""
+
+    data_dir: Path | None = None
+    """Defaults to the user's data directory (e.g. ~/.local/share/quarry); QUARRY_DATA_DIR overrides."""

@@ -1,0 +1,227 @@
+"""PostgreSQL access: the embedded pgserver cluster or an external server, a pool, and migrations.
+
+This is the only module that imports psycopg; the rest of Quarry talks to `Database`.
+"""
+
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from corpus.config import DatabaseConfig, EmbeddingConfig
+from corpus.errors import CorpusError, DatabaseUnavailable, EmbeddingMismatch
+
+Connection = psycopg.Connection
+_MIGRATION_LOCK = 0x51A77_0001  # advisory lock key: one migrator at a time
+
+
+class StorageError(CorpusError):
+    """A statement failed for a reason other than the server being unreachable."""
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    where: str
+    """Embedded data directory or the external URL with its password masked."""
+    postgres_version: str
+    pgvector_version: str
+
+
+class Database:
+    """A pool of connections whose search_path is Quarry's schema, with migrations applied."""
+
+    def __init__(self, conninfo: str, config: DatabaseConfig, *, where: str) -> None:
+        self.config = config
+        self.schema = config.schema_name
+        self.where = where
+        self._conninfo = conninfo
+        self._pool: ConnectionPool | None = None
+
+    @classmethod
+    def open(cls, config: DatabaseConfig, embedding: EmbeddingConfig, data_dir: Path) -> "Database":
+        """Connect (starting the embedded cluster if no URL is configured), migrate, and pool."""
+        if config.url:
+            db = cls(config.url, config, where=mask_password(config.url))
+        else:
+            db = cls(start_embedded(data_dir / "pg"), config, where=str(data_dir / "pg"))
+        db.migrate(embedding)
+        db.check_embedding_space(embedding)
+        db._open_pool()
+        return db
+
+    def _connect_args(self) -> dict[str, Any]:
+        return {
+            "options": f"-c search_path={self.schema},public",
+            "connect_timeout": max(1, int(self.config.connect_timeout_s)),
+        }
+
+    def _direct(self) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self._conninfo, autocommit=True, **self._connect_args())
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(
+                f"cannot connect to PostgreSQL at {self.where}: {_first_line(exc)} "
+                "(check database.url / QUARRY_DATABASE_URL, or unset it to use the embedded server)"
+            ) from None
+
+    def _open_pool(self) -> None:
+        pool = ConnectionPool(
+            self._conninfo,
+            kwargs=self._connect_args(),
+            min_size=self.config.pool_min,
+            max_size=self.config.pool_max,
+            configure=register_vector,
+            check=ConnectionPool.check_connection,
+            timeout=self.config.connect_timeout_s,
+            open=False,
+            name="quarry",
+        )
+        try:
+            pool.open(wait=self.config.pool_min > 0, timeout=self.config.connect_timeout_s)
+        except PoolTimeout:
+            pool.close()
+            raise DatabaseUnavailable(f"PostgreSQL at {self.where} did not accept connections in time") from None
+        self._pool = pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """One transaction on a pooled connection: committed on success, rolled back on any error."""
+        if self._pool is None:
+            raise DatabaseUnavailable("the database is closed")
+        try:
+            with self._pool.connection() as conn:
+                conn.row_factory = dict_row
+                with conn.transaction():
+                    yield conn
+        except PoolTimeout:
+            raise DatabaseUnavailable(f"no connection to PostgreSQL at {self.where} became free in time") from None
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(f"lost the connection to PostgreSQL at {self.where}: {_first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise StorageError(f"database error: {_first_line(exc)}") from exc
+
+    def migrate(self, embedding: EmbeddingConfig) -> list[str]:
+        """Apply pending migrations once each, in order, recording them; returns the names applied."""
+        applied: list[str] = []
+        with self._direct() as conn:
+            _ensure_extension(conn)
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version integer PRIMARY KEY, name text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())"
+                )
+                done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+                if _pgvector_parallel_build_unsafe(_pgvector_version(conn)):
+                    # CVE-2026-3172: parallel HNSW builds in pgvector 0.6.0-0.8.1 are memory-unsafe.
+                    conn.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+                for version, name, template in _migrations():
+                    if version in done:
+                        continue
+                    conn.execute(_render(template, embedding))
+                    conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
+                    applied.append(name)
+        return applied
+
+    def check_embedding_space(self, embedding: EmbeddingConfig) -> None:
+        with self._direct() as conn:
+            model, dim = conn.execute("SELECT embedding_model, embedding_dim FROM corpus_state").fetchone()
+        if (model, dim) != (embedding.model, embedding.dimension):
+            raise EmbeddingMismatch(
+                f"the corpus at {self.where} (schema '{self.schema}') was built with embedding model "
+                f"'{model}' ({dim} dims), but the configured model is '{embedding.model}' "
+                f"({embedding.dimension} dims); vectors from different models cannot be compared "
+                f"(set embedding.model back to '{model}', or use another QUARRY_DATA_DIR or database.schema_name)"
+            )
+
+    def server_info(self) -> ServerInfo:
+        with self._direct() as conn:
+            pg = conn.execute("SHOW server_version").fetchone()[0]
+            return ServerInfo(self.where, pg, _pgvector_version(conn))
+
+    def drop_schema(self) -> None:
+        """Remove every Quarry table in this schema (tests and `quarry reset`)."""
+        self.close()
+        with self._direct() as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+
+def start_embedded(pgdata: Path) -> str:
+    """Start (or reuse) the pgserver cluster in `pgdata` and return its socket connection URI."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pgserver
+    try:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        return server.get_uri()
+    except Exception as exc:  # pgserver raises CalledProcessError, TimeoutExpired, AssertionError...
+        log = pgdata / "log"
+        raise DatabaseUnavailable(
+            f"cannot start the embedded PostgreSQL in {pgdata}: {exc} "
+            f"(see its log at {log}; set QUARRY_DATA_DIR to another folder or QUARRY_DATABASE_URL to a server)"
+        ) from None
+
+
+def mask_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def _ensure_extension(conn: psycopg.Connection) -> None:
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(
+            f"the pgvector extension is not available: {_first_line(exc)} "
+            "(install pgvector on the server or have a superuser run CREATE EXTENSION vector)"
+        ) from None
+
+
+def _pgvector_version(conn: psycopg.Connection) -> str:
+    row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+    return row[0] if row else "missing"
+
+
+def _pgvector_parallel_build_unsafe(version: str) -> bool:
+    parts = tuple(int(p) for p in re.findall(r"\d+", version)[:3])
+    return (0, 6, 0) <= parts <= (0, 8, 1)
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for entry in resources.files("corpus.migrations").iterdir():
+        match = re.match(r"^(\d{4})_(\w+)\.sql$", entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text()))
+    return sorted(found)
+
+
+def _render(template: str, embedding: EmbeddingConfig) -> bytes:
+    literal = psycopg.sql.Literal(embedding.model).as_string()
+    return template.format(embedding_model=literal, embedding_dim=int(embedding.dimension)).encode()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -1,0 +1,201 @@
+"""Reads documents from disk in the three accepted shapes and applies the metadata contract.
+
+Markdown with YAML front matter; any .md/.txt with a sidecar `NAME.meta.yaml`; JSONL records
+`{"text": ..., "metadata": {...}}`. Batch defaults (from CLI flags) fill fields a document leaves
+out; a document's own metadata always wins.
+"""
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from corpus.errors import CorpusError, DocumentParseError
+from corpus.metadata import SourceDocument, validate_metadata
+
+TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+JSONL_SUFFIXES = (".jsonl",)
+SIDECAR_SUFFIX = ".meta.yaml"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A document that was not ingested, and why."""
+
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file found while walking a folder that is not a document Quarry reads."""
+
+    label: str
+
+
+LoadResult = SourceDocument | Refusal | Skipped
+
+
+def load_paths(
+    paths: Iterable[Path], *, defaults: dict[str, Any] | None = None, max_bytes: int = 10_000_000
+) -> Iterator[LoadResult]:
+    """Yield one result per document found under `paths` (files or folders, walked in sorted order)."""
+    for path in paths:
+        if not path.exists():
+            yield Refusal(_label(path), "no such file or folder")
+        elif path.is_dir():
+            for child in sorted(_walk(path)):
+                yield from _load_file(child, defaults or {}, max_bytes, explicit=False)
+        else:
+            yield from _load_file(path, defaults or {}, max_bytes, explicit=True)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if not name.startswith(".") and not name.endswith(SIDECAR_SUFFIX):
+                yield Path(root) / name
+
+
+def _load_file(path: Path, defaults: dict[str, Any], max_bytes: int, *, explicit: bool) -> Iterator[LoadResult]:
+    label = _label(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in JSONL_SUFFIXES:
+            yield from _load_jsonl(path, label, defaults, max_bytes)
+        elif suffix in TEXT_SUFFIXES:
+            yield _load_text(path, label, defaults, max_bytes)
+        elif path.name.endswith(SIDECAR_SUFFIX):
+            return
+        elif explicit:
+            yield Refusal(label, f"unsupported file type '{suffix or path.name}' (Quarry reads .md, .markdown, .txt and .jsonl)")
+        else:
+            yield Skipped(label)
+    except CorpusError as exc:
+        yield Refusal(label, str(exc).removeprefix(f"document '{label}': "))
+    except OSError as exc:
+        yield Refusal(label, f"cannot read file: {exc.strerror or exc}")
+
+
+def _load_text(path: Path, label: str, defaults: dict[str, Any], max_bytes: int) -> LoadResult:
+    size = path.stat().st_size
+    if size > max_bytes:
+        return Refusal(label, _too_big(size, max_bytes))
+    text = _decode(path.read_bytes(), label)
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    front, body = _split_front_matter(text, label)
+    if front is not None and sidecar.exists():
+        raise DocumentParseError(label, f"metadata given twice, in front matter and in '{sidecar.name}' (keep one)")
+    if front is not None:
+        raw, where = front, "front matter"
+    elif sidecar.exists():
+        raw, where = _read_sidecar(sidecar, label), f"sidecar '{sidecar.name}'"
+    else:
+        raw, where = {}, f"front matter or a sidecar '{sidecar.name}'"
+    if not body.strip():
+        return Refusal(label, "has no text")
+    merged = {**defaults, "source": str(path.resolve()), **raw}
+    metadata = validate_metadata(label, merged, where=where)
+    return SourceDocument(id=metadata.document_id(), label=label, text=body, metadata=metadata)
+
+
+def _load_jsonl(path: Path, label: str, defaults: dict[str, Any], max_bytes: int) -> Iterator[LoadResult]:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            record_label = f"{label}:{number}"
+            if not line.strip():
+                continue
+            try:
+                yield _jsonl_record(line, path, number, record_label, defaults, max_bytes)
+            except CorpusError as exc:
+                yield Refusal(record_label, str(exc).removeprefix(f"document '{record_label}': "))
+
+
+def _jsonl_record(
+    line: bytes, path: Path, number: int, label: str, defaults: dict[str, Any], max_bytes: int
+) -> LoadResult:
+    try:
+        record = json.loads(_decode(line, label))
+    except json.JSONDecodeError as exc:
+        raise DocumentParseError(label, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(record, dict):
+        raise DocumentParseError(label, 'a record must be a JSON object {"text": ..., "metadata": {...}}')
+    unknown = sorted(set(record) - {"text", "metadata"})
+    if unknown:
+        raise DocumentParseError(label, f"unknown key '{unknown[0]}' in record (a record has only 'text' and 'metadata')")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return Refusal(label, "missing or empty 'text' (each record needs the document text as a string)")
+    if len(text.encode()) > max_bytes:
+        return Refusal(label, _too_big(len(text.encode()), max_bytes))
+    raw = record.get("metadata", {})
+    if not isinstance(raw, dict):
+        raise DocumentParseError(label, "'metadata' must be a JSON object")
+    merged = {**defaults, "source": f"{path.resolve()}#L{number}", **raw}
+    metadata = validate_metadata(label, merged, where='the record\'s "metadata" object')
+    return SourceDocument(id=metadata.document_id(), label=label, text=text, metadata=metadata)
+
+
+def _split_front_matter(text: str, label: str) -> tuple[dict[str, Any] | None, str]:
+    """Return (front matter, body); the body is what gets chunked, so offsets index into it."""
+    if not text.startswith("---"):
+        return None, text
+    first_break = text.find("\n")
+    if first_break == -1 or text[:first_break].strip() != "---":
+        return None, text
+    end = text.find("\n---", first_break)
+    while end != -1 and text[end + 4 : end + 5] not in ("", "\n", "\r"):
+        end = text.find("\n---", end + 4)
+    if end == -1:
+        raise DocumentParseError(label, "front matter starts with '---' but has no closing '---' line")
+    raw = _parse_yaml(text[first_break + 1 : end], label, "front matter")
+    body_start = text.find("\n", end + 4)
+    body = "" if body_start == -1 else text[body_start + 1 :]
+    return raw, body
+
+
+def _read_sidecar(sidecar: Path, label: str) -> dict[str, Any]:
+    return _parse_yaml(_decode(sidecar.read_bytes(), label), label, f"sidecar '{sidecar.name}'")
+
+
+def _parse_yaml(source: str, label: str, where: str) -> dict[str, Any]:
+    try:
+        value = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise DocumentParseError(label, f"{where} is not valid YAML: {problem}{at}") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DocumentParseError(label, f"{where} must be a mapping of field: value, got {type(value).__name__}")
+    return value
+
+
+def _decode(data: bytes, label: str) -> str:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentParseError(
+            label, f"not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    if "\x00" in text:
+        raise DocumentParseError(label, "contains NUL bytes (binary file?)")
+    return text
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"is {size:,} bytes, over the {limit:,}-byte limit (raise ingest.max_document_bytes in config.yaml)"
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,135 @@
+"""The metadata contract every document must satisfy before anything of it is stored."""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from corpus.errors import FieldProblem, MetadataError
+
+_GROUP = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Fields a user can also supply for a whole batch from the command line.
+CLI_FLAGS: dict[str, str] = {
+    "author": "--author",
+    "domain": "--domain",
+    "access": "--access",
+    "tags": "--tags",
+    "language": "--language",
+    "published_at": "--published-at",
+}
+
+
+class DocumentMetadata(BaseModel):
+    """What Quarry must know about a document: where it came from, who wrote it, who may read it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+    """Stable identity across re-ingestion; derived from `source` when absent."""
+    source: str = Field(min_length=1, max_length=2000)
+    """Absolute path or URI a reader can open."""
+    title: str = Field(min_length=1, max_length=500)
+    author: str = Field(min_length=1, max_length=200)
+    domain: str = Field(min_length=1, max_length=100)
+    published_at: datetime
+    access: tuple[str, ...] = Field(min_length=1)
+    """Groups allowed to read the document; a reader needs at least one of them."""
+    tags: tuple[str, ...] = ()
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _dates_are_utc_midnight(cls, value: Any) -> Any:
+        if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
+            value = date.fromisoformat(value.strip())
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time(0, 0), tzinfo=timezone.utc)
+        return value
+
+    @field_validator("published_at")
+    @classmethod
+    def _timezone_aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime")
+        return value
+
+    @field_validator("access", "tags", mode="before")
+    @classmethod
+    def _comma_string_is_a_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("access")
+    @classmethod
+    def _group_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for group in value:
+            if not _GROUP.match(group):
+                raise ValueError(f"bad group name {group!r}")
+        return tuple(sorted(set(value)))
+
+    def document_id(self) -> str:
+        if self.id:
+            return self.id
+        return "doc_" + hashlib.sha256(self.source.encode()).hexdigest()[:20]
+
+    def fingerprint(self) -> str:
+        """A stable digest of the metadata, so a metadata-only change is still a change."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """A document that passed the contract and is ready to chunk and store."""
+
+    id: str
+    label: str
+    """How the user named it (path, or path:line for JSONL records); used in messages."""
+    text: str
+    metadata: DocumentMetadata
+
+    @property
+    def content_hash(self) -> str:
+        digest = hashlib.sha256(self.text.encode())
+        digest.update(b"\0" + self.metadata.fingerprint().encode())
+        return digest.hexdigest()
+
+
+def validate_metadata(label: str, raw: dict[str, Any], *, where: str) -> DocumentMetadata:
+    """Check `raw` against the contract; `where` says where the user writes metadata for this kind of file."""
+    try:
+        return DocumentMetadata.model_validate(raw)
+    except ValidationError as exc:
+        raise MetadataError(label, [_describe(error, where) for error in exc.errors()]) from None
+
+
+def _describe(error: Any, where: str) -> FieldProblem:
+    loc = error["loc"]
+    field = str(loc[0]) if loc else "metadata"
+    kind = error["type"]
+    given = error.get("input")
+    flag = CLI_FLAGS.get(field)
+    set_it = f"set it in {where}" + (f" or pass {flag}" if flag else "")
+    if kind == "missing":
+        return FieldProblem(field, f"missing required field '{field}'", set_it)
+    if kind == "extra_forbidden":
+        allowed = ", ".join(DocumentMetadata.model_fields)
+        return FieldProblem(field, f"unknown field '{field}'", f"allowed fields: {allowed}")
+    if field == "published_at" and "naive datetime" in error.get("msg", ""):
+        shown = given.isoformat() if isinstance(given, datetime) else given
+        return FieldProblem(
+            field,
+            f"field 'published_at' has no timezone: '{shown}'",
+            "write it with an offset, e.g. 2024-03-12T09:00:00Z",
+        )
+    if field == "access" and kind == "too_short":
+        fix = "list the groups allowed to read it, e.g. access: [public]"
+        return FieldProblem(field, "field 'access' is empty", fix + (f", or pass {flag} public" if flag else ""))
+    reason = error.get("msg", "invalid value").removeprefix("Value error, ").replace("valid tuple", "list")
+    return FieldProblem(field, f"invalid field '{field}': {reason} (got {given!r})", set_it)

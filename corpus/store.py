@@ -1,0 +1,165 @@
+"""Writes documents with their chunks atomically, and reads them back.
+
+A document's row, its chunks and the corpus_version bump commit in one transaction; writers of
+the same document id serialise on a PostgreSQL advisory lock, so the stored state is always one
+whole version of each document.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+import numpy as np
+
+from corpus.chunking import Chunk
+from corpus.db import Database
+from corpus.metadata import SourceDocument
+
+
+class WriteOutcome(Enum):
+    INSERTED = "inserted"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: str
+    source: str
+    title: str
+    author: str
+    domain: str
+    published_at: datetime
+    access: tuple[str, ...]
+    tags: tuple[str, ...]
+    body: str
+    content_hash: str
+    version: int
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: int
+    document_id: str
+    ordinal: int
+    text: str
+    start_char: int
+    end_char: int
+    token_count: int
+
+
+@dataclass(frozen=True)
+class CorpusCounts:
+    documents: int
+    chunks: int
+    version: int
+    embedding_model: str
+    embedding_dim: int
+
+
+_INSERT_CHUNK = """
+INSERT INTO chunks (document_id, ordinal, body, start_char, end_char, token_count, embedding,
+                    domain, author, published_at, access, tags)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+
+class DocumentStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def stored_hash(self, document_id: str) -> str | None:
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT content_hash FROM documents WHERE id = %s", (document_id,)).fetchone()
+        return row["content_hash"] if row else None
+
+    def write(self, document: SourceDocument, chunks: Sequence[Chunk], embeddings: np.ndarray) -> WriteOutcome:
+        """Insert or replace `document` and all its chunks in one transaction."""
+        if len(chunks) != len(embeddings):
+            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings for '{document.label}'")
+        meta = document.metadata
+        with self.db.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (document.id,))
+            row = conn.execute(
+                "SELECT content_hash FROM documents WHERE id = %s FOR UPDATE", (document.id,)
+            ).fetchone()
+            if row and row["content_hash"] == document.content_hash:
+                return WriteOutcome.UNCHANGED
+            values = (
+                meta.source, meta.title, meta.author, meta.domain, meta.published_at,
+                list(meta.access), list(meta.tags), meta.language, document.text, document.content_hash,
+            )
+            if row:
+                conn.execute(
+                    "UPDATE documents SET source=%s, title=%s, author=%s, domain=%s, published_at=%s,"
+                    " access=%s, tags=%s, language=%s, body=%s, content_hash=%s,"
+                    " version = version + 1, updated_at = now() WHERE id = %s",
+                    (*values, document.id),
+                )
+                conn.execute("DELETE FROM chunks WHERE document_id = %s", (document.id,))
+            else:
+                conn.execute(
+                    "INSERT INTO documents (source, title, author, domain, published_at, access, tags,"
+                    " language, body, content_hash, id) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    (*values, document.id),
+                )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    _INSERT_CHUNK,
+                    [
+                        (
+                            document.id, c.ordinal, c.text, c.start_char, c.end_char, c.token_count,
+                            np.asarray(vector, dtype=np.float32), meta.domain, meta.author,
+                            meta.published_at, list(meta.access), list(meta.tags),
+                        )
+                        for c, vector in zip(chunks, embeddings)
+                    ],
+                )
+            conn.execute("UPDATE corpus_state SET version = version + 1, updated_at = now()")
+        return WriteOutcome.REPLACED if row else WriteOutcome.INSERTED
+
+    def delete(self, document_id: str) -> bool:
+        with self.db.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (document_id,))
+            deleted = conn.execute("DELETE FROM documents WHERE id = %s", (document_id,)).rowcount
+            if deleted:
+                conn.execute("UPDATE corpus_state SET version = version + 1, updated_at = now()")
+        return bool(deleted)
+
+    def document(self, document_id: str) -> StoredDocument | None:
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT id, source, title, author, domain, published_at, access, tags, body, content_hash,"
+                " version FROM documents WHERE id = %s",
+                (document_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredDocument(**{**row, "access": tuple(row["access"]), "tags": tuple(row["tags"])})
+
+    def chunks(self, document_id: str) -> list[StoredChunk]:
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, document_id, ordinal, body AS text, start_char, end_char, token_count"
+                " FROM chunks WHERE document_id = %s ORDER BY ordinal",
+                (document_id,),
+            ).fetchall()
+        return [StoredChunk(**row) for row in rows]
+
+    def counts(self) -> CorpusCounts:
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM documents) AS documents, (SELECT count(*) FROM chunks) AS chunks,"
+                " version, embedding_model, embedding_dim FROM corpus_state"
+            ).fetchone()
+        return CorpusCounts(**row)
+
+    def corpus_version(self) -> int:
+        with self.db.transaction() as conn:
+            return conn.execute("SELECT version FROM corpus_state").fetchone()["version"]
+
+    def analyze(self) -> None:
+        """Refresh planner statistics; filtered search chooses its plan from them."""
+        with self.db.transaction() as conn:
+            conn.execute("ANALYZE chunks")
