@@ -11,7 +11,7 @@ class DenseConfig(BaseModel):
     ef_search_min: int = Field(default=40, ge=1, le=1000)
     ef_search_max: int = Field(default=1000, ge=1, le=1000)
     """pgvector caps hnsw.ef_search at 1000; a filter that would need more is searched exactly."""
-    oversample: float = Field(default=2.0, ge=1.0, le=100.0)
+    oversample: float = Field(default=3.0, ge=1.0, le=100.0)
     """HNSW candidates per wanted hit, scaled by 1/selectivity so post-filtering keeps k rows."""
 
     @model_validator(mode="after")

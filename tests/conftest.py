@@ -1,0 +1,60 @@
+"""Shared fixtures: one real PostgreSQL (embedded pgserver) per session, a clean schema per test,
+and the real packaged embedding model loaded once."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.settings import Settings, load_settings
+from corpus.db import Database, start_embedded
+from corpus.embed import LocalEmbeddings
+from corpus.store import DocumentStore
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """QUARRY_TEST_DATABASE_URL when given, else a fresh embedded cluster for this test session."""
+    external = os.environ.get("QUARRY_TEST_DATABASE_URL")
+    if external:
+        return external
+    return start_embedded(tmp_path_factory.mktemp("pg") / "data")
+
+
+@pytest.fixture
+def settings(pg_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        Path(os.devnull),
+        overrides={
+            "database.url": pg_url,
+            "database.schema_name": f"t_{uuid.uuid4().hex[:12]}",
+            "storage.data_dir": str(tmp_path / "data"),
+        },
+        environ={},
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database.open(settings.database, settings.embedding, settings.data_dir)
+    yield database
+    database.drop_schema()
+
+
+@pytest.fixture
+def store(db: Database) -> DocumentStore:
+    return DocumentStore(db)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> LocalEmbeddings:
+    from corpus.config import EmbeddingConfig
+
+    model = LocalEmbeddings(EmbeddingConfig())
+    model.load()
+    return model

@@ -1,0 +1,24 @@
+"""Builders for documents and vectors used by the integration tests."""
+
+import numpy as np
+
+from corpus.chunking import Chunk, chunk_text
+from corpus.config import ChunkingConfig
+from corpus.metadata import SourceDocument, validate_metadata
+
+
+def make_document(doc_id: str, text: str, **meta) -> SourceDocument:
+    raw = {
+        "id": doc_id, "source": f"/corpus/{doc_id}.md", "title": f"Title {doc_id}", "author": "Priya Raman",
+        "domain": "engineering", "published_at": "2024-03-12T09:00:00Z", "access": ["public"], **meta,
+    }
+    return SourceDocument(id=doc_id, label=f"{doc_id}.md", text=text, metadata=validate_metadata(doc_id, raw, where="test"))
+
+
+def chunks_of(document: SourceDocument, max_tokens: int = 32) -> list[Chunk]:
+    return chunk_text(document.text, ChunkingConfig(max_tokens=max_tokens, overlap_tokens=0))
+
+
+def unit_vectors(count: int, seed: int, dim: int = 384) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(count, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -1,0 +1,52 @@
+import pytest
+
+from agent.settings import load_settings
+from corpus.config import EmbeddingConfig
+from corpus.db import Database, mask_password
+from corpus.errors import DatabaseUnavailable, EmbeddingMismatch
+
+
+def test_migrations_run_once_and_are_recorded(db: Database, settings):
+    assert db.migrate(settings.embedding) == []
+    with db.transaction() as conn:
+        rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+        index = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw'").fetchone()
+    assert rows == [{"version": 1, "name": "0001_documents.sql"}]
+    assert "hnsw" in index["indexdef"] and "m='16'" in index["indexdef"] and "ef_construction='64'" in index["indexdef"]
+
+
+def test_server_reports_pgvector(db: Database):
+    info = db.server_info()
+    assert info.pgvector_version.count(".") == 2 and info.postgres_version.split(".")[0].isdigit()
+
+
+def test_a_corpus_refuses_a_different_embedding_model(db: Database, settings):
+    other = EmbeddingConfig(model="some/other-model", dimension=768)
+    with pytest.raises(EmbeddingMismatch) as caught:
+        Database.open(settings.database, other, settings.data_dir)
+    message = str(caught.value)
+    assert "was built with embedding model 'all-MiniLM-L6-v2' (384 dims)" in message
+    assert "the configured model is 'some/other-model' (768 dims)" in message
+
+
+def test_dead_database_is_a_clear_error_with_masked_password(tmp_path):
+    url = "postgresql://quarry:hunter2@127.0.0.1:1/quarry"
+    dead = load_settings(None, overrides={"database.url": url, "database.connect_timeout_s": 2}, environ={})
+    with pytest.raises(DatabaseUnavailable) as caught:
+        Database.open(dead.database, dead.embedding, tmp_path)
+    message = str(caught.value)
+    assert message.startswith("cannot connect to PostgreSQL at postgresql://quarry:***@127.0.0.1:1/quarry: ")
+    assert "hunter2" not in message
+    assert mask_password(url) == "postgresql://quarry:***@127.0.0.1:1/quarry"
+
+
+def test_pool_recovers_after_its_connection_is_killed(db: Database):
+    with db.transaction() as conn:
+        pooled_pid = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+    with db._direct() as admin:  # a connection outside the pool, as a DBA or a server restart would
+        killed = admin.execute("SELECT pg_terminate_backend(%s)", (pooled_pid,)).fetchone()[0]
+    assert killed is True
+    # check_connection discards the dead connection on checkout, so the next transaction works.
+    with db.transaction() as conn:
+        row = conn.execute("SELECT pg_backend_pid() AS pid, 41 + 1 AS n").fetchone()
+    assert row["n"] == 42 and row["pid"] != pooled_pid
