@@ -1,0 +1,52 @@
+"""The documents: metadata contract, loaders, chunking, embeddings, PostgreSQL storage, ingestion.
+
+Names are re-exported lazily so that importing one small module (e.g. `corpus.config`) does
+not pull in psycopg or the embedding stack.
+"""
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "Chunk": "corpus.chunking",
+    "chunk_text": "corpus.chunking",
+    "ChunkingConfig": "corpus.config",
+    "DatabaseConfig": "corpus.config",
+    "EmbeddingConfig": "corpus.config",
+    "IngestConfig": "corpus.config",
+    "StorageConfig": "corpus.config",
+    "Database": "corpus.db",
+    "StorageError": "corpus.db",
+    "LocalEmbeddings": "corpus.embed",
+    "CorpusError": "corpus.errors",
+    "DatabaseUnavailable": "corpus.errors",
+    "DocumentParseError": "corpus.errors",
+    "EmbeddingMismatch": "corpus.errors",
+    "EmbeddingModelError": "corpus.errors",
+    "FieldProblem": "corpus.errors",
+    "MetadataError": "corpus.errors",
+    "Principal": "corpus.filters",
+    "SearchFilters": "corpus.filters",
+    "IngestEvent": "corpus.ingest",
+    "IngestReport": "corpus.ingest",
+    "Ingestor": "corpus.ingest",
+    "Refusal": "corpus.loaders",
+    "Skipped": "corpus.loaders",
+    "load_paths": "corpus.loaders",
+    "DocumentMetadata": "corpus.metadata",
+    "SourceDocument": "corpus.metadata",
+    "validate_metadata": "corpus.metadata",
+    "DocumentStore": "corpus.store",
+    "StoredChunk": "corpus.store",
+    "StoredDocument": "corpus.store",
+    "WriteOutcome": "corpus.store",
+    "count_tokens": "corpus.tokens",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'corpus' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

@@ -126,7 +126,7 @@ def _describe(error: Any, where: str) -> FieldProblem:
         return FieldProblem(
             field,
             f"field 'published_at' has no timezone: '{shown}'",
-            "write it with an offset, e.g. 2024-03-12T09:00:00Z",
+            f"write it with an offset, e.g. {shown}Z",
         )
     if field == "access" and kind == "too_short":
         fix = "list the groups allowed to read it, e.g. access: [public]"

@@ -1,0 +1,22 @@
+"""The capabilities graph nodes call: retrieval (dense now; BM25, knowledge graph, fusion and
+reranking next), and later the LLM clients and the semantic cache. Re-exported lazily."""
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "DenseConfig": "tools.config",
+    "RetrievalConfig": "tools.config",
+    "DenseResult": "tools.dense",
+    "DenseSearch": "tools.dense",
+    "SearchPlan": "tools.dense",
+    "Hit": "tools.hits",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tools' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

@@ -1,0 +1,39 @@
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Cli:
+    env: dict[str, str]
+    cwd: Path
+
+    def __call__(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "agent.cli.main", *args],
+            cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=timeout,
+        )
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
+    env["PYTHONPATH"] = str(REPO)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def cli(pg_url: str, tmp_path: Path) -> Cli:
+    """`quarry` as a user runs it, against the session's PostgreSQL in a schema of its own."""
+    schema = f"e2e_{uuid.uuid4().hex[:10]}"
+    return Cli(
+        clean_env(QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=schema, QUARRY_DATA_DIR=str(tmp_path / "data")),
+        tmp_path,
+    )

@@ -1,0 +1,39 @@
+"""Each package's __all__ is exactly its public names, and each of them resolves."""
+
+import importlib
+import pkgutil
+
+import pytest
+
+PACKAGES = ["agent", "corpus", "tools", "graph", "eval"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_all_names_resolve(name: str):
+    package = importlib.import_module(name)
+    for exported in package.__all__:
+        assert getattr(package, exported) is not None, f"{name}.{exported}"
+    assert package.__all__ == sorted(package.__all__)
+
+
+@pytest.mark.parametrize("name", ["agent", "corpus", "tools"])
+def test_every_public_class_and_error_of_the_package_is_exported(name: str):
+    package = importlib.import_module(name)
+    public = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_") or info.ispkg:
+            continue
+        module = importlib.import_module(f"{name}.{info.name}")
+        for attr, value in vars(module).items():
+            if attr.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+                continue
+            if isinstance(value, type) and (attr.endswith(("Error", "Config")) or attr in package.__all__):
+                public.add(attr)
+    assert public <= set(package.__all__)
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    import corpus
+
+    with pytest.raises(AttributeError, match="module 'corpus' has no attribute 'Nope'"):
+        corpus.Nope  # noqa: B018
