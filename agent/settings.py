@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.errors import ConfigError
-from corpus.config import ChunkingConfig, DatabaseConfig, EmbeddingConfig, IngestConfig, StorageConfig
+from corpus.config import ChunkingConfig, DatabaseConfig, EmbeddingConfig, EntityConfig, IngestConfig, StorageConfig
 from tools.config import RetrievalConfig
 
 CONFIG_ENV = "QUARRY_CONFIG"
@@ -31,6 +31,7 @@ class Settings(BaseModel):
     embedding: EmbeddingConfig = EmbeddingConfig()
     chunking: ChunkingConfig = ChunkingConfig()
     ingest: IngestConfig = IngestConfig()
+    entities: EntityConfig = EntityConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
 
     @property

@@ -14,6 +14,7 @@ _EXPORTS = {
     "DatabaseConfig": "corpus.config",
     "EmbeddingConfig": "corpus.config",
     "IngestConfig": "corpus.config",
+    "EntityConfig": "corpus.config",
     "StorageConfig": "corpus.config",
     "Database": "corpus.db",
     "StorageError": "corpus.db",

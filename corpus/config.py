@@ -59,3 +59,12 @@ class StorageConfig(_Section):
 
     data_dir: Path | None = None
     """Defaults to the user's data directory (e.g. ~/.local/share/quarry); QUARRY_DATA_DIR overrides."""
+
+
+class EntityConfig(_Section):
+    """The offline entity extractor that feeds the knowledge graph at ingestion."""
+
+    extractor: str = Field(default="offline", pattern=r"^(offline|claude)$")
+    gazetteer: tuple[str, ...] = ()
+    """Extra entity names always recognised (product names, lower-case systems, acronyms)."""
+    min_mentions: int = Field(default=1, ge=1, le=1000)

@@ -5,7 +5,11 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
+    "Bm25Config": "tools.config",
     "DenseConfig": "tools.config",
+    "FusionConfig": "tools.config",
+    "GraphConfig": "tools.config",
+    "RerankConfig": "tools.config",
     "RetrievalConfig": "tools.config",
     "DenseResult": "tools.dense",
     "DenseSearch": "tools.dense",

@@ -21,8 +21,52 @@ class DenseConfig(BaseModel):
         return self
 
 
+class Bm25Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    k1: float = Field(default=1.5, gt=0, le=10)
+    b: float = Field(default=0.75, ge=0, le=1)
+    epsilon: float = Field(default=0.25, ge=0, le=1)
+    stop_words: bool = True
+    """Drop common English function words from documents and queries."""
+
+
+class GraphConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_hops: int = Field(default=2, ge=0, le=3)
+    """How far expansion walks from the entities named in the query."""
+    max_expansion: int = Field(default=20, ge=1, le=1000)
+    """Bridge entities kept after expansion, strongest first."""
+    fuzzy_threshold: float = Field(default=0.88, ge=0.5, le=1.0)
+
+
+class FusionConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    k: int = Field(default=60, ge=1, le=10_000)
+    """The RRF constant: score = sum(weight / (k + rank))."""
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    kg_weight: float = Field(default=0.5, ge=0)
+    candidates_per_retriever: int = Field(default=50, ge=1, le=1000)
+
+
+class RerankConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    model: str = Field(default="offline", pattern=r"^(offline|claude)$")
+    candidates: int = Field(default=50, ge=1, le=1000)
+    keep: int = Field(default=10, ge=1, le=1000)
+
+
 class RetrievalConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     default_k: int = Field(default=10, ge=1, le=1000)
     dense: DenseConfig = DenseConfig()
+    bm25: Bm25Config = Bm25Config()
+    graph: GraphConfig = GraphConfig()
+    fusion: FusionConfig = FusionConfig()
+    rerank: RerankConfig = RerankConfig()
