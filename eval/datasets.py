@@ -1,0 +1,181 @@
+"""Loaders for the evaluation formats in ../shared/data (see its README).
+
+- BEIR retrieval folders: corpus.jsonl {_id,title,text}, queries.jsonl {_id,text},
+  qrels/test.tsv (query-id, corpus-id, score) with a header line.
+- HotpotQA-style multi-hop (.json array or .jsonl): _id/id, question, answer, supporting_facts
+  [[title, sentence_id]...], context [[title, [sentences]]...] or {title: [...], sentences: [[...]]}.
+- Generic QA JSONL: question, answers (list), optional gold_sources.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from eval.errors import DatasetError
+
+Format = Literal["beir", "hotpotqa", "qa-jsonl"]
+
+
+@dataclass(frozen=True)
+class EvalDocument:
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EvalQuery:
+    id: str
+    text: str
+    relevant: dict[str, int]
+    """Gold document id → graded relevance (> 0)."""
+    answers: tuple[str, ...] = ()
+    multi_hop: bool = False
+    """All gold documents are needed together (HotpotQA supporting paragraphs)."""
+
+
+@dataclass
+class EvalDataset:
+    name: str
+    format: Format
+    documents: list[EvalDocument] = field(default_factory=list)
+    queries: list[EvalQuery] = field(default_factory=list)
+
+
+def detect_format(path: Path) -> Format:
+    if path.is_dir():
+        if (path / "corpus.jsonl").exists() and (path / "queries.jsonl").exists():
+            return "beir"
+        hotpot = sorted(path.glob("*.json")) + sorted(path.glob("*.jsonl"))
+        if hotpot:
+            return detect_format(hotpot[0])
+        raise DatasetError(
+            f"'{path}' is a folder but not a BEIR dataset (needs corpus.jsonl, queries.jsonl and qrels/test.tsv)"
+        )
+    if not path.exists():
+        raise DatasetError(f"dataset '{path}' does not exist")
+    first = _first_record(path)
+    if "supporting_facts" in first and "context" in first:
+        return "hotpotqa"
+    if "question" in first and "answers" in first:
+        return "qa-jsonl"
+    raise DatasetError(
+        f"cannot tell the format of '{path}': its first record has keys {sorted(first)}; expected HotpotQA "
+        "(question, answer, supporting_facts, context) or QA JSONL (question, answers[, gold_sources])"
+    )
+
+
+def load_dataset(path: Path, *, limit: int | None = None) -> EvalDataset:
+    kind = detect_format(path)
+    if kind == "beir":
+        return _load_beir(path, limit)
+    if kind == "hotpotqa":
+        return _load_hotpot(path if path.is_file() else _hotpot_file(path), limit)
+    raise DatasetError(f"'{path}' is a QA JSONL set with no corpus of its own; retrieval eval needs BEIR or HotpotQA")
+
+
+def _load_beir(folder: Path, limit: int | None) -> EvalDataset:
+    qrels_path = folder / "qrels" / "test.tsv"
+    if not qrels_path.exists():
+        raise DatasetError(f"BEIR dataset '{folder}' has no qrels/test.tsv")
+    qrels: dict[str, dict[str, int]] = {}
+    for number, line in enumerate(qrels_path.read_text(encoding="utf-8").split("\n"), start=1):
+        if not line.strip():
+            continue
+        parts = line.rstrip("\r").split("\t")
+        if len(parts) == 3 and number == 1 and not parts[2].strip().lstrip("-").isdigit():
+            continue  # header
+        if len(parts) != 3 or not parts[2].strip().lstrip("-").isdigit():
+            raise DatasetError(f"{qrels_path}:{number}: expected 'query-id<TAB>corpus-id<TAB>score'")
+        score = int(parts[2])
+        if score > 0:
+            qrels.setdefault(parts[0], {})[parts[1]] = score
+    dataset = EvalDataset(folder.name, "beir")
+    for number, record in _records(folder / "corpus.jsonl"):
+        doc_id, text = _require(record, "_id", folder / "corpus.jsonl", number), record.get("text") or ""
+        title = (record.get("title") or "").strip()
+        dataset.documents.append(EvalDocument(str(doc_id), title, text))
+    for number, record in _records(folder / "queries.jsonl"):
+        query_id = str(_require(record, "_id", folder / "queries.jsonl", number))
+        if query_id in qrels:
+            dataset.queries.append(EvalQuery(query_id, str(_require(record, "text", folder / "queries.jsonl", number)), qrels[query_id]))
+    dataset.queries = dataset.queries[:limit] if limit else dataset.queries
+    return dataset
+
+
+def _load_hotpot(path: Path, limit: int | None) -> EvalDataset:
+    dataset = EvalDataset(path.stem, "hotpotqa")
+    seen: dict[str, EvalDocument] = {}
+    for number, record in _records(path):
+        if limit and len(dataset.queries) >= limit:
+            break
+        query_id = str(record.get("_id") or record.get("id") or f"q{number}")
+        question = _require(record, "question", path, number)
+        titles_sentences = _hotpot_context(record.get("context"), path, number)
+        for title, sentences in titles_sentences:
+            doc_id = _title_id(title)
+            seen.setdefault(doc_id, EvalDocument(doc_id, title, " ".join(s.strip() for s in sentences)))
+        gold = {_title_id(fact[0]): 1 for fact in _require(record, "supporting_facts", path, number)}
+        answer = record.get("answer")
+        dataset.queries.append(EvalQuery(query_id, question, gold, (answer,) if answer else (), multi_hop=len(gold) > 1))
+    dataset.documents = list(seen.values())
+    return dataset
+
+
+def _hotpot_context(context: Any, path: Path, number: int) -> list[tuple[str, list[str]]]:
+    if isinstance(context, dict) and "title" in context and "sentences" in context:
+        return list(zip(context["title"], context["sentences"]))
+    if isinstance(context, list) and all(isinstance(c, list) and len(c) == 2 for c in context):
+        return [(c[0], c[1]) for c in context]
+    raise DatasetError(f"{path}:{number}: 'context' must be [[title, [sentences]]...] or {{title: [...], sentences: [...]}}")
+
+
+def _hotpot_file(folder: Path) -> Path:
+    return (sorted(folder.glob("*.json")) + sorted(folder.glob("*.jsonl")))[0]
+
+
+def _title_id(title: str) -> str:
+    return "t:" + " ".join(title.split())
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    if not path.exists():
+        raise DatasetError(f"missing file '{path}'")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        if not isinstance(data, list):
+            raise DatasetError(f"{path}: expected a JSON array of records")
+        for number, record in enumerate(data, start=1):
+            yield number, _object(record, path, number)
+        return
+    # split("\n"), not splitlines(): JSON strings may hold U+2028 and other Unicode line breaks.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            try:
+                yield number, _object(json.loads(line), path, number)
+            except json.JSONDecodeError as exc:
+                raise DatasetError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
+
+
+def _first_record(path: Path) -> dict[str, Any]:
+    for _, record in _records(path):
+        return record
+    raise DatasetError(f"dataset '{path}' is empty")
+
+
+def _object(record: Any, path: Path, number: int) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise DatasetError(f"{path}:{number}: each record must be a JSON object")
+    return record
+
+
+def _require(record: dict[str, Any], key: str, path: Path, number: int) -> Any:
+    if key not in record or record[key] in (None, ""):
+        raise DatasetError(f"{path}:{number}: missing field '{key}'")
+    return record[key]

@@ -1,0 +1,33 @@
+"""What a run may spend, and the names of the limits that can stop it."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+StopReason = Literal["deadline", "hops", "tokens", "cost", "error"]
+
+
+class Limits(BaseModel):
+    """Ceilings for one run. Finalize's reserve is held back so a stopped run can still answer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    max_hops: int = Field(default=3, ge=1, le=50)
+    max_tokens: int = Field(default=50_000, ge=1, le=100_000_000)
+    max_usd: float = Field(default=0.25, ge=0, le=10_000)
+    finalize_reserve_seconds: float = Field(default=1.0, ge=0)
+    finalize_reserve_tokens: int = Field(default=0, ge=0)
+    finalize_reserve_usd: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _reserve_fits(self) -> "Limits":
+        if self.finalize_reserve_seconds >= self.max_seconds:
+            raise ValueError(
+                f"finalize_reserve_seconds ({self.finalize_reserve_seconds}) must be below max_seconds ({self.max_seconds})"
+            )
+        if self.finalize_reserve_tokens > self.max_tokens:
+            raise ValueError(f"finalize_reserve_tokens ({self.finalize_reserve_tokens}) exceeds max_tokens ({self.max_tokens})")
+        if self.finalize_reserve_usd > self.max_usd:
+            raise ValueError(f"finalize_reserve_usd ({self.finalize_reserve_usd}) exceeds max_usd ({self.max_usd})")
+        return self
