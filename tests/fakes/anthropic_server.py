@@ -1,0 +1,155 @@
+"""A fake Anthropic Messages API on 127.0.0.1 for the real `anthropic` SDK: a network-edge fake.
+
+Tests `enqueue()` what the next requests get (a reply with usage, an error status, a hang, a slow
+trickle); `history` records every request body. With nothing queued, requests get a 500.
+"""
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = "ok"
+    input_tokens: int = 10
+    output_tokens: int = 5
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Fail:
+    status: int
+    retry_after: float | None = None
+    message: str = "scripted failure"
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Accept the request, then say nothing for `seconds` (longer than any test deadline)."""
+
+    seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class Trickle:
+    """Send a valid reply a few bytes at a time, `interval_s` apart: each read is quick, the whole is slow."""
+
+    reply: Reply = Reply()
+    interval_s: float = 0.2
+    chunk: int = 8
+
+
+Script = Reply | Fail | Hang | Trickle
+
+_ERROR_TYPES = {429: "rate_limit_error", 529: "overloaded_error", 500: "api_error", 400: "invalid_request_error",
+                401: "authentication_error", 503: "api_error"}
+
+
+@dataclass
+class FakeAnthropic:
+    queue: deque[Script] = field(default_factory=deque)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def enqueue(self, *items: Script) -> None:
+        self.queue.extend(items)
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "FakeAnthropic":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("content-length", 0))
+                fake.history.append(json.loads(self.rfile.read(length) or b"{}"))
+                item = fake.queue.popleft() if fake.queue else Fail(500, message="nothing scripted")
+                fake._serve(self, item)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _serve(self, handler: BaseHTTPRequestHandler, item: Script) -> None:
+        if isinstance(item, Hang):
+            self._stop.wait(item.seconds)
+            return
+        if isinstance(item, Fail):
+            body = json.dumps({"type": "error", "error": {"type": _ERROR_TYPES.get(item.status, "api_error"), "message": item.message}}).encode()
+            headers = {"retry-after": str(item.retry_after)} if item.retry_after is not None else {}
+            self._send(handler, item.status, body, headers)
+            return
+        reply = item.reply if isinstance(item, Trickle) else item
+        if reply.delay_s:
+            self._stop.wait(reply.delay_s)
+        body = json.dumps(_message(reply, self.history[-1].get("model", "claude-test"))).encode()
+        if isinstance(item, Trickle):
+            handler.send_response(200)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(body)))
+            handler.end_headers()
+            for start in range(0, len(body), item.chunk):
+                if self._stop.wait(item.interval_s):
+                    return
+                try:
+                    handler.wfile.write(body[start : start + item.chunk])
+                    handler.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+            return
+        self._send(handler, 200, body, {})
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:
+        try:
+            handler.send_response(status)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(body)))
+            for key, value in headers.items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def _message(reply: Reply, model: str) -> dict[str, Any]:
+    return {
+        "id": f"msg_{time.monotonic_ns()}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": reply.text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": reply.input_tokens,
+            "output_tokens": reply.output_tokens,
+            "cache_creation_input_tokens": reply.cache_write_tokens,
+            "cache_read_input_tokens": reply.cache_read_tokens,
+        },
+    }

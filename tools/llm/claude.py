@@ -1,0 +1,124 @@
+"""Claude through the official `anthropic` SDK (the only module importing it).
+
+The SDK's own timeout bounds each read, not the call, and its retries add more: so the SDK's
+retries are off, every attempt runs under `asyncio.timeout(deadline - now)`, and we retry 429,
+529, 5xx and connection errors with jittered backoff only while the deadline leaves room.
+"""
+
+import asyncio
+import random
+import time
+
+import anthropic
+
+from tools.llm.base import Completion, Message
+from tools.llm.calibration import TokenEstimator
+from tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
+from tools.llm.pricing import ModelPrice, Usage
+
+_RETRYABLE = (
+    anthropic.RateLimitError,
+    anthropic.OverloadedError,
+    anthropic.InternalServerError,
+    anthropic.APIConnectionError,  # includes APITimeoutError
+)
+
+
+class ClaudeModel:
+    def __init__(
+        self,
+        name: str,
+        price: ModelPrice,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        safety_factor: float = 1.35,
+        max_attempts: int = 4,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 8.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.name = name
+        self.price = price
+        self.max_attempts = max_attempts
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        self.estimator = TokenEstimator(safety_factor)
+        self._rng = rng or random.Random()
+        self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=600.0)
+
+    def count_input_tokens(self, system: str, messages: list[Message]) -> int:
+        return self.estimator.estimate(_prompt_text(system, messages))[1]
+
+    async def complete(self, system: str, messages: list[Message], *, max_tokens: int, deadline: float) -> Completion:
+        counted, _ = self.estimator.estimate(_prompt_text(system, messages))
+        request = {
+            "model": self.name,
+            "max_tokens": max_tokens,
+            # Cache the system prompt: it is identical across calls of a run.
+            "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+        }
+        attempt = 0
+        while True:
+            attempt += 1
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LLMTimeout(f"{self.name}: deadline passed before attempt {attempt}")
+            try:
+                async with asyncio.timeout(left):
+                    response = await self._client.messages.create(**request)
+            except TimeoutError:
+                raise LLMTimeout(f"{self.name}: no complete reply within {left:.2f}s (attempt {attempt})") from None
+            except _RETRYABLE as exc:
+                delay = self._delay(exc, attempt)
+                if attempt >= self.max_attempts or time.monotonic() + delay >= deadline:
+                    raise LLMUnavailable(
+                        f"{self.name}: {_describe(exc)} after {attempt} attempt(s); "
+                        f"{'no time left for another' if attempt < self.max_attempts else 'retries exhausted'}"
+                    ) from None
+                await asyncio.sleep(delay)
+                continue
+            except anthropic.APIStatusError as exc:
+                raise LLMError(f"{self.name}: request refused: {_describe(exc)}") from None
+            usage = _usage(response.usage)
+            self.estimator.observe(counted, usage.input_tokens + usage.cache_write_tokens + usage.cache_read_tokens)
+            text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
+            return Completion(text, usage, response.model, response.stop_reason, attempt)
+
+    def _delay(self, exc: Exception, attempt: int) -> float:
+        retry_after = _retry_after(exc)
+        if retry_after is not None:
+            return retry_after
+        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1))
+        return self._rng.uniform(ceiling / 2, ceiling)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _usage(raw: anthropic.types.Usage) -> Usage:
+    return Usage(
+        input_tokens=raw.input_tokens or 0,
+        output_tokens=raw.output_tokens or 0,
+        cache_write_tokens=raw.cache_creation_input_tokens or 0,
+        cache_read_tokens=raw.cache_read_input_tokens or 0,
+    )
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "status_code", None)
+    return f"HTTP {status} {type(exc).__name__}" if status else type(exc).__name__
+
+
+def _prompt_text(system: str, messages: list[Message]) -> str:
+    return system + "\n" + "\n".join(f"{m.role}: {m.content}" for m in messages)
