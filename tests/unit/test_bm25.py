@@ -1,0 +1,107 @@
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rank_bm25 import BM25Okapi
+
+from corpus.filters import Principal, SearchFilters
+from tools.bm25 import allowed_mask, build_index, guarded_idf
+from tools.config import Bm25Config
+from tools.text import tokenize
+
+CONFIG = Bm25Config()
+TS = datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()
+
+
+def rows(*bodies: str, **columns) -> list[dict]:
+    return [
+        {"id": i + 1, "body": body, "access": columns.get("access", ["public"]), "tags": [], "domain": "d",
+         "author": "a", "ts": TS}
+        for i, body in enumerate(bodies)
+    ]
+
+
+class Scorer:
+    """Score with the same arithmetic Bm25Search uses, without a database."""
+
+    def __init__(self, index, config=CONFIG):
+        from tools.bm25 import Bm25Search
+
+        self.search = Bm25Search.__new__(Bm25Search)
+        self.search.config = config
+        self.index = index
+
+    def __call__(self, query: str):
+        return self.search.score_all(self.index, tokenize(query, stop_words=self.search.config.stop_words))
+
+
+def test_tokenizer_is_unicode_aware_casefolded_and_drops_stop_words():
+    assert tokenize("The Ångström of REDPANDA's 2024 数据!") == ["ångström", "redpanda", "2024", "数据"]
+    assert tokenize("The cat", stop_words=False) == ["the", "cat"]
+    assert tokenize("ﬁle") == ["file"]  # NFKC folds the ligature
+
+
+def test_empty_corpus_scores_nothing():
+    index = build_index(1, [], CONFIG)
+    assert index.size == 0 and Scorer(index)("anything") is None
+
+
+def test_one_document_and_all_same_documents_still_rank_matches_first():
+    one = build_index(1, rows("Ledgerline settles invoices"), CONFIG)
+    assert Scorer(one)("ledgerline")[0] > 0
+    same = build_index(1, rows(*["Ledgerline settles invoices"] * 3, "Beacon carries events"), CONFIG)
+    scores = Scorer(same)("ledgerline")
+    assert scores[0] == scores[1] == scores[2] > scores[3] == 0
+
+
+def test_term_in_every_document_of_a_tiny_corpus_keeps_a_positive_idf():
+    index = build_index(1, rows("keel failover", "keel replicas"), CONFIG)
+    scores = Scorer(index)("keel failover")
+    assert scores[0] > scores[1] > 0, "matching more query terms must rank higher; a common term must not subtract"
+    raw = BM25Okapi([["keel", "failover"], ["keel", "replicas"]]).idf
+    assert raw["keel"] <= 0 < guarded_idf(raw)["keel"]
+
+
+def test_unknown_terms_and_stop_words_only_match_nothing():
+    index = build_index(1, rows("Ledgerline settles invoices"), CONFIG)
+    assert Scorer(index)("zebra") is None and Scorer(index)("the of and") is None
+
+
+words = st.sampled_from(["keel", "beacon", "ledgerline", "redpanda", "failover", "lag", "tls", "harbor", "gate", "disk"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    corpus=st.lists(st.lists(words, min_size=1, max_size=12).map(" ".join), min_size=1, max_size=25),
+    query=st.lists(words, min_size=1, max_size=4).map(" ".join),
+)
+def test_vectorised_scores_equal_rank_bm25_get_batch_scores(corpus, query):
+    index = build_index(1, rows(*corpus), CONFIG)
+    ours = Scorer(index)(query)
+    reference = BM25Okapi([tokenize(body) for body in corpus], k1=CONFIG.k1, b=CONFIG.b, epsilon=CONFIG.epsilon)
+    reference.idf = guarded_idf(reference.idf)
+    expected = reference.get_batch_scores(tokenize(query), list(range(len(corpus))))
+    if ours is None:
+        assert not any(expected)
+    else:
+        np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-9)
+
+
+def test_filter_mask_applies_access_and_metadata():
+    data = [
+        {"id": 1, "body": "x", "access": ["public"], "tags": ["db"], "domain": "eng", "author": "A", "ts": TS},
+        {"id": 2, "body": "x", "access": ["security"], "tags": [], "domain": "eng", "author": "B", "ts": TS + 10},
+        {"id": 3, "body": "x", "access": ["public", "sre"], "tags": ["api"], "domain": "ops", "author": "B", "ts": TS + 20},
+    ]
+    index = build_index(1, data, CONFIG)
+    public = Principal(groups=("public",))
+    assert allowed_mask(index, SearchFilters(), public).tolist() == [True, False, True]
+    assert allowed_mask(index, SearchFilters(), Principal(groups=("security",))).tolist() == [False, True, False]
+    assert allowed_mask(index, SearchFilters(), Principal(groups=())).tolist() == [False, False, False]
+    assert allowed_mask(index, SearchFilters(domains=("ops",)), public).tolist() == [False, False, True]
+    assert allowed_mask(index, SearchFilters(tags=("db", "api")), public).tolist() == [True, False, True]
+    after = datetime.fromtimestamp(TS + 10, tz=timezone.utc)
+    assert allowed_mask(index, SearchFilters(published_after=after), Principal(groups=("public", "security"))).tolist() == [False, True, True]
+    assert allowed_mask(index, SearchFilters(published_before=after), Principal(groups=("public", "security"))).tolist() == [True, False, False]
