@@ -7,7 +7,10 @@ from corpus.db import Database
 from corpus.embed import LocalEmbeddings
 from corpus.ingest import Ingestor
 from corpus.store import DocumentStore
+from tools.bm25 import Bm25Search
 from tools.dense import DenseSearch
+from tools.hybrid import HybridRetriever
+from tools.rerank import OfflineReranker
 
 
 class Runtime:
@@ -38,6 +41,20 @@ class Runtime:
     @cached_property
     def dense(self) -> DenseSearch:
         return DenseSearch(self.db, self.settings.retrieval.dense)
+
+    @cached_property
+    def bm25(self) -> Bm25Search:
+        return Bm25Search(self.db, self.settings.retrieval.bm25, self.settings.data_dir / "cache" / "bm25")
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(
+            self.embedder,
+            self.dense,
+            self.bm25,
+            self.settings.retrieval,
+            reranker=OfflineReranker(self.db, self.settings.retrieval.rerank),
+        )
 
     def close(self) -> None:
         if "db" in self.__dict__:

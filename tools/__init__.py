@@ -7,6 +7,12 @@ from typing import Any
 _EXPORTS = {
     "Bm25Config": "tools.config",
     "DenseConfig": "tools.config",
+    "FusedHit": "tools.fusion",
+    "HybridRetriever": "tools.hybrid",
+    "OfflineReranker": "tools.rerank",
+    "PackedContext": "tools.packing",
+    "Retrieval": "tools.hybrid",
+    "Bm25Search": "tools.bm25",
     "FusionConfig": "tools.config",
     "GraphConfig": "tools.config",
     "RerankConfig": "tools.config",

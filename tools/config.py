@@ -59,6 +59,10 @@ class RerankConfig(BaseModel):
     model: str = Field(default="offline", pattern=r"^(offline|claude)$")
     candidates: int = Field(default=50, ge=1, le=1000)
     keep: int = Field(default=10, ge=1, le=1000)
+    cosine_weight: float = Field(default=0.6, ge=0)
+    """Offline score = cosine(query, chunk) × this + query-term coverage × overlap_weight + fused prior × prior_weight."""
+    overlap_weight: float = Field(default=0.3, ge=0)
+    prior_weight: float = Field(default=0.1, ge=0)
 
 
 class RetrievalConfig(BaseModel):

@@ -11,7 +11,9 @@ from agent.settings import Settings
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
-        "search", help="find passages (no LLM)", description="Top-k passages by meaning, filtered by metadata and access."
+        "search", help="find passages (no LLM)",
+        description="Top-k passages from hybrid retrieval (dense + BM25 + knowledge graph, fused and reranked), "
+        "filtered by metadata and access.",
     )
     parser.add_argument("query", help="what to look for")
     parser.add_argument("--k", type=positive_int, help="number of hits (default: retrieval.default_k)")
@@ -24,6 +26,11 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "--groups", type=group_list, default=("public",), metavar="GROUPS",
         help="the reader's access groups, comma-separated (default: public)",
     )
+    parser.add_argument(
+        "--mode", choices=("dense", "bm25", "kg", "hybrid"), default="hybrid",
+        help="which retrievers to use (default: hybrid = all, fused)",
+    )
+    parser.add_argument("--no-rerank", action="store_true", help="keep the fused order (skip the cheap reranker)")
     parser.add_argument("--json", action="store_true", help="print one JSON array of hits")
     parser.set_defaults(run=run)
 
@@ -48,25 +55,41 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     principal = Principal(groups=args.groups)
     k = args.k or settings.retrieval.default_k
     with Runtime(settings) as runtime:
-        vector = runtime.embedder.embed_query(args.query)
-        result = runtime.dense.search(vector, k=k, principal=principal, filters=filters)
+        result = runtime.retriever.retrieve(
+            args.query, principal=principal, filters=filters, k=k, mode=args.mode, rerank=not args.no_rerank
+        )
     if args.json:
-        print(json.dumps([_as_json(hit) for hit in result.hits], indent=2))
+        print(json.dumps([_as_json(fused, result) for fused in result.hits], indent=2))
         return EXIT_OK
     if not result.hits:
         print("no passages found (check --groups and filters; is the corpus ingested?)")
-    for rank, hit in enumerate(result.hits, start=1):
+    for rank, fused in enumerate(result.hits, start=1):
+        hit = fused.hit
         snippet = " ".join(hit.text.split())
-        print(f"{rank:>2}. {hit.title}  [{hit.score:.3f}]")
+        found_by = ", ".join(f"{name} #{r.rank}" for name, r in fused.ranks.items())
+        print(f"{rank:>2}. {hit.title}  [{_score(fused, result):.3f}; {found_by}]")
         print(f"    {hit.source}:{hit.start_char}-{hit.end_char}  ({hit.domain}, {hit.author}, {hit.published_at.date()})")
         print(f"    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
+        if hit.chunk_id in result.paths:
+            print(f"    via {' → '.join(result.paths[hit.chunk_id])}")
     return EXIT_OK
 
 
-def _as_json(hit) -> dict:
+def _score(fused, result) -> float:
+    """The score that ordered the list: rerank score when reranked, else fused (or the single retriever's)."""
+    if fused.hit.chunk_id in result.rerank_scores:
+        return result.rerank_scores[fused.hit.chunk_id]
+    return fused.score if len(result.by_retriever) > 1 else fused.hit.score
+
+
+def _as_json(fused, result) -> dict:
+    hit = fused.hit
     return {
         "chunk_id": hit.chunk_id, "document_id": hit.document_id, "ordinal": hit.ordinal, "title": hit.title,
         "source": hit.source, "author": hit.author, "domain": hit.domain,
         "published_at": hit.published_at.isoformat(), "start_char": hit.start_char, "end_char": hit.end_char,
-        "text": hit.text, "score": round(hit.score, 6),
+        "text": hit.text, "score": round(_score(fused, result), 6),
+        "retrievers": {name: r.rank for name, r in fused.ranks.items()},
+        "retriever_scores": {name: round(r.score, 6) for name, r in fused.ranks.items()},
+        **({"graph_path": list(result.paths[hit.chunk_id])} if hit.chunk_id in result.paths else {}),
     }
