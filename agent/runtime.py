@@ -5,11 +5,13 @@ from functools import cached_property
 from agent.settings import Settings
 from corpus.db import Database
 from corpus.embed import LocalEmbeddings
+from corpus.entities import OfflineExtractor
 from corpus.ingest import Ingestor
 from corpus.store import DocumentStore
 from tools.bm25 import Bm25Search
 from tools.dense import DenseSearch
 from tools.hybrid import HybridRetriever
+from tools.kg import GraphSearch
 from tools.rerank import OfflineReranker
 
 
@@ -36,6 +38,7 @@ class Runtime:
             self.embedder,
             self.settings.chunking,
             max_document_bytes=self.settings.ingest.max_document_bytes,
+            extractor=OfflineExtractor(self.settings.entities.gazetteer),
         )
 
     @cached_property
@@ -53,6 +56,7 @@ class Runtime:
             self.dense,
             self.bm25,
             self.settings.retrieval,
+            graph=GraphSearch(self.db, self.settings.retrieval.graph),
             reranker=OfflineReranker(self.db, self.settings.retrieval.rerank),
         )
 

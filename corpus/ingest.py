@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from corpus.chunking import Chunk, chunk_text
 from corpus.config import ChunkingConfig
 from corpus.db import StorageError
+from corpus.entities import EntityExtractor, OfflineExtractor
 from corpus.loaders import Refusal, Skipped, load_paths
 from corpus.metadata import SourceDocument
 from corpus.store import DocumentStore, WriteOutcome
@@ -77,8 +78,10 @@ class Ingestor:
         *,
         max_document_bytes: int = 10_000_000,
         embed_batch_chunks: int = 256,
+        extractor: EntityExtractor | None = None,
     ) -> None:
         self.store = store
+        self.extractor = extractor or OfflineExtractor()
         self.embedder = embedder
         self.chunking = chunking
         self.max_document_bytes = max_document_bytes
@@ -136,8 +139,9 @@ class Ingestor:
             embeddings = vectors[offset : offset + len(item.chunks)]
             offset += len(item.chunks)
             started = time.perf_counter()
+            extraction = self.extractor.extract(item.document.metadata.title, item.document.text, item.chunks)
             try:
-                outcome = self.store.write(item.document, item.chunks, embeddings)
+                outcome = self.store.write(item.document, item.chunks, embeddings, extraction)
             except StorageError as exc:
                 self._refuse(report, notify, Refusal(item.document.label, f"not stored: {exc}"))
                 continue

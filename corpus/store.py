@@ -14,6 +14,7 @@ import numpy as np
 
 from corpus.chunking import Chunk
 from corpus.db import Database
+from corpus.entities import Extraction
 from corpus.metadata import SourceDocument
 
 
@@ -74,8 +75,14 @@ class DocumentStore:
             row = conn.execute("SELECT content_hash FROM documents WHERE id = %s", (document_id,)).fetchone()
         return row["content_hash"] if row else None
 
-    def write(self, document: SourceDocument, chunks: Sequence[Chunk], embeddings: np.ndarray) -> WriteOutcome:
-        """Insert or replace `document` and all its chunks in one transaction."""
+    def write(
+        self,
+        document: SourceDocument,
+        chunks: Sequence[Chunk],
+        embeddings: np.ndarray,
+        extraction: Extraction | None = None,
+    ) -> WriteOutcome:
+        """Insert or replace `document`, its chunks and its graph rows in one transaction."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings for '{document.label}'")
         meta = document.metadata
@@ -116,6 +123,8 @@ class DocumentStore:
                         for c, vector in zip(chunks, embeddings)
                     ],
                 )
+            if extraction is not None and extraction.mentions:
+                _write_graph(conn, document, extraction)
             conn.execute("UPDATE corpus_state SET version = version + 1, updated_at = now()")
         return WriteOutcome.REPLACED if row else WriteOutcome.INSERTED
 
@@ -163,3 +172,44 @@ class DocumentStore:
         """Refresh planner statistics; filtered search chooses its plan from them."""
         with self.db.transaction() as conn:
             conn.execute("ANALYZE chunks")
+
+
+def _write_graph(conn, document: SourceDocument, extraction: Extraction) -> None:
+    """Entities are shared across documents (upserted by key); mentions and relations hang off this
+    document's chunks, so replacing or deleting the document removes them by cascade."""
+    chunk_ids = {
+        row["ordinal"]: row["id"]
+        for row in conn.execute("SELECT id, ordinal FROM chunks WHERE document_id = %s", (document.id,))
+    }
+    keys = sorted(extraction.names)  # sorted: concurrent writers upsert shared keys in one order, no deadlock
+    rows = conn.execute(
+        "INSERT INTO entities (key, name, kind)"
+        " SELECT * FROM unnest(%(keys)s::text[], %(names)s::text[], %(kinds)s::text[])"
+        " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING id, key",
+        {"keys": keys, "names": [extraction.names[k][0] for k in keys], "kinds": [extraction.names[k][1] for k in keys]},
+    ).fetchall()
+    entity_ids = {row["key"]: row["id"] for row in rows}
+    access = list(document.metadata.access)
+    mentions = {(entity_ids[m.key], chunk_ids[m.chunk_ordinal], m.start_char): m for m in extraction.mentions}
+    conn.execute(
+        "INSERT INTO mentions (entity_id, chunk_id, document_id, start_char, end_char, access)"
+        " SELECT e, c, %(doc)s, s, x, %(access)s FROM unnest(%(e)s::bigint[], %(c)s::bigint[], %(s)s::int[], %(x)s::int[])"
+        " AS t(e, c, s, x)",
+        {
+            "doc": document.id, "access": access,
+            "e": [k[0] for k in mentions], "c": [k[1] for k in mentions],
+            "s": [k[2] for k in mentions], "x": [m.end_char for m in mentions.values()],
+        },
+    )
+    relations = [r for r in extraction.relations if r.source_key != r.target_key]
+    if relations:
+        conn.execute(
+            "INSERT INTO relations (source_id, target_id, label, chunk_id, document_id, access)"
+            " SELECT a, b, l, c, %(doc)s, %(access)s"
+            " FROM unnest(%(a)s::bigint[], %(b)s::bigint[], %(l)s::text[], %(c)s::bigint[]) AS t(a, b, l, c)",
+            {
+                "doc": document.id, "access": access,
+                "a": [entity_ids[r.source_key] for r in relations], "b": [entity_ids[r.target_key] for r in relations],
+                "l": [r.label for r in relations], "c": [chunk_ids[r.chunk_ordinal] for r in relations],
+            },
+        )

@@ -13,6 +13,7 @@ _EXPORTS = {
     "PackedContext": "tools.packing",
     "Retrieval": "tools.hybrid",
     "Bm25Search": "tools.bm25",
+    "GraphSearch": "tools.kg",
     "FusionConfig": "tools.config",
     "GraphConfig": "tools.config",
     "RerankConfig": "tools.config",

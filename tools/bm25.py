@@ -25,9 +25,9 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from corpus.db import Database
-from corpus.filters import Principal, SearchFilters, chunk_predicate
+from corpus.filters import Principal, SearchFilters
 from tools.config import Bm25Config
-from tools.hits import Hit
+from tools.hits import Hit, fetch_hits
 from tools.text import tokenize
 
 BuildSource = Literal["built", "disk", "memory"]
@@ -83,7 +83,8 @@ class Bm25Search:
         if candidates.size == 0:
             return []
         top = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
-        return self._hydrate([int(index.chunk_ids[p]) for p in top], [float(scores[p]) for p in top], filters, principal)
+        ids, top_scores = [int(index.chunk_ids[p]) for p in top], [float(scores[p]) for p in top]
+        return fetch_hits(self.db, ids, top_scores, filters, principal)
 
     def score_all(self, index: Bm25Index, terms: list[str]) -> np.ndarray | None:
         """BM25 score of every chunk for the query terms (0 where no term occurs); None if nothing matches."""
@@ -177,18 +178,6 @@ class Bm25Search:
         for stale in self.cache_dir.glob(f"{self.db.schema}-v*.bm25.npz"):
             if stale != self._path(index.version):
                 stale.unlink(missing_ok=True)
-
-    def _hydrate(self, ids: list[int], scores: list[float], filters: SearchFilters, principal: Principal) -> list[Hit]:
-        predicate, params = chunk_predicate(filters, principal, alias="c")  # again, as defence in depth
-        with self.db.transaction() as conn:
-            rows = conn.execute(
-                "SELECT c.id AS chunk_id, c.document_id, c.ordinal, d.title, d.source, d.author, d.domain,"
-                " d.published_at, c.start_char, c.end_char, c.body AS text"
-                f" FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY(%(ids)s) AND {predicate}",
-                {**params, "ids": ids},
-            ).fetchall()
-        by_id = {row["chunk_id"]: row for row in rows}
-        return [Hit(**by_id[i], score=s) for i, s in zip(ids, scores) if i in by_id]
 
 
 def build_index(version: int, rows: list[dict], config: Bm25Config) -> Bm25Index:

@@ -1,7 +1,11 @@
 """What a retriever returns: a chunk with the provenance a citation needs."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+from corpus.db import Database
+from corpus.filters import Principal, SearchFilters, chunk_predicate
 
 
 @dataclass(frozen=True)
@@ -18,3 +22,22 @@ class Hit:
     end_char: int
     text: str
     score: float
+
+
+def fetch_hits(
+    db: Database, chunk_ids: Sequence[int], scores: Sequence[float], filters: SearchFilters, principal: Principal
+) -> list[Hit]:
+    """Hydrate ranked chunk ids into Hits in the given order, re-applying the access/filter predicate in SQL
+    (defence in depth for retrievers that rank outside PostgreSQL)."""
+    if not chunk_ids:
+        return []
+    predicate, params = chunk_predicate(filters, principal, alias="c")
+    with db.transaction() as conn:
+        rows = conn.execute(
+            "SELECT c.id AS chunk_id, c.document_id, c.ordinal, d.title, d.source, d.author, d.domain,"
+            " d.published_at, c.start_char, c.end_char, c.body AS text"
+            f" FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY(%(ids)s) AND {predicate}",
+            {**params, "ids": list(chunk_ids)},
+        ).fetchall()
+    by_id = {row["chunk_id"]: row for row in rows}
+    return [Hit(**by_id[i], score=s) for i, s in zip(chunk_ids, scores) if i in by_id]

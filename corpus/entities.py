@@ -1,0 +1,150 @@
+"""Offline entity and relation extraction for the knowledge graph (no model, no network).
+
+Entities: runs of capitalised words ("Payments Core", "Dana Okafor"), identifiers with digits or
+capitals ("ADR-015", "TLS"), the document's title, and gazetteer names from config. Junk is
+dropped: a lone sentence-initial function word ("The", "When"), months and weekdays.
+Relations: two entities in one sentence are related; the words between them, when few, become
+the label ("is owned by the" → "owned by"), otherwise "co-mention". The title relates to every
+entity in the document ("mentions"). An LLM extractor can implement `EntityExtractor` later.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from corpus.chunking import Chunk
+
+_CAPITALISED = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z])"
+_CONNECTOR = r"(?:of|de|van|von|der|la|le)"
+_SPAN = re.compile(
+    rf"\b{_CAPITALISED}(?:[ \t]+(?:{_CONNECTOR}[ \t]+)?{_CAPITALISED})*|\b[A-Z]{{2,}}[\w-]*\d[\w-]*|\b\w+-\d[\w-]*"
+)
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_LABEL_WORDS = re.compile(r"[a-z][a-z-]*")
+_DROP_FROM_LABEL = frozenset("is are was were be been the a an its their his her this that which who and also".split())
+_JUNK = frozenset(
+    """the a an it its this that these those there here when where what which who whom why how if in on at by for
+    from to of and or but not no yes as after before during until since every each all any some our we you they he she
+    i my your his her their january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday status actions members note notes see also nobody
+    everyone someone anyone none both most many several other others""".split()
+)
+MAX_LABEL_WORDS = 5
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    key: str
+    name: str
+    kind: str
+    """name, identifier, title or gazetteer."""
+    chunk_ordinal: int
+    start_char: int
+    end_char: int
+    """Offsets into the document text, like chunk offsets."""
+
+
+@dataclass(frozen=True)
+class EntityRelation:
+    source_key: str
+    target_key: str
+    label: str
+    chunk_ordinal: int
+
+
+@dataclass(frozen=True)
+class Extraction:
+    mentions: list[EntityMention]
+    relations: list[EntityRelation]
+    names: dict[str, tuple[str, str]]
+    """key → (display name, kind) for every entity extracted."""
+
+
+class EntityExtractor(Protocol):
+    def extract(self, title: str, text: str, chunks: Sequence[Chunk]) -> Extraction: ...
+
+
+def entity_key(name: str) -> str:
+    """Identity of an entity: casefolded, whitespace collapsed, possessive dropped."""
+    name = re.sub(r"['’]s$", "", name.strip())
+    return " ".join(name.casefold().split())
+
+
+class OfflineExtractor:
+    def __init__(self, gazetteer: Sequence[str] = ()) -> None:
+        self._gazetteer = [(g, re.compile(rf"(?<!\w){re.escape(g)}(?!\w)", re.IGNORECASE)) for g in gazetteer if g.strip()]
+
+    def extract(self, title: str, text: str, chunks: Sequence[Chunk]) -> Extraction:
+        names: dict[str, tuple[str, str]] = {}
+        title_key = entity_key(title)
+        names[title_key] = (title.strip(), "title")
+        mentions: list[EntityMention] = []
+        relations: list[EntityRelation] = []
+        in_document: set[str] = set()
+        for chunk in chunks:
+            for sentence in _SENTENCE.finditer(chunk.text):
+                found = self._sentence_entities(sentence.group(), chunk.start_char + sentence.start(), text)
+                for key, name, kind, start, end in found:
+                    names.setdefault(key, (name, kind))
+                    mentions.append(EntityMention(key, name, kind, chunk.ordinal, start, end))
+                    in_document.add(key)
+                relations.extend(_sentence_relations(found, text, chunk.ordinal))
+        for chunk in chunks[:1]:
+            # The title is not in the body text: its mention spans the first chunk, which stands for the document.
+            mentions.append(EntityMention(title_key, title.strip(), "title", chunk.ordinal, chunk.start_char, chunk.end_char))
+            for key in sorted(in_document - {title_key}):
+                relations.append(EntityRelation(title_key, key, "mentions", chunk.ordinal))
+        return Extraction(mentions, relations, names)
+
+    def _sentence_entities(self, sentence: str, offset: int, text: str) -> list[tuple[str, str, str, int, int]]:
+        found: dict[int, tuple[str, str, str, int, int]] = {}
+        for match in _SPAN.finditer(sentence):
+            name = _trim_leading_junk(match.group())
+            if not name:
+                continue
+            start = match.start() + match.group().index(name)
+            if _is_junk(name, text, at_sentence_start=sentence[:start].strip() in ("", "#", "##", "-", "*")):
+                continue
+            kind = "identifier" if any(c.isdigit() for c in name) or name.isupper() else "name"
+            found[start] = (entity_key(name), name, kind, offset + start, offset + start + len(name))
+        for name, pattern in self._gazetteer:
+            for match in pattern.finditer(sentence):
+                if not any(s <= match.start() < s + (e - b) for s, (_, _, _, b, e) in found.items()):
+                    found[match.start()] = (entity_key(name), name, "gazetteer", offset + match.start(), offset + match.end())
+        return [found[s] for s in sorted(found)]
+
+
+def _sentence_relations(found: list[tuple[str, str, str, int, int]], text: str, ordinal: int) -> list[EntityRelation]:
+    relations = []
+    for i, (key_a, _, _, _, end_a) in enumerate(found):
+        for key_b, _, _, start_b, _ in found[i + 1 :]:
+            if key_a == key_b:
+                continue
+            label = _label(text[end_a:start_b]) if (key_b == found[i + 1][0]) else None
+            relations.append(EntityRelation(key_a, key_b, label or "co-mention", ordinal))
+    return relations
+
+
+def _label(between: str) -> str | None:
+    words = [w for w in _LABEL_WORDS.findall(between) if w not in _DROP_FROM_LABEL]
+    if not words or len(words) > MAX_LABEL_WORDS or re.search(r"[;:()]", between):
+        return None
+    return " ".join(words)
+
+
+def _trim_leading_junk(name: str) -> str:
+    words = name.split()
+    while words and words[0].casefold() in _JUNK:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _is_junk(name: str, text: str, *, at_sentence_start: bool) -> bool:
+    words = name.split()
+    if len(name) < 2 or all(w.casefold() in _JUNK for w in words):
+        return True
+    # A lone word capitalised only because it opens a sentence: the document also uses it in lower case.
+    if at_sentence_start and len(words) == 1 and name[1:].islower():
+        return re.search(rf"\b{re.escape(name.lower())}\b", text) is not None
+    return False

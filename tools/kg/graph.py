@@ -1,0 +1,89 @@
+"""The knowledge graph in memory: networkx, loaded from PostgreSQL once per corpus version.
+
+Every node and edge remembers the access groups of the documents that evidence it. A reader's
+view keeps only the nodes and edges with at least one readable piece of evidence, so traversal
+can never pass through (or name) an entity known only from a document they may not read.
+"""
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from corpus.db import Database
+
+# How much an edge says about a connection: a phrase between two names beats bare co-occurrence,
+# and "the title mentions X" is the weakest link.
+LABEL_STRENGTH = {"mentions": 0.3, "co-mention": 0.5}
+NAMED_STRENGTH = 1.0
+
+
+@dataclass
+class KnowledgeGraph:
+    version: int
+    graph: nx.Graph
+    by_key: dict[str, int]
+    aliases: dict[str, int]
+    _views: dict[frozenset[str], nx.Graph] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def view(self, groups: frozenset[str]) -> nx.Graph:
+        """The subgraph evidenced by documents readable with `groups` (cached per group set)."""
+        with self._lock:
+            if groups not in self._views:
+                graph = self.graph
+
+                def readable_node(node: int) -> bool:
+                    return any(groups & access for access in graph.nodes[node]["access"])
+
+                def readable_edge(a: int, b: int) -> bool:
+                    return any(groups & access for access in graph.edges[a, b]["evidence"])
+
+                self._views[groups] = nx.subgraph_view(graph, filter_node=readable_node, filter_edge=readable_edge)
+            return self._views[groups]
+
+
+def load_graph(db: Database, version: int) -> KnowledgeGraph:
+    graph = nx.Graph()
+    with db.transaction() as conn:
+        for row in conn.execute(
+            "SELECT e.id, e.key, e.name, e.kind, array_agg(DISTINCT array_to_string(m.access, ',')) AS access"
+            " FROM entities e JOIN mentions m ON m.entity_id = e.id GROUP BY e.id"
+        ):
+            graph.add_node(
+                row["id"], key=row["key"], name=row["name"], kind=row["kind"],
+                access={frozenset(a.split(",")) for a in row["access"]},
+            )
+        edges: dict[tuple[int, int], dict] = defaultdict(lambda: {"labels": defaultdict(float), "evidence": set()})
+        for row in conn.execute("SELECT source_id, target_id, label, access FROM relations"):
+            a, b = row["source_id"], row["target_id"]
+            if a not in graph or b not in graph:
+                continue
+            edge = edges[(min(a, b), max(a, b))]
+            edge["labels"][(row["label"], a)] += 1  # the label reads from its subject, a
+            edge["evidence"].add(frozenset(row["access"]))
+    for (a, b), edge in edges.items():
+        def rank(item: tuple[str, int]) -> tuple:
+            return (LABEL_STRENGTH.get(item[0], NAMED_STRENGTH), edge["labels"][item], item)
+
+        label, subject = max(edge["labels"], key=rank)
+        graph.add_edge(
+            a, b, label=label, subject=subject, strength=LABEL_STRENGTH.get(label, NAMED_STRENGTH),
+            count=sum(edge["labels"].values()), evidence=edge["evidence"],
+        )
+    by_key = {data["key"]: node for node, data in graph.nodes(data=True)}
+    return KnowledgeGraph(version, graph, by_key, _aliases(graph, by_key))
+
+
+def _aliases(graph: nx.Graph, by_key: dict[str, int]) -> dict[str, int]:
+    """Unambiguous short forms: a multi-word name's last word (surnames) and its initials (acronyms)."""
+    proposals: dict[str, set[int]] = defaultdict(set)
+    for node, data in graph.nodes(data=True):
+        words = data["key"].split()
+        if len(words) < 2 or data["kind"] == "title":
+            continue
+        if len(words[-1]) > 3:
+            proposals[words[-1]].add(node)
+        proposals["".join(w[0] for w in words)].add(node)
+    return {alias: nodes.pop() for alias, nodes in proposals.items() if len(nodes) == 1 and alias not in by_key}

@@ -1,0 +1,46 @@
+"""Finds the entities a query names: exact key, then alias, then fuzzy match on longer words."""
+
+import difflib
+from dataclasses import dataclass
+
+from corpus.entities import entity_key
+from tools.kg.graph import KnowledgeGraph
+from tools.text import STOP_WORDS, tokenize
+
+MAX_NGRAM = 6
+
+
+@dataclass(frozen=True)
+class LinkedEntity:
+    node: int
+    surface: str
+    how: str
+    """exact, alias or fuzzy."""
+
+
+def link_entities(query: str, kg: KnowledgeGraph, readable: set[int], *, fuzzy_threshold: float) -> list[LinkedEntity]:
+    tokens = tokenize(query, stop_words=False)
+    linked: dict[int, LinkedEntity] = {}
+    covered: set[int] = set()
+    for size in range(min(MAX_NGRAM, len(tokens)), 0, -1):  # longest names first
+        for start in range(len(tokens) - size + 1):
+            span = range(start, start + size)
+            if covered & set(span):
+                continue
+            phrase = entity_key(" ".join(tokens[start : start + size]))
+            if size == 1 and phrase in STOP_WORDS:
+                continue
+            for index, how in ((kg.by_key, "exact"), (kg.aliases, "alias")):
+                node = index.get(phrase)
+                if node is not None and node in readable:
+                    linked.setdefault(node, LinkedEntity(node, phrase, how))
+                    covered.update(span)
+                    break
+    leftovers = [t for i, t in enumerate(tokens) if i not in covered and len(t) >= 5 and t not in STOP_WORDS]
+    if leftovers:
+        keys = [k for k, n in kg.by_key.items() if n in readable and " " not in k]
+        for token in leftovers:
+            for match in difflib.get_close_matches(token, keys, n=1, cutoff=fuzzy_threshold):
+                node = kg.by_key[match]
+                linked.setdefault(node, LinkedEntity(node, token, "fuzzy"))
+    return list(linked.values())

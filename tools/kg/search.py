@@ -1,0 +1,115 @@
+"""Graph retrieval: link the query's entities, expand to bridge entities, return the chunks that
+mention them, each with the path that led there ("Ledgerline → owned by → Payments Core")."""
+
+import heapq
+import math
+import threading
+from dataclasses import dataclass, field
+
+from corpus.db import Database
+from corpus.filters import Principal, SearchFilters, chunk_predicate
+from tools.config import GraphConfig
+from tools.hits import Hit, fetch_hits
+from tools.kg.graph import KnowledgeGraph, load_graph
+from tools.kg.linking import LinkedEntity, link_entities
+
+SEED_SCORE = 1.0
+OTHER_ENTITY_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class GraphResult:
+    hits: list[Hit]
+    paths: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """chunk id → alternating entity names and edge labels, from a query entity to the one in the chunk."""
+    linked: list[LinkedEntity] = field(default_factory=list)
+
+
+class GraphSearch:
+    def __init__(self, db: Database, config: GraphConfig) -> None:
+        self.db = db
+        self.config = config
+        self._graph: KnowledgeGraph | None = None
+        self._lock = threading.Lock()
+
+    def graph(self) -> KnowledgeGraph:
+        with self.db.transaction() as conn:
+            version = conn.execute("SELECT version FROM corpus_state").fetchone()["version"]
+        with self._lock:
+            if self._graph is None or self._graph.version != version:
+                self._graph = load_graph(self.db, version)
+            return self._graph
+
+    def search(self, query: str, *, k: int, principal: Principal, filters: SearchFilters | None = None) -> GraphResult:
+        kg = self.graph()
+        view = kg.view(frozenset(principal.groups))
+        linked = link_entities(query, kg, set(view.nodes), fuzzy_threshold=self.config.fuzzy_threshold)
+        if not linked:
+            return GraphResult([])
+        scores, paths = self._expand(view, [entity.node for entity in linked])
+        chunk_scores, chunk_entity = self._chunks(scores, paths, filters or SearchFilters(), principal)
+        ranked = sorted(chunk_scores, key=lambda c: (-chunk_scores[c], c))[:k]
+        hits = fetch_hits(self.db, ranked, [chunk_scores[c] for c in ranked], filters or SearchFilters(), principal)
+        names = lambda node: view.nodes[node]["name"]
+        rendered = {}
+        for hit in hits:
+            path = paths[chunk_entity[hit.chunk_id]]
+            rendered[hit.chunk_id] = tuple(names(step) if i % 2 == 0 else step for i, step in enumerate(path))
+        return GraphResult(hits, rendered, linked)
+
+    def _expand(self, view, seeds: list[int]) -> tuple[dict[int, float], dict[int, tuple]]:
+        """Best-first walk up to max_hops; an entity's score decays with each hop and with its degree
+        (hubs that touch everything say little). Returns scores and the path to each entity."""
+        scores = {seed: SEED_SCORE for seed in seeds}
+        paths: dict[int, tuple] = {seed: (seed,) for seed in seeds}
+        frontier = [(-SEED_SCORE, seed, 0) for seed in seeds]
+        heapq.heapify(frontier)
+        while frontier:
+            negative, node, hops = heapq.heappop(frontier)
+            if -negative < scores.get(node, 0) or hops >= self.config.max_hops:
+                continue
+            for neighbour in view.neighbors(node):
+                edge = view.edges[node, neighbour]
+                score = -negative * edge["strength"] / math.log2(2 + view.degree(neighbour))
+                if score > scores.get(neighbour, 0):
+                    scores[neighbour] = score
+                    paths[neighbour] = paths[node] + (_arrow(edge, node), neighbour)
+                    heapq.heappush(frontier, (-score, neighbour, hops + 1))
+        bridges = sorted((n for n in scores if n not in seeds), key=lambda n: -scores[n])[: self.config.max_expansion]
+        kept = set(seeds) | set(bridges)
+        return {n: s for n, s in scores.items() if n in kept}, {n: p for n, p in paths.items() if n in kept}
+
+    def _chunks(
+        self, scores: dict[int, float], paths: dict[int, tuple], filters: SearchFilters, principal: Principal
+    ) -> tuple[dict[int, float], dict[int, int]]:
+        """Chunks mentioning the entities (readable and admitted by filters), scored by the entities they hold."""
+        predicate, params = chunk_predicate(filters, principal, alias="c")
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT m.chunk_id, m.entity_id FROM mentions m JOIN chunks c ON c.id = m.chunk_id"
+                f" WHERE m.entity_id = ANY(%(ids)s) AND {predicate}",
+                {**params, "ids": list(scores)},
+            ).fetchall()
+        held: dict[int, list[float]] = {}
+        best: dict[int, int] = {}
+        for row in rows:
+            chunk, entity = row["chunk_id"], row["entity_id"]
+            held.setdefault(chunk, []).append(scores[entity])
+            best[chunk] = _explaining(best.get(chunk), entity, scores, paths)
+        # The strongest entity decides; others add a little, so long chunks naming many entities do not win by bulk.
+        chunk_scores = {c: max(s) + OTHER_ENTITY_SHARE * (sum(s) - max(s)) for c, s in held.items()}
+        return chunk_scores, best
+
+
+def _explaining(current: int | None, candidate: int, scores: dict[int, float], paths: dict[int, tuple]) -> int:
+    """The entity that explains why a chunk was reached: the one furthest along its path from the
+    query (the bridge), then the best-scored, then the lower id for determinism."""
+    if current is None:
+        return candidate
+    return min((current, candidate), key=lambda n: (-len(paths[n]), -scores[n], n))
+
+
+def _arrow(edge: dict, from_node: int) -> str:
+    """The edge as read along the walk: "—owned by→" when the walk follows the label, "←owns—" against it."""
+    label = edge["label"]
+    return f"—{label}→" if edge["subject"] == from_node else f"←{label}—"
