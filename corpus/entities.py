@@ -100,10 +100,11 @@ class OfflineExtractor:
     def _sentence_entities(self, sentence: str, offset: int, text: str) -> list[tuple[str, str, str, int, int]]:
         found: dict[int, tuple[str, str, str, int, int]] = {}
         for match in _SPAN.finditer(sentence):
-            name = _trim_leading_junk(match.group())
+            skip = _leading_junk_length(match.group())
+            name = match.group()[skip:]
             if not name:
                 continue
-            start = match.start() + match.group().index(name)
+            start = match.start() + skip
             if _is_junk(name, text, at_sentence_start=sentence[:start].strip() in ("", "#", "##", "-", "*")):
                 continue
             kind = "identifier" if any(c.isdigit() for c in name) or name.isupper() else "name"
@@ -133,11 +134,12 @@ def _label(between: str) -> str | None:
     return " ".join(words)
 
 
-def _trim_leading_junk(name: str) -> str:
-    words = name.split()
-    while words and words[0].casefold() in _JUNK:
-        words = words[1:]
-    return " ".join(words)
+def _leading_junk_length(span: str) -> int:
+    """Characters to drop from the front of a span so it starts at its first non-junk word."""
+    for word in re.finditer(r"\S+", span):
+        if word.group().casefold() not in _JUNK:
+            return word.start()
+    return len(span)
 
 
 def _is_junk(name: str, text: str, *, at_sentence_start: bool) -> bool:

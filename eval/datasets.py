@@ -179,3 +179,13 @@ def _require(record: dict[str, Any], key: str, path: Path, number: int) -> Any:
     if key not in record or record[key] in (None, ""):
         raise DatasetError(f"{path}:{number}: missing field '{key}'")
     return record[key]
+
+
+def sliced(dataset: EvalDataset, max_documents: int) -> EvalDataset:
+    """A smaller corpus for quick runs: every gold document of the kept queries, then others in
+    file order up to `max_documents` (gold documents are never dropped, so recall stays meaningful)."""
+    gold = {doc for query in dataset.queries for doc in query.relevant}
+    kept = [d for d in dataset.documents if d.id in gold]
+    room = max(0, max_documents - len(kept))
+    kept += [d for d in dataset.documents if d.id not in gold][:room]
+    return EvalDataset(f"{dataset.name}-{len(kept)}", dataset.format, kept, list(dataset.queries))

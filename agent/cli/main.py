@@ -6,11 +6,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from importlib import import_module
+
 from agent.cli import doctor, ingest, search
 from agent.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE
 from agent.errors import QuarryError
 
 _COMMANDS = (ingest, search, doctor)
+# eval depends on agent (never the reverse), so its command module is found by name at start-up.
+_PLUGIN_COMMANDS = ("eval.cli",)
 
 _EPILOG = """\
 exit codes: 0 success; 1 some documents were refused; 2 bad arguments or configuration;
@@ -32,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _COMMANDS:
         module.register(commands)
+    for name in _PLUGIN_COMMANDS:
+        import_module(name).register(commands)
     return parser
 
 

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"    {hit.source}:{hit.start_char}-{hit.end_char}  ({hit.domain}, {hit.author}, {hit.published_at.date()})")
         print(f"    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
         if hit.chunk_id in result.paths:
-            print(f"    via {' → '.join(result.paths[hit.chunk_id])}")
+            print(f"    via {' '.join(result.paths[hit.chunk_id])}")
     return EXIT_OK
 
 

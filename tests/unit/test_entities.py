@@ -49,3 +49,19 @@ def test_gazetteer_names_are_found_in_any_case():
 def test_entity_key_normalises_case_space_and_possessive():
     assert entity_key("  Payments   Core ") == entity_key("payments core") == "payments core"
     assert entity_key("Northwind's") == "northwind"
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pieces = st.sampled_from(["The", "Ledgerline", "Payments  Core", "of", "ADR-7", "\t", " ", ". ", "\n\n", "is owned by",
+                          "Dana\tOkafor", "é", "When", "X", "'s", "数据", "March", "-1"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(pieces, max_size=40).map("".join), st.text(max_size=20))
+def test_extraction_never_fails_and_offsets_always_hold(text, title):
+    result = OfflineExtractor(["Payments Core"]).extract(title or "t", text, chunk_text(text, ChunkingConfig()))
+    for mention in result.mentions:
+        if mention.kind != "title":
+            assert text[mention.start_char : mention.end_char].casefold() == mention.name.casefold()
