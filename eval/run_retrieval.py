@@ -29,7 +29,17 @@ def run_retrieval_eval(settings: Settings, dataset_path: Path, *, limit: int | N
     notes: list[str] = []
     with Runtime(settings) as runtime:
         started = time.perf_counter()
-        report = ingest_dataset(runtime.ingestor, dataset)
+        total = len(dataset.documents)
+        done = 0
+
+        def progress(event) -> None:
+            nonlocal done
+            done += 1
+            if done % 500 == 0 or done == total:
+                rate = done / (time.perf_counter() - started)
+                say(f"ingest: {done}/{total} documents ({rate:.0f}/s, {event.outcome} {event.label})")
+
+        report = ingest_dataset(runtime.ingestor, dataset, progress)
         say(f"ingest: {report.summary()} in {time.perf_counter() - started:.0f}s")
         retriever = runtime.retriever
         depth = max(RECALL_KS)

@@ -29,18 +29,20 @@ class KnowledgeGraph:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def view(self, groups: frozenset[str]) -> nx.Graph:
-        """The subgraph evidenced by documents readable with `groups` (cached per group set)."""
+        """The subgraph evidenced by documents readable with `groups`, built once per group set: a lazy
+        filtered view would re-check access on every neighbour and degree lookup."""
         with self._lock:
             if groups not in self._views:
-                graph = self.graph
-
-                def readable_node(node: int) -> bool:
-                    return any(groups & access for access in graph.nodes[node]["access"])
-
-                def readable_edge(a: int, b: int) -> bool:
-                    return any(groups & access for access in graph.edges[a, b]["evidence"])
-
-                self._views[groups] = nx.subgraph_view(graph, filter_node=readable_node, filter_edge=readable_edge)
+                view = nx.Graph()
+                view.add_nodes_from(
+                    (node, data) for node, data in self.graph.nodes(data=True)
+                    if any(groups & access for access in data["access"])
+                )
+                view.add_edges_from(
+                    (a, b, data) for a, b, data in self.graph.edges(data=True)
+                    if a in view and b in view and any(groups & access for access in data["evidence"])
+                )
+                self._views[groups] = view
             return self._views[groups]
 
 
