@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 demo: $(STAMP)
 	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry ingest examples/corpus
-	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry search "Who leads the team that owns the service that failed in the March 2024 settlement outage?" --k 5
+	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry search "Who leads the team that owns Ledgerline?" --k 5
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -66,6 +66,12 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
 
+def corpus_version(db: Database) -> int:
+    """Bumped by every committed change to documents; caches (BM25, graph, semantic cache) key on it."""
+    with db.transaction() as conn:
+        return conn.execute("SELECT version FROM corpus_state").fetchone()["version"]
+
+
 class DocumentStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -165,8 +171,7 @@ class DocumentStore:
         return CorpusCounts(**row)
 
     def corpus_version(self) -> int:
-        with self.db.transaction() as conn:
-            return conn.execute("SELECT version FROM corpus_state").fetchone()["version"]
+        return corpus_version(self.db)
 
     def analyze(self) -> None:
         """Refresh planner statistics; filtered search chooses its plan from them."""

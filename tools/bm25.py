@@ -26,6 +26,7 @@ from rank_bm25 import BM25Okapi
 
 from corpus.db import Database
 from corpus.filters import Principal, SearchFilters
+from corpus.store import corpus_version
 from tools.config import Bm25Config
 from tools.hits import Hit, fetch_hits
 from tools.text import tokenize
@@ -102,7 +103,7 @@ class Bm25Search:
 
     def index(self) -> Bm25Index:
         """The index for the current corpus version: from memory, else disk, else built."""
-        version = self._corpus_version()
+        version = corpus_version(self.db)
         with self._lock:
             if self._index is not None and self._index.version == version:
                 self.last_build_source = "memory"
@@ -116,10 +117,6 @@ class Bm25Search:
                 self.last_build_source = "disk"
             self._index = index
             return index
-
-    def _corpus_version(self) -> int:
-        with self.db.transaction() as conn:
-            return conn.execute("SELECT version FROM corpus_state").fetchone()["version"]
 
     def _build(self, version: int) -> Bm25Index:
         with self.db.transaction() as conn:

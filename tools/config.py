@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class DenseConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    exact_scan_max_rows: int = Field(default=20_000, ge=0, le=10_000_000)
+    exact_scan_max_rows: int = Field(default=5_000, ge=0, le=10_000_000)
     """A filter estimated to leave at most this many chunks is searched exactly (no index)."""
     ef_search_min: int = Field(default=40, ge=1, le=1000)
     ef_search_max: int = Field(default=1000, ge=1, le=1000)
@@ -48,7 +48,7 @@ class FusionConfig(BaseModel):
     """The RRF constant: score = sum(weight / (k + rank))."""
     dense_weight: float = Field(default=1.0, ge=0)
     bm25_weight: float = Field(default=1.0, ge=0)
-    kg_weight: float = Field(default=0.5, ge=0)
+    kg_weight: float = Field(default=0.25, ge=0)
     candidates_per_retriever: int = Field(default=50, ge=1, le=1000)
 
 
@@ -59,10 +59,10 @@ class RerankConfig(BaseModel):
     model: str = Field(default="offline", pattern=r"^(offline|claude)$")
     candidates: int = Field(default=50, ge=1, le=1000)
     keep: int = Field(default=10, ge=1, le=1000)
-    cosine_weight: float = Field(default=0.6, ge=0)
+    cosine_weight: float = Field(default=0.7, ge=0)
     """Offline score = cosine(query, chunk) × this + query-term coverage × overlap_weight + fused prior × prior_weight."""
-    overlap_weight: float = Field(default=0.3, ge=0)
-    prior_weight: float = Field(default=0.1, ge=0)
+    overlap_weight: float = Field(default=0.1, ge=0)
+    prior_weight: float = Field(default=0.2, ge=0)
 
 
 class RetrievalConfig(BaseModel):

@@ -88,3 +88,17 @@ def test_graph_rows_roll_back_with_a_failed_write(store, db, graph):
         write(store, "team", "Payments Core page", "Payments Core is now led by Leila Haddad.")
     assert (count(db, "mentions", "team"), count(db, "relations", "team")) == before
     assert "Dana Okafor" in store.document("team").body
+
+
+def test_linking_by_alias_and_fuzzy_match(graph):
+    fuzzy = graph.search("Who owns Ledgerlin?", k=5, principal=PUBLIC)
+    assert [(e.surface, e.how) for e in fuzzy.linked] == [("ledgerlin", "fuzzy")]
+    assert fuzzy.hits, "a typo still reaches the documents about Ledgerline"
+    alias = graph.search("what does okafor lead", k=5, principal=PUBLIC)
+    assert [(e.surface, e.how) for e in alias.linked] == [("okafor", "alias")]
+    assert {h.document_id for h in alias.hits} >= {"team"}
+
+
+def test_unreadable_entities_are_not_linked_even_by_fuzzy_match(graph):
+    assert graph.search("Vaultwrigt", k=5, principal=PUBLIC).linked == []
+    assert [e.how for e in graph.search("Vaultwrigt", k=5, principal=Principal(groups=("security",))).linked] == ["fuzzy"]

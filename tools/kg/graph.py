@@ -25,6 +25,8 @@ class KnowledgeGraph:
     graph: nx.Graph
     by_key: dict[str, int]
     aliases: dict[str, int]
+    single_word_keys: list[str] = field(default_factory=list)
+    """Candidates for fuzzy linking (typos in one-word names)."""
     _views: dict[frozenset[str], nx.Graph] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -75,7 +77,7 @@ def load_graph(db: Database, version: int) -> KnowledgeGraph:
             count=sum(edge["labels"].values()), evidence=edge["evidence"],
         )
     by_key = {data["key"]: node for node, data in graph.nodes(data=True)}
-    return KnowledgeGraph(version, graph, by_key, _aliases(graph, by_key))
+    return KnowledgeGraph(version, graph, by_key, _aliases(graph, by_key), [k for k in by_key if " " not in k])
 
 
 def _aliases(graph: nx.Graph, by_key: dict[str, int]) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """Finds the entities a query names: exact key, then alias, then fuzzy match on longer words."""
 
 import difflib
+from collections.abc import Container
 from dataclasses import dataclass
 
 from corpus.entities import entity_key
@@ -18,7 +19,9 @@ class LinkedEntity:
     """exact, alias or fuzzy."""
 
 
-def link_entities(query: str, kg: KnowledgeGraph, readable: set[int], *, fuzzy_threshold: float) -> list[LinkedEntity]:
+def link_entities(
+    query: str, kg: KnowledgeGraph, readable: Container[int], *, fuzzy_threshold: float
+) -> list[LinkedEntity]:
     tokens = tokenize(query, stop_words=False)
     linked: dict[int, LinkedEntity] = {}
     covered: set[int] = set()
@@ -37,10 +40,11 @@ def link_entities(query: str, kg: KnowledgeGraph, readable: set[int], *, fuzzy_t
                     covered.update(span)
                     break
     leftovers = [t for i, t in enumerate(tokens) if i not in covered and len(t) >= 5 and t not in STOP_WORDS]
-    if leftovers:
-        keys = [k for k, n in kg.by_key.items() if n in readable and " " not in k]
-        for token in leftovers:
-            for match in difflib.get_close_matches(token, keys, n=1, cutoff=fuzzy_threshold):
-                node = kg.by_key[match]
+    for token in leftovers:
+        # A few candidates, then the first readable one: an unreadable near-match must not mask a readable one.
+        for match in difflib.get_close_matches(token, kg.single_word_keys, n=3, cutoff=fuzzy_threshold):
+            node = kg.by_key[match]
+            if node in readable:
                 linked.setdefault(node, LinkedEntity(node, token, "fuzzy"))
+                break
     return list(linked.values())

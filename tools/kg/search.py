@@ -1,5 +1,5 @@
 """Graph retrieval: link the query's entities, expand to bridge entities, return the chunks that
-mention them, each with the path that led there ("Ledgerline → owned by → Payments Core")."""
+mention them, each with the path that led there ("Ledgerline —owned by→ Payments Core")."""
 
 import heapq
 import math
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from corpus.db import Database
 from corpus.filters import Principal, SearchFilters, chunk_predicate
+from corpus.store import corpus_version
 from tools.config import GraphConfig
 from tools.hits import Hit, fetch_hits
 from tools.kg.graph import KnowledgeGraph, load_graph
@@ -33,8 +34,7 @@ class GraphSearch:
         self._lock = threading.Lock()
 
     def graph(self) -> KnowledgeGraph:
-        with self.db.transaction() as conn:
-            version = conn.execute("SELECT version FROM corpus_state").fetchone()["version"]
+        version = corpus_version(self.db)
         with self._lock:
             if self._graph is None or self._graph.version != version:
                 self._graph = load_graph(self.db, version)
@@ -43,7 +43,7 @@ class GraphSearch:
     def search(self, query: str, *, k: int, principal: Principal, filters: SearchFilters | None = None) -> GraphResult:
         kg = self.graph()
         view = kg.view(frozenset(principal.groups))
-        linked = link_entities(query, kg, set(view.nodes), fuzzy_threshold=self.config.fuzzy_threshold)
+        linked = link_entities(query, kg, view.nodes, fuzzy_threshold=self.config.fuzzy_threshold)
         if not linked:
             return GraphResult([])
         scores, paths = self._expand(view, [entity.node for entity in linked])
