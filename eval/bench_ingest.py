@@ -117,6 +117,12 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
             "plans": sorted({f"{r.plan.strategy}(ef={r.plan.ef_search})" for r in auto}),
             "exact_p50_ms": _latency(exact_lat)["p50_ms"],
         }
+    exact_all = [_ids(dense.search(q, k=10, principal=PRINCIPAL, strategy="exact")) for q in query_vectors]
+    for ef in (40, 100, 200):
+        swept = DenseSearch(runtime.db, DenseConfig(exact_scan_max_rows=0, ef_search_min=ef))
+        lat, res = _timed([lambda q=q: swept.search(q, k=10, principal=PRINCIPAL) for q in query_vectors])
+        row[f"hnsw_unfiltered_ef{ef}"] = {**_latency(lat), "recall_vs_exact": _recall(res, exact_all), "rows": _mean_rows(res),
+                                         "plans": sorted({f"{r.plan.strategy}(ef={r.plan.ef_search})" for r in res})}
     plain_lat, plain_results = _timed([lambda q=q: plain.search(q, k=10, principal=PRINCIPAL, filters=RARE, strategy="hnsw") for q in query_vectors])
     exact_rare = [_ids(dense.search(q, k=10, principal=PRINCIPAL, filters=RARE, strategy="exact")) for q in query_vectors]
     row["plain_hnsw_1pct"] = {**_latency(plain_lat), "recall_vs_exact": _recall(plain_results, exact_rare), "rows": _mean_rows(plain_results)}
@@ -145,7 +151,8 @@ def render(results: dict) -> str:
         "| chunks | search | p50 | p95 | recall vs exact | rows (k=10) | plan |", "|---|---|---|---|---|---|---|",
     ]
     for row in results["search"]:
-        for name in ("dense_unfiltered", "dense_1pct", "plain_hnsw_1pct", "bm25", "hybrid", "hybrid_rerank"):
+        for name in ("dense_unfiltered", "hnsw_unfiltered_ef40", "hnsw_unfiltered_ef100", "hnsw_unfiltered_ef200",
+                     "dense_1pct", "plain_hnsw_1pct", "bm25", "hybrid", "hybrid_rerank"):
             cell = row[name]
             recall = f"{cell['recall_vs_exact']:.3f}" if "recall_vs_exact" in cell else "–"
             rows = f"{cell['rows']:.1f}" if "rows" in cell else "–"

@@ -17,6 +17,9 @@ from corpus.db import Database
 # and "the title mentions X" is the weakest link.
 LABEL_STRENGTH = {"mentions": 0.3, "co-mention": 0.5}
 NAMED_STRENGTH = 1.0
+# Expansion follows at most this many of a node's strongest edges: hubs would otherwise turn a
+# two-hop walk into a scan of the whole graph.
+MAX_NEIGHBOURS = 64
 
 
 @dataclass
@@ -25,8 +28,8 @@ class KnowledgeGraph:
     graph: nx.Graph
     by_key: dict[str, int]
     aliases: dict[str, int]
-    single_word_keys: list[str] = field(default_factory=list)
-    """Candidates for fuzzy linking (typos in one-word names)."""
+    fuzzy_buckets: dict[str, list[str]] = field(default_factory=dict)
+    """One-word keys by their first two letters: candidates for fuzzy linking (typos keep the start)."""
     _views: dict[frozenset[str], nx.Graph] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -44,6 +47,11 @@ class KnowledgeGraph:
                     (a, b, data) for a, b, data in self.graph.edges(data=True)
                     if a in view and b in view and any(groups & access for access in data["evidence"])
                 )
+                for node, neighbours in view.adjacency():
+                    view.nodes[node]["degree"] = len(neighbours)
+                    view.nodes[node]["strongest"] = sorted(
+                        neighbours, key=lambda n: (-neighbours[n]["strength"], -neighbours[n]["count"], n)
+                    )[:MAX_NEIGHBOURS]
                 self._views[groups] = view
             return self._views[groups]
 
@@ -77,7 +85,11 @@ def load_graph(db: Database, version: int) -> KnowledgeGraph:
             count=sum(edge["labels"].values()), evidence=edge["evidence"],
         )
     by_key = {data["key"]: node for node, data in graph.nodes(data=True)}
-    return KnowledgeGraph(version, graph, by_key, _aliases(graph, by_key), [k for k in by_key if " " not in k])
+    buckets: dict[str, list[str]] = defaultdict(list)
+    for key in by_key:
+        if " " not in key:
+            buckets[key[:2]].append(key)
+    return KnowledgeGraph(version, graph, by_key, _aliases(graph, by_key), dict(buckets))
 
 
 def _aliases(graph: nx.Graph, by_key: dict[str, int]) -> dict[str, int]:

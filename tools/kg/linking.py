@@ -42,7 +42,8 @@ def link_entities(
     leftovers = [t for i, t in enumerate(tokens) if i not in covered and len(t) >= 5 and t not in STOP_WORDS]
     for token in leftovers:
         # A few candidates, then the first readable one: an unreadable near-match must not mask a readable one.
-        for match in difflib.get_close_matches(token, kg.single_word_keys, n=3, cutoff=fuzzy_threshold):
+        candidates = kg.fuzzy_buckets.get(token[:2], [])
+        for match in difflib.get_close_matches(token, candidates, n=3, cutoff=fuzzy_threshold):
             node = kg.by_key[match]
             if node in readable:
                 linked.setdefault(node, LinkedEntity(node, token, "fuzzy"))

@@ -68,9 +68,9 @@ class GraphSearch:
             negative, node, hops = heapq.heappop(frontier)
             if -negative < scores.get(node, 0) or hops >= self.config.max_hops:
                 continue
-            for neighbour in view.neighbors(node):
-                edge = view.edges[node, neighbour]
-                score = -negative * edge["strength"] / math.log2(2 + view.degree(neighbour))
+            for neighbour in view.nodes[node]["strongest"]:
+                edge = view.adj[node][neighbour]
+                score = -negative * edge["strength"] / math.log2(2 + view.nodes[neighbour]["degree"])
                 if score > scores.get(neighbour, 0):
                     scores[neighbour] = score
                     paths[neighbour] = paths[node] + (_arrow(edge, node), neighbour)
