@@ -1,7 +1,6 @@
 """Quarry's front door: settings, the component runtime, and the `quarry` CLI. Re-exported lazily."""
 
-from importlib import import_module
-from typing import Any
+from corpus.exports import lazy_exports
 
 _EXPORTS = {
     "ConfigError": "agent.errors",
@@ -13,8 +12,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'agent' has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -4,8 +4,7 @@ Names are re-exported lazily so that importing one small module (e.g. `corpus.co
 not pull in psycopg or the embedding stack.
 """
 
-from importlib import import_module
-from typing import Any
+from corpus.exports import lazy_exports
 
 _EXPORTS = {
     "Chunk": "corpus.chunking",
@@ -49,8 +48,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'corpus' has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

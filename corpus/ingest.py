@@ -147,7 +147,11 @@ class Ingestor:
                 continue
             finally:
                 report.store_seconds += time.perf_counter() - started
-            getattr(report, outcome.value).append(item.document.label)
+            {
+                WriteOutcome.INSERTED: report.inserted,
+                WriteOutcome.REPLACED: report.replaced,
+                WriteOutcome.UNCHANGED: report.unchanged,
+            }[outcome].append(item.document.label)
             if outcome is not WriteOutcome.UNCHANGED:
                 report.chunks_written += len(item.chunks)
             notify(IngestEvent(item.document.label, outcome.value, f"{len(item.chunks)} chunks"))

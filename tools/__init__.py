@@ -1,8 +1,7 @@
 """The capabilities graph nodes call: retrieval (dense now; BM25, knowledge graph, fusion and
 reranking next), and later the LLM clients and the semantic cache. Re-exported lazily."""
 
-from importlib import import_module
-from typing import Any
+from corpus.exports import lazy_exports
 
 _EXPORTS = {
     "Bm25Config": "tools.config",
@@ -26,8 +25,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'tools' has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

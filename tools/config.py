@@ -8,7 +8,7 @@ class DenseConfig(BaseModel):
 
     exact_scan_max_rows: int = Field(default=5_000, ge=0, le=10_000_000)
     """A filter estimated to leave at most this many chunks is searched exactly (no index)."""
-    ef_search_min: int = Field(default=40, ge=1, le=1000)
+    ef_search_min: int = Field(default=100, ge=1, le=1000)
     ef_search_max: int = Field(default=1000, ge=1, le=1000)
     """pgvector caps hnsw.ef_search at 1000; a filter that would need more is searched exactly."""
     oversample: float = Field(default=3.0, ge=1.0, le=100.0)

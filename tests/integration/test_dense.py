@@ -130,4 +130,4 @@ def test_plan_choice_follows_estimated_selectivity(db, selective_corpus):
     rare = dense.search(query, k=10, principal=PUBLIC, filters=SearchFilters(domains=("rare",))).plan
     wide = dense.search(query, k=10, principal=PUBLIC).plan
     assert rare.strategy == "exact" and 20 <= rare.estimated_rows <= 80
-    assert wide.strategy == "hnsw" and wide.ef_search == 40 and wide.estimated_rows > 3000
+    assert wide.strategy == "hnsw" and wide.ef_search == DenseConfig().ef_search_min and wide.estimated_rows > 3000
