@@ -7,11 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from agent.settings import Settings, load_settings
 from corpus.db import Database, start_embedded
 from corpus.embed import LocalEmbeddings
 from corpus.store import DocumentStore
+
+# Property tests check behaviour, not speed: no per-example deadline on a loaded CI machine.
+hypothesis_settings.register_profile("quarry", deadline=None)
+hypothesis_settings.load_profile("quarry")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
