@@ -54,7 +54,7 @@ def load_settings(
 ) -> Settings:
     """Build Settings; `overrides` uses dotted keys ("database.url") or nested dicts."""
     path = path if path is not None else default_config_path()
-    label = str(path) if path else "settings"
+    label = str(path) if path else "the environment and built-in defaults (no config file)"
     data = _read_yaml(path) if path else {}
     env_values = _from_environment(os.environ if environ is None else environ)
     for key, value in env_values.items():
