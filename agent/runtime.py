@@ -2,6 +2,7 @@
 
 from functools import cached_property
 
+from agent.errors import ConfigError
 from agent.settings import Settings
 from corpus.db import Database
 from corpus.embed import LocalEmbeddings
@@ -17,6 +18,7 @@ from tools.rerank import OfflineReranker
 
 class Runtime:
     def __init__(self, settings: Settings) -> None:
+        _refuse_unavailable_options(settings)
         self.settings = settings
 
     @cached_property
@@ -69,3 +71,18 @@ class Runtime:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _refuse_unavailable_options(settings: Settings) -> None:
+    """Claude-backed reranking and extraction must spend through the run budget, which arrives with the
+    research loop; until then, asking for them is an error rather than a silent fallback."""
+    if settings.retrieval.rerank.model != "offline":
+        raise ConfigError(
+            f"retrieval.rerank.model '{settings.retrieval.rerank.model}' is not available yet "
+            "(it needs the research loop's budget); use 'offline'"
+        )
+    if settings.entities.extractor != "offline":
+        raise ConfigError(
+            f"entities.extractor '{settings.entities.extractor}' is not available yet "
+            "(it needs the research loop's budget); use 'offline'"
+        )

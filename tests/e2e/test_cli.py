@@ -110,3 +110,10 @@ def test_embedded_database_starts_in_the_data_dir(tmp_path: Path):
     assert f"ok   database     PostgreSQL 16" in result.stdout and str(data / "pg") in result.stdout
     assert "ok   corpus       0 documents, 0 chunks, version 0" in result.stdout
     assert (data / "pg" / "PG_VERSION").exists()
+
+
+def test_options_not_built_yet_are_refused_not_ignored(cli: Cli):
+    cli.env["QUARRY_RETRIEVAL__RERANK__MODEL"] = "claude"
+    result = cli("search", "anything")
+    assert result.returncode == 2
+    assert "retrieval.rerank.model 'claude' is not available yet" in result.stderr
