@@ -110,8 +110,8 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
     row: dict = {"chunks": size, "real_vectors": min(size, len(real_vectors)), "load_s": round(load_s, 1)}
     for name, filters in (("unfiltered", None), ("1pct", RARE)):
         exact = [_ids(dense.search(q, k=10, principal=PRINCIPAL, filters=filters, strategy="exact")) for q in query_vectors]
-        auto_lat, auto = _timed([lambda q=q: dense.search(q, k=10, principal=PRINCIPAL, filters=filters) for q in query_vectors])
-        exact_lat, _ = _timed([lambda q=q: dense.search(q, k=10, principal=PRINCIPAL, filters=filters, strategy="exact") for q in query_vectors])
+        auto_lat, auto = _timed([lambda q=q, f=filters: dense.search(q, k=10, principal=PRINCIPAL, filters=f) for q in query_vectors])
+        exact_lat, _ = _timed([lambda q=q, f=filters: dense.search(q, k=10, principal=PRINCIPAL, filters=f, strategy="exact") for q in query_vectors])
         row[f"dense_{name}"] = {
             **_latency(auto_lat), "recall_vs_exact": _recall(auto, exact), "rows": _mean_rows(auto),
             "plans": sorted({f"{r.plan.strategy}(ef={r.plan.ef_search})" for r in auto}),
@@ -120,7 +120,7 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
     exact_all = [_ids(dense.search(q, k=10, principal=PRINCIPAL, strategy="exact")) for q in query_vectors]
     for ef in (40, 100, 200):
         swept = DenseSearch(runtime.db, DenseConfig(exact_scan_max_rows=0, ef_search_min=ef))
-        lat, res = _timed([lambda q=q: swept.search(q, k=10, principal=PRINCIPAL) for q in query_vectors])
+        lat, res = _timed([lambda q=q, s=swept: s.search(q, k=10, principal=PRINCIPAL) for q in query_vectors])
         row[f"hnsw_unfiltered_ef{ef}"] = {**_latency(lat), "recall_vs_exact": _recall(res, exact_all), "rows": _mean_rows(res),
                                          "plans": sorted({f"{r.plan.strategy}(ef={r.plan.ef_search})" for r in res})}
     plain_lat, plain_results = _timed([lambda q=q: plain.search(q, k=10, principal=PRINCIPAL, filters=RARE, strategy="hnsw") for q in query_vectors])
@@ -132,7 +132,7 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
     row["bm25"] = _latency(bm25_lat)
     for label, rerank in (("hybrid", False), ("hybrid_rerank", True)):
         lat, _ = _timed([
-            lambda t=t, q=q: runtime.retriever.retrieve(t, principal=PRINCIPAL, k=10, rerank=rerank, query_vector=q)
+            lambda t=t, q=q, r=rerank: runtime.retriever.retrieve(t, principal=PRINCIPAL, k=10, rerank=r, query_vector=q)
             for t, q in zip(queries, query_vectors)
         ])
         row[label] = _latency(lat)

@@ -16,7 +16,7 @@ import numpy as np
 from corpus.db import Database
 from corpus.filters import Principal, SearchFilters, chunk_predicate
 from tools.config import DenseConfig
-from tools.hits import Hit
+from tools.hits import Hit, hit_columns
 
 Strategy = Literal["exact", "hnsw"]
 
@@ -35,9 +35,8 @@ class DenseResult:
     plan: SearchPlan
 
 
-_SELECT_HITS = """
-SELECT h.id AS chunk_id, h.document_id, h.ordinal, d.title, d.source, d.author, d.domain, d.published_at,
-       h.start_char, h.end_char, h.body AS text, 1 - h.distance AS score
+_SELECT_HITS = f"""
+SELECT {hit_columns("h")}, 1 - h.distance AS score
 FROM hits h JOIN documents d ON d.id = h.document_id
 ORDER BY h.distance, h.id
 """

@@ -24,6 +24,14 @@ class Hit:
     score: float
 
 
+def hit_columns(chunk: str) -> str:
+    """The SELECT list that builds a Hit from `chunk` (an alias of chunks) joined to documents as d; score apart."""
+    return (
+        f"{chunk}.id AS chunk_id, {chunk}.document_id, {chunk}.ordinal, d.title, d.source, d.author, d.domain,"
+        f" d.published_at, {chunk}.start_char, {chunk}.end_char, {chunk}.body AS text"
+    )
+
+
 def fetch_hits(
     db: Database, chunk_ids: Sequence[int], scores: Sequence[float], filters: SearchFilters, principal: Principal
 ) -> list[Hit]:
@@ -34,8 +42,7 @@ def fetch_hits(
     predicate, params = chunk_predicate(filters, principal, alias="c")
     with db.transaction() as conn:
         rows = conn.execute(
-            "SELECT c.id AS chunk_id, c.document_id, c.ordinal, d.title, d.source, d.author, d.domain,"
-            " d.published_at, c.start_char, c.end_char, c.body AS text"
+            f"SELECT {hit_columns('c')}"
             f" FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY(%(ids)s) AND {predicate}",
             {**params, "ids": list(chunk_ids)},
         ).fetchall()

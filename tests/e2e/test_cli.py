@@ -107,7 +107,7 @@ def test_embedded_database_starts_in_the_data_dir(tmp_path: Path):
         cwd=tmp_path, env=clean_env(QUARRY_DATA_DIR=str(data)), capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"ok   database     PostgreSQL 16" in result.stdout and str(data / "pg") in result.stdout
+    assert "ok   database     PostgreSQL 16" in result.stdout and str(data / "pg") in result.stdout
     assert "ok   corpus       0 documents, 0 chunks, version 0" in result.stdout
     assert (data / "pg" / "PG_VERSION").exists()
 

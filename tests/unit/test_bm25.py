@@ -1,7 +1,6 @@
 from datetime import datetime, timezone
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi

@@ -36,4 +36,4 @@ def test_skips_what_does_not_fit_and_tries_smaller_ones():
     cost_small = count_tokens(format_block(1, small))
     packed = pack([big, small], cost_small)
     assert [p.hit.chunk_id for p in packed.items] == [2] and packed.dropped == [big]
-    assert packed.render() == f"[1] Title 2 (/src/2.md)\nshort text\n\n"
+    assert packed.render() == "[1] Title 2 (/src/2.md)\nshort text\n\n"

@@ -76,10 +76,8 @@ def load_graph(db: Database, version: int) -> KnowledgeGraph:
             edge["labels"][(row["label"], a)] += 1  # the label reads from its subject, a
             edge["evidence"].add(frozenset(row["access"]))
     for (a, b), edge in edges.items():
-        def rank(item: tuple[str, int]) -> tuple:
-            return (LABEL_STRENGTH.get(item[0], NAMED_STRENGTH), edge["labels"][item], item)
-
-        label, subject = max(edge["labels"], key=rank)
+        counts = edge["labels"]
+        label, subject = max(counts, key=lambda item, counts=counts: (LABEL_STRENGTH.get(item[0], NAMED_STRENGTH), counts[item], item))
         graph.add_edge(
             a, b, label=label, subject=subject, strength=LABEL_STRENGTH.get(label, NAMED_STRENGTH),
             count=sum(edge["labels"].values()), evidence=edge["evidence"],
