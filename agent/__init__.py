@@ -5,6 +5,8 @@ from corpus.exports import lazy_exports
 _EXPORTS = {
     "ConfigError": "agent.errors",
     "QuarryError": "agent.errors",
+    "Models": "agent.models",
+    "build_models": "agent.models",
     "Runtime": "agent.runtime",
     "Settings": "agent.settings",
     "load_settings": "agent.settings",

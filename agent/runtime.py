@@ -1,14 +1,20 @@
 """Builds Quarry's components from Settings, each on first use, and closes them once."""
 
+import os
+from collections.abc import Mapping
 from functools import cached_property
 
 from agent.errors import ConfigError
+from agent.models import Models, build_models
 from agent.settings import Settings
 from corpus.db import Database
 from corpus.embed import LocalEmbeddings
 from corpus.entities import OfflineExtractor
 from corpus.ingest import Ingestor
-from corpus.store import DocumentStore
+from corpus.store import DocumentStore, corpus_version
+from graph.budget.ledger import PostgresLedger
+from graph.context import Services
+from graph.runner import Researcher
 from tools.bm25 import Bm25Search
 from tools.dense import DenseSearch
 from tools.hybrid import HybridRetriever
@@ -17,9 +23,10 @@ from tools.rerank import OfflineReranker
 
 
 class Runtime:
-    def __init__(self, settings: Settings) -> None:
-        _refuse_unavailable_options(settings)
+    def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None) -> None:
         self.settings = settings
+        self.environ = os.environ if environ is None else environ
+        _refuse_unavailable_options(settings)
 
     @cached_property
     def db(self) -> Database:
@@ -52,6 +59,10 @@ class Runtime:
         return Bm25Search(self.db, self.settings.retrieval.bm25, self.settings.data_dir / "cache" / "bm25")
 
     @cached_property
+    def reranker(self) -> OfflineReranker:
+        return OfflineReranker(self.db, self.settings.retrieval.rerank)
+
+    @cached_property
     def retriever(self) -> HybridRetriever:
         return HybridRetriever(
             self.embedder,
@@ -59,8 +70,30 @@ class Runtime:
             self.bm25,
             self.settings.retrieval,
             graph=GraphSearch(self.db, self.settings.retrieval.graph),
-            reranker=OfflineReranker(self.db, self.settings.retrieval.rerank),
+            reranker=self.reranker,
         )
+
+    @cached_property
+    def models(self) -> Models:
+        models = build_models(self.settings.llm, self.environ)
+        if self.settings.retrieval.rerank.model == "claude" and not models.online:
+            raise ConfigError("retrieval.rerank.model 'claude' needs Claude: set ANTHROPIC_API_KEY, or use 'offline'")
+        return models
+
+    @cached_property
+    def researcher(self) -> Researcher:
+        models = self.models
+        services = Services(
+            retriever=self.retriever,
+            embedder=self.embedder,
+            cheap=models.cheap,
+            premium=models.premium,
+            ledger=PostgresLedger(self.db),
+            config=self.settings.research,
+            reranker=self.reranker if self.settings.retrieval.rerank.enabled else None,
+            llm_rerank=self.settings.retrieval.rerank.enabled and self.settings.retrieval.rerank.model == "claude",
+        )
+        return Researcher(services, lambda: corpus_version(self.db))
 
     def close(self) -> None:
         if "db" in self.__dict__:
@@ -74,13 +107,8 @@ class Runtime:
 
 
 def _refuse_unavailable_options(settings: Settings) -> None:
-    """Claude-backed reranking and extraction must spend through the run budget, which arrives with the
-    research loop; until then, asking for them is an error rather than a silent fallback."""
-    if settings.retrieval.rerank.model != "offline":
-        raise ConfigError(
-            f"retrieval.rerank.model '{settings.retrieval.rerank.model}' is not available yet "
-            "(it needs the research loop's budget); use 'offline'"
-        )
+    """Claude-backed extraction at ingest has no run budget to spend through yet; asking for it is an
+    error rather than a silent fallback."""
     if settings.entities.extractor != "offline":
         raise ConfigError(
             f"entities.extractor '{settings.entities.extractor}' is not available yet "

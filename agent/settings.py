@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.errors import ConfigError
 from corpus.config import ChunkingConfig, DatabaseConfig, EmbeddingConfig, EntityConfig, IngestConfig, StorageConfig
+from graph.config import ResearchConfig
 from tools.config import RetrievalConfig
+from tools.llm.config import LLMConfig
 
 CONFIG_ENV = "QUARRY_CONFIG"
 _ENV_PREFIX = "QUARRY_"
@@ -33,6 +35,8 @@ class Settings(BaseModel):
     ingest: IngestConfig = IngestConfig()
     entities: EntityConfig = EntityConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
+    llm: LLMConfig = LLMConfig()
+    research: ResearchConfig = ResearchConfig()
 
     @property
     def data_dir(self) -> Path:

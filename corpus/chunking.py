@@ -98,6 +98,15 @@ def _units(text: str, max_tokens: int) -> list[_Unit]:
     return units
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every sentence, paragraph by paragraph, trimmed: text[start:end] is the sentence."""
+    return [
+        span
+        for para in _spans_between(text, _PARAGRAPH_BREAK, 0, len(text))
+        for span in _spans_between(text, _SENTENCE_END, *para)
+    ]
+
+
 def _spans_between(text: str, separator: re.Pattern[str], start: int, end: int) -> list[tuple[int, int]]:
     """Pieces of text[start:end] between separator matches, trimmed of surrounding whitespace."""
     spans = []

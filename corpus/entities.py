@@ -116,6 +116,16 @@ class OfflineExtractor:
         return [found[s] for s in sorted(found)]
 
 
+def entity_names(text: str) -> list[str]:
+    """The entity names the offline extractor finds in `text`, in order of first appearance."""
+    names: dict[str, str] = {}
+    extractor = OfflineExtractor()
+    for sentence in _SENTENCE.finditer(text):
+        for key, name, _, _, _ in extractor._sentence_entities(sentence.group(), sentence.start(), text):
+            names.setdefault(key, name)
+    return list(names.values())
+
+
 def _sentence_relations(found: list[tuple[str, str, str, int, int]], text: str, ordinal: int) -> list[EntityRelation]:
     relations = []
     for i, (key_a, _, _, _, end_a) in enumerate(found):

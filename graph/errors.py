@@ -10,3 +10,7 @@ class BudgetExceeded(RuntimeError):
     def __init__(self, reason: StopReason, detail: str) -> None:
         self.reason = reason
         super().__init__(f"budget exhausted ({reason}): {detail}")
+
+
+class InvalidQuestion(ValueError):
+    """The question cannot be asked as given (empty, or too long); the message says which."""

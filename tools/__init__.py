@@ -1,5 +1,5 @@
-"""The capabilities graph nodes call: retrieval (dense now; BM25, knowledge graph, fusion and
-reranking next), and later the LLM clients and the semantic cache. Re-exported lazily."""
+"""The capabilities graph nodes call: dense, BM25 and knowledge-graph retrieval, fusion, reranking,
+packing, citation checking, and the LLM clients (tools.llm). Re-exported lazily."""
 
 from corpus.exports import lazy_exports
 
@@ -21,6 +21,8 @@ _EXPORTS = {
     "DenseSearch": "tools.dense",
     "SearchPlan": "tools.dense",
     "Hit": "tools.hits",
+    "CitationCheck": "tools.citations",
+    "check_citations": "tools.citations",
 }
 
 __all__ = sorted(_EXPORTS)

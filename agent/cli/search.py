@@ -4,7 +4,7 @@ import argparse
 import json
 import sys
 
-from agent.cli.arguments import group_list, positive_int, when
+from agent.cli.arguments import add_filter_arguments, filters_from, positive_int
 from agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from agent.settings import Settings
 
@@ -17,15 +17,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     parser.add_argument("query", help="what to look for")
     parser.add_argument("--k", type=positive_int, help="number of hits (default: retrieval.default_k)")
-    parser.add_argument("--domain", action="append", default=[], help="only this domain (repeatable)")
-    parser.add_argument("--author", action="append", default=[], help="only this author (repeatable)")
-    parser.add_argument("--tag", action="append", default=[], help="only documents with this tag (repeatable)")
-    parser.add_argument("--after", type=when, metavar="WHEN", help="published at or after (YYYY-MM-DD or ISO-8601)")
-    parser.add_argument("--before", type=when, metavar="WHEN", help="published before")
-    parser.add_argument(
-        "--groups", type=group_list, default=("public",), metavar="GROUPS",
-        help="the reader's access groups, comma-separated (default: public)",
-    )
+    add_filter_arguments(parser)
     parser.add_argument(
         "--mode", choices=("dense", "bm25", "kg", "hybrid"), default="hybrid",
         help="which retrievers to use (default: hybrid = all, fused)",
@@ -36,22 +28,13 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pydantic import ValidationError
-
     from agent.runtime import Runtime
-    from corpus.filters import Principal, SearchFilters
+    from corpus.filters import Principal
 
     if not args.query.strip():
         print("quarry search: the query is empty", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        filters = SearchFilters(
-            domains=tuple(args.domain), authors=tuple(args.author), tags=tuple(args.tag),
-            published_after=args.after, published_before=args.before,
-        )
-    except ValidationError as exc:
-        print(f"quarry search: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
-        return EXIT_USAGE
+    filters = filters_from(args)
     principal = Principal(groups=args.groups)
     k = args.k or settings.retrieval.default_k
     with Runtime(settings) as runtime:

@@ -5,6 +5,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 StopReason = Literal["deadline", "hops", "tokens", "cost", "error"]
+"""Why a run stopped early: a limit, or "error" when a model failed for good (the run still answers)."""
+DEFAULT_RESERVE_SECONDS = 0.25
 
 
 class Limits(BaseModel):
@@ -16,13 +18,14 @@ class Limits(BaseModel):
     max_hops: int = Field(default=3, ge=1, le=50)
     max_tokens: int = Field(default=50_000, ge=1, le=100_000_000)
     max_usd: float = Field(default=0.25, ge=0, le=10_000)
-    finalize_reserve_seconds: float = Field(default=1.0, ge=0)
+    finalize_reserve_seconds: float | None = Field(default=None, ge=0)
+    """Time held back for finalize; default min(0.25 s, max_seconds / 4)."""
     finalize_reserve_tokens: int = Field(default=0, ge=0)
     finalize_reserve_usd: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
     def _reserve_fits(self) -> "Limits":
-        if self.finalize_reserve_seconds >= self.max_seconds:
+        if self.finalize_reserve_seconds is not None and self.finalize_reserve_seconds >= self.max_seconds:
             raise ValueError(
                 f"finalize_reserve_seconds ({self.finalize_reserve_seconds}) must be below max_seconds ({self.max_seconds})"
             )
@@ -31,3 +34,14 @@ class Limits(BaseModel):
         if self.finalize_reserve_usd > self.max_usd:
             raise ValueError(f"finalize_reserve_usd ({self.finalize_reserve_usd}) exceeds max_usd ({self.max_usd})")
         return self
+
+    @property
+    def reserve_seconds(self) -> float:
+        if self.finalize_reserve_seconds is not None:
+            return self.finalize_reserve_seconds
+        return min(DEFAULT_RESERVE_SECONDS, self.max_seconds / 4)
+
+    def recursion_limit(self) -> int:
+        """LangGraph supersteps a run can need: plan, then search/rerank/synthesize/reflect per hop, then
+        finalize and the cache nodes' seam. A backstop only; hops are counted in state."""
+        return 4 * self.max_hops + 6

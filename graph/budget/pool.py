@@ -58,7 +58,7 @@ class BudgetPool:
     @property
     def work_deadline(self) -> float:
         """When ordinary nodes must stop so finalize still has its reserved time."""
-        return self.deadline - self.limits.finalize_reserve_seconds
+        return self.deadline - self.limits.reserve_seconds
 
     def remaining(self, *, for_finalize: bool = False) -> Remaining:
         with self._lock:
@@ -97,6 +97,14 @@ class BudgetPool:
             if usage.total > reservation.tokens or usd > reservation.usd + 1e-12:
                 self.overruns += 1
         return Spend.of(reservation.node, usage, usd)
+
+    def forfeit(self, reservation: Reservation) -> Spend:
+        """The call was cut off and may still be billed: commit the whole hold as spent, to stay safe."""
+        with self._lock:
+            self._open.pop(reservation.id, None)
+            self._tokens += reservation.tokens
+            self._usd += reservation.usd
+        return Spend.of(reservation.node, Usage(input_tokens=reservation.tokens), reservation.usd)
 
     def release(self, reservation: Reservation) -> None:
         """The call never happened or reported nothing billable: refund the whole hold."""

@@ -113,7 +113,7 @@ def test_embedded_database_starts_in_the_data_dir(tmp_path: Path):
 
 
 def test_options_not_built_yet_are_refused_not_ignored(cli: Cli):
-    cli.env["QUARRY_RETRIEVAL__RERANK__MODEL"] = "claude"
+    cli.env["QUARRY_ENTITIES__EXTRACTOR"] = "claude"
     result = cli("search", "anything")
     assert result.returncode == 2
-    assert "retrieval.rerank.model 'claude' is not available yet" in result.stderr
+    assert "entities.extractor 'claude' is not available yet" in result.stderr

@@ -7,13 +7,17 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.fakes.anthropic_server import FakeAnthropic, Fail, Hang, Reply, Trickle
-from tools.llm.base import Message
+from tools.llm.base import Message, PlanTask, Prompt
 from tools.llm.claude import ClaudeModel
 from tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
 from tools.llm.pricing import ModelPrice, Usage
 
 PRICE = ModelPrice(input=3.0, output=15.0, cache_write=3.75, cache_read=0.3)
-ASK = [Message("user", "Who owns Ledgerline?")]
+ASK = (Message("user", "Who owns Ledgerline?"),)
+
+
+def prompt(system: str = "s") -> Prompt:
+    return Prompt(PlanTask("Who owns Ledgerline?", max_queries=1), system, ASK)
 
 
 @pytest.fixture
@@ -39,7 +43,7 @@ def soon(seconds: float) -> float:
 
 async def test_reply_usage_and_cached_system_prompt(fake, claude):
     fake.enqueue(Reply("Payments Core [1].", input_tokens=120, output_tokens=9, cache_write_tokens=40, cache_read_tokens=0))
-    completion = await claude.complete("You cite sources.", ASK, max_tokens=64, deadline=soon(10))
+    completion = await claude.complete(prompt("You cite sources."), max_tokens=64, deadline=soon(10))
     assert completion.text == "Payments Core [1]."
     assert completion.usage == Usage(120, 9, 40, 0) and completion.attempts == 1
     [request] = fake.history
@@ -50,14 +54,14 @@ async def test_reply_usage_and_cached_system_prompt(fake, claude):
 
 async def test_429_529_and_500_are_retried_then_succeed(fake, claude):
     fake.enqueue(Fail(429, retry_after=0.01), Fail(529), Fail(500), Reply("done"))
-    completion = await claude.complete("s", ASK, max_tokens=8, deadline=soon(10))
+    completion = await claude.complete(prompt(), max_tokens=8, deadline=soon(10))
     assert completion.text == "done" and completion.attempts == 4 and len(fake.history) == 4
 
 
 async def test_retries_stop_when_attempts_run_out(fake, claude):
     fake.enqueue(*[Fail(529)] * 5)
     with pytest.raises(LLMUnavailable, match=r"claude-test: HTTP 529 OverloadedError after 4 attempt\(s\); retries exhausted"):
-        await claude.complete("s", ASK, max_tokens=8, deadline=soon(10))
+        await claude.complete(prompt(), max_tokens=8, deadline=soon(10))
     assert len(fake.history) == 4
 
 
@@ -65,7 +69,7 @@ async def test_retry_after_beyond_the_deadline_is_not_waited_for(fake, claude):
     fake.enqueue(Fail(429, retry_after=30), Reply("too late"))
     started = time.monotonic()
     with pytest.raises(LLMUnavailable, match="no time left for another"):
-        await claude.complete("s", ASK, max_tokens=8, deadline=soon(2))
+        await claude.complete(prompt(), max_tokens=8, deadline=soon(2))
     assert len(fake.history) == 1
     assert time.monotonic() - started < 10, "gave up instead of sleeping through the 30 s Retry-After"
 
@@ -73,7 +77,7 @@ async def test_retry_after_beyond_the_deadline_is_not_waited_for(fake, claude):
 async def test_client_errors_are_not_retried(fake, claude):
     fake.enqueue(Fail(400, message="max_tokens too large"), Reply("never"))
     with pytest.raises(LLMError, match=r"request refused: HTTP 400 BadRequestError") as caught:
-        await claude.complete("s", ASK, max_tokens=8, deadline=soon(10))
+        await claude.complete(prompt(), max_tokens=8, deadline=soon(10))
     assert not isinstance(caught.value, LLMUnavailable) and len(fake.history) == 1
 
 
@@ -82,7 +86,7 @@ async def test_deadline_bounds_the_whole_call_not_each_read(fake, claude, script
     fake.enqueue(script)
     deadline = soon(1.0)
     with pytest.raises(LLMTimeout):
-        await claude.complete("s", ASK, max_tokens=8, deadline=deadline)
+        await claude.complete(prompt(), max_tokens=8, deadline=deadline)
     # The hang lasts 30 s and the trickle ~11 s: returning this close to the deadline proves it cut the call.
     assert time.monotonic() < deadline + 2.0
 
@@ -91,5 +95,5 @@ async def test_observed_usage_recalibrates_the_safety_factor(fake, claude):
     before = claude.estimator.factor
     counted = claude.estimator.estimate("s\nuser: Who owns Ledgerline?")[0]
     fake.enqueue(Reply(input_tokens=counted * 2))
-    await claude.complete("s", ASK, max_tokens=8, deadline=soon(10))
+    await claude.complete(prompt(), max_tokens=8, deadline=soon(10))
     assert claude.estimator.factor == pytest.approx(2 * 1.05) and claude.estimator.factor > before

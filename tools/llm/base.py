@@ -1,4 +1,9 @@
-"""The ChatModel protocol every LLM client implements, and the values it exchanges."""
+"""The ChatModel protocol every LLM client implements, and the values it exchanges.
+
+A `Prompt` carries both the rendered text (what Claude reads) and the typed task it was rendered
+from (what the offline extractive model works on), so every node runs one code path whichever
+model answers, and both are token-accounted from the same rendered text.
+"""
 
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -10,6 +15,52 @@ from tools.llm.pricing import ModelPrice, Usage
 class Message:
     role: Literal["user", "assistant"]
     content: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of evidence as a model sees it: [marker] title (source) text."""
+
+    marker: int
+    title: str
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PlanTask:
+    question: str
+    max_queries: int
+    known_entities: tuple[str, ...] = ()
+    """Names from the knowledge graph the question mentions (hints for sub-queries)."""
+
+
+@dataclass(frozen=True)
+class RerankTask:
+    query: str
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class SynthesizeTask:
+    question: str
+    passages: tuple[Passage, ...]
+    asked: tuple[str, ...] = ()
+    """Search queries already run, so the model does not propose them again as gaps."""
+
+
+Task = PlanTask | RerankTask | SynthesizeTask
+
+
+@dataclass(frozen=True)
+class Prompt:
+    task: Task
+    system: str
+    messages: tuple[Message, ...]
+
+    def text(self) -> str:
+        """Everything the model reads, as counted before a call."""
+        return self.system + "\n" + "\n".join(f"{m.role}: {m.content}" for m in self.messages)
 
 
 @dataclass(frozen=True)
@@ -26,10 +77,10 @@ class ChatModel(Protocol):
     name: str
     price: ModelPrice
 
-    def count_input_tokens(self, system: str, messages: list[Message]) -> int:
+    def count_input_tokens(self, prompt: Prompt) -> int:
         """An upper estimate of the input tokens the call will be billed for (safety factor applied)."""
         ...
 
-    async def complete(self, system: str, messages: list[Message], *, max_tokens: int, deadline: float) -> Completion:
+    async def complete(self, prompt: Prompt, *, max_tokens: int, deadline: float) -> Completion:
         """One reply within `deadline` (time.monotonic() seconds), retrying transient failures inside it."""
         ...

@@ -11,7 +11,7 @@ import time
 
 import anthropic
 
-from tools.llm.base import Completion, Message
+from tools.llm.base import Completion, Prompt
 from tools.llm.calibration import TokenEstimator
 from tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
 from tools.llm.pricing import ModelPrice, Usage
@@ -36,6 +36,7 @@ class ClaudeModel:
         max_attempts: int = 4,
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 8.0,
+        read_timeout_s: float = 60.0,
         rng: random.Random | None = None,
     ) -> None:
         self.name = name
@@ -45,19 +46,19 @@ class ClaudeModel:
         self.backoff_cap_s = backoff_cap_s
         self.estimator = TokenEstimator(safety_factor)
         self._rng = rng or random.Random()
-        self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=600.0)
+        self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=read_timeout_s)
 
-    def count_input_tokens(self, system: str, messages: list[Message]) -> int:
-        return self.estimator.estimate(_prompt_text(system, messages))[1]
+    def count_input_tokens(self, prompt: Prompt) -> int:
+        return self.estimator.estimate(prompt.text())[1]
 
-    async def complete(self, system: str, messages: list[Message], *, max_tokens: int, deadline: float) -> Completion:
-        counted, _ = self.estimator.estimate(_prompt_text(system, messages))
+    async def complete(self, prompt: Prompt, *, max_tokens: int, deadline: float) -> Completion:
+        counted, _ = self.estimator.estimate(prompt.text())
         request = {
             "model": self.name,
             "max_tokens": max_tokens,
             # Cache the system prompt: it is identical across calls of a run.
-            "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "system": [{"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}],
+            "messages": [{"role": m.role, "content": m.content} for m in prompt.messages],
         }
         attempt = 0
         while True:
@@ -82,7 +83,7 @@ class ClaudeModel:
             except anthropic.APIStatusError as exc:
                 raise LLMError(f"{self.name}: request refused: {_describe(exc)}") from None
             usage = _usage(response.usage)
-            self.estimator.observe(counted, usage.input_tokens + usage.cache_write_tokens + usage.cache_read_tokens)
+            self.estimator.observe(counted, usage.prompt_tokens)
             text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
             return Completion(text, usage, response.model, response.stop_reason, attempt)
 
@@ -118,7 +119,3 @@ def _retry_after(exc: Exception) -> float | None:
 def _describe(exc: Exception) -> str:
     status = getattr(exc, "status_code", None)
     return f"HTTP {status} {type(exc).__name__}" if status else type(exc).__name__
-
-
-def _prompt_text(system: str, messages: list[Message]) -> str:
-    return system + "\n" + "\n".join(f"{m.role}: {m.content}" for m in messages)

@@ -5,13 +5,35 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class ModelPrice(BaseModel):
+class Rates(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
     cache_write: float = Field(default=0.0, ge=0)
     cache_read: float = Field(default=0.0, ge=0)
+
+    @property
+    def dearest_input(self) -> float:
+        return max(self.input, self.cache_write, self.cache_read)
+
+
+class LongPromptRates(Rates):
+    """Rates that apply to every token of a request whose prompt exceeds `threshold_tokens`."""
+
+    threshold_tokens: int = Field(gt=0)
+
+
+class ModelPrice(Rates):
+    long_prompt: LongPromptRates | None = None
+
+    def rates_for(self, prompt_tokens: int) -> Rates:
+        if self.long_prompt is not None and prompt_tokens > self.long_prompt.threshold_tokens:
+            return self.long_prompt
+        return self
+
+
+FREE = ModelPrice(input=0.0, output=0.0)
 
 
 @dataclass(frozen=True)
@@ -24,20 +46,35 @@ class Usage:
     cache_read_tokens: int = 0
 
     @property
+    def prompt_tokens(self) -> int:
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
+
+    @property
     def total(self) -> int:
-        return self.input_tokens + self.output_tokens + self.cache_write_tokens + self.cache_read_tokens
+        return self.prompt_tokens + self.output_tokens
 
 
 def cost_usd(price: ModelPrice, usage: Usage) -> float:
+    rates = price.rates_for(usage.prompt_tokens)
     return (
-        usage.input_tokens * price.input
-        + usage.output_tokens * price.output
-        + usage.cache_write_tokens * price.cache_write
-        + usage.cache_read_tokens * price.cache_read
+        usage.input_tokens * rates.input
+        + usage.output_tokens * rates.output
+        + usage.cache_write_tokens * rates.cache_write
+        + usage.cache_read_tokens * rates.cache_read
     ) / 1_000_000
 
 
 def worst_case_usd(price: ModelPrice, input_tokens: int, max_tokens: int) -> float:
-    """The most a call can cost: every input token billed at the dearest input rate, full max_tokens out."""
-    dearest_input = max(price.input, price.cache_write, price.cache_read)
-    return (input_tokens * dearest_input + max_tokens * price.output) / 1_000_000
+    """The most a call can cost: every input token billed at the dearest input rate of the tier its
+    prompt size falls in, and the full max_tokens out."""
+    rates = price.rates_for(input_tokens)
+    return (input_tokens * rates.dearest_input + max_tokens * rates.output) / 1_000_000
+
+
+def affordable_output(price: ModelPrice, input_tokens: int, usd: float) -> int:
+    """The most output tokens `usd` pays for after the worst-case input cost."""
+    rates = price.rates_for(input_tokens)
+    if rates.output == 0:
+        return 2**31
+    left = usd * 1_000_000 - input_tokens * rates.dearest_input
+    return max(0, int(left / rates.output))

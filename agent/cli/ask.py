@@ -1,0 +1,98 @@
+"""`quarry ask "question"`: one research run within a budget; progress on stderr, the answer on stdout."""
+
+import argparse
+import asyncio
+import json
+import sys
+
+from agent.cli.arguments import add_filter_arguments, filters_from, positive_float, positive_int
+from agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from agent.settings import Settings
+
+
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser(
+        "ask", help="answer a research question with citations, within a budget",
+        description="Plan, search (dense + BM25 + knowledge graph), rerank, synthesize with verified citations, "
+        "and search again for what is missing, until the answer is complete or a limit stops the run. A limit "
+        "never fails the command: the best answer so far is printed, marked partial, with the limit that stopped it.",
+        epilog="Limits default to the research.budget section of config.yaml. Without ANTHROPIC_API_KEY the "
+        "offline extractive model answers (no network, $0).",
+    )
+    parser.add_argument("question", help="what to find out")
+    budget = parser.add_argument_group("budget (per question)")
+    budget.add_argument("--max-usd", type=float, metavar="USD", help="dollar ceiling (0 allows only free models)")
+    budget.add_argument("--max-seconds", type=positive_float, metavar="S", help="wall-clock deadline")
+    budget.add_argument("--max-hops", type=positive_int, metavar="N", help="search → synthesize rounds")
+    budget.add_argument("--max-tokens", type=positive_int, metavar="N", help="LLM tokens in + out")
+    add_filter_arguments(parser)
+    parser.add_argument("--principal", default="cli", metavar="ID", help="who is asking, for the ledger (default: cli)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (answer, citations, spend, …)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from agent.runtime import Runtime
+    from corpus.filters import Principal
+    from graph.budget.limits import Limits
+    from graph.trace import Span
+
+    if args.max_usd is not None and args.max_usd < 0:
+        print(f"quarry ask: --max-usd must be 0 or more, got {args.max_usd}", file=sys.stderr)
+        return EXIT_USAGE
+    overrides = {
+        key: value for key, value in (
+            ("max_usd", args.max_usd), ("max_seconds", args.max_seconds),
+            ("max_hops", args.max_hops), ("max_tokens", args.max_tokens),
+        ) if value is not None
+    }
+    try:
+        limits = Limits.model_validate({**settings.research.budget.model_dump(), **overrides})
+    except ValidationError as exc:
+        print(f"quarry ask: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return EXIT_USAGE
+    filters = filters_from(args)
+    principal = Principal(id=args.principal, groups=args.groups)
+
+    def progress(span: Span) -> None:
+        if not args.quiet:
+            cost = f", {span.tokens} tokens, ${span.usd:.6f}" if span.tokens else ""
+            note = f" — {span.detail}" if span.detail else ""
+            print(f"[{(span.start_ms + span.ms) / 1000:6.2f}s] {span.node:<10} {span.outcome}{cost}{note}", file=sys.stderr)
+
+    with Runtime(settings) as runtime:
+        researcher = runtime.researcher
+        result = asyncio.run(researcher.ask(args.question, principal=principal, filters=filters, limits=limits, on_span=progress))
+    answer = result.answer
+    if args.json:
+        print(json.dumps(answer.to_json(), indent=2, default=str))
+        return EXIT_OK
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            print(f"  [{c.number}] {c.title} — {c.source}:{c.start_char}-{c.end_char} (document {c.document_id})")
+    if answer.partial:
+        print(f"\nPartial answer: stopped by {answer.stopped_by} after {answer.hops} hop(s). {answer.stop_detail}")
+    else:
+        print(f"\nComplete after {answer.hops} hop(s).")
+    if answer.gaps:
+        print("Still open: " + "; ".join(answer.gaps))
+    stats = answer.citation_stats
+    if stats.unresolved or stats.unsupported:
+        print(f"Citations dropped: {stats.unresolved} unresolved, {stats.unsupported} unsupported by their passage.")
+    _print_spend(answer)
+    return EXIT_OK
+
+
+def _print_spend(answer) -> None:
+    total = answer.spend.total()
+    print(
+        f"Spend: ${total.usd:.6f} · {total.input_tokens} tokens in / {total.output_tokens} out · "
+        f"{total.calls} LLM call(s) · {answer.elapsed_s:.2f} s · model {answer.model or 'none'} · run {answer.run_id}"
+    )
+    for node, spent in answer.spend.by_node.items():
+        print(f"  {node:<11} ${spent.usd:.6f}  {spent.input_tokens:>6} in  {spent.output_tokens:>5} out  {spent.calls} call(s)")

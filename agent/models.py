@@ -1,0 +1,43 @@
+"""Chooses the models: Claude (cheap and premium tiers) when an API key is available, else the
+offline extractive model for both."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from agent.errors import ConfigError
+from tools.llm.base import ChatModel
+from tools.llm.claude import ClaudeModel
+from tools.llm.config import LLMConfig
+from tools.llm.extractive import ExtractiveModel
+
+API_KEY_ENV = "ANTHROPIC_API_KEY"
+BASE_URL_ENV = "ANTHROPIC_BASE_URL"
+
+
+@dataclass(frozen=True)
+class Models:
+    cheap: ChatModel
+    premium: ChatModel
+    online: bool
+    """True when the models are Claude (they cost money and need the network)."""
+
+
+def build_models(config: LLMConfig, environ: Mapping[str, str]) -> Models:
+    key = environ.get(API_KEY_ENV, "").strip()
+    if config.provider == "offline" or (config.provider == "auto" and not key):
+        model = ExtractiveModel(max_sentences=config.extractive_max_sentences)
+        return Models(model, model, online=False)
+    if not key:
+        raise ConfigError(f"llm.provider is 'claude' but {API_KEY_ENV} is not set (set it, or use provider 'auto' or 'offline')")
+    base_url = config.base_url or environ.get(BASE_URL_ENV) or None
+
+    def claude(name: str) -> ClaudeModel:
+        return ClaudeModel(
+            name, config.prices[name], api_key=key, base_url=base_url, safety_factor=config.safety_factor,
+            max_attempts=config.max_attempts, backoff_base_s=config.backoff_base_s, backoff_cap_s=config.backoff_cap_s,
+            read_timeout_s=config.read_timeout_s,
+        )
+
+    cheap = claude(config.cheap_model)
+    premium = cheap if config.premium_model == config.cheap_model else claude(config.premium_model)
+    return Models(cheap, premium, online=True)

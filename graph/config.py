@@ -1,0 +1,29 @@
+"""Settings for the research loop: default budgets and how much each step may look at or write."""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph.budget.limits import Limits
+
+
+class ResearchConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    budget: Limits = Limits()
+    """Per-question defaults; `quarry ask --max-*` and `ask(budget=...)` override them."""
+    max_subqueries: int = Field(default=3, ge=1, le=10)
+    """Searches run concurrently per hop."""
+    candidates_per_query: int = Field(default=30, ge=1, le=500)
+    """Fused candidates each search hands to the reranker."""
+    keep_per_query: int = Field(default=5, ge=1, le=100)
+    """Candidates the reranker keeps per search as evidence."""
+    rerank_passage_tokens: int = Field(default=120, ge=16, le=2000)
+    """Each candidate is cut to this many tokens for an LLM reranker (the cheap tier reads snippets)."""
+    evidence_tokens: int = Field(default=4000, ge=200, le=200_000)
+    """Evidence packed into the synthesis prompt, best first."""
+    plan_max_tokens: int = Field(default=150, ge=16, le=4000)
+    rerank_max_tokens: int = Field(default=200, ge=16, le=4000)
+    synthesize_max_tokens: int = Field(default=700, ge=32, le=32_000)
+    min_output_tokens: int = Field(default=24, ge=1, le=1000)
+    """A call whose clamped max_tokens would fall below this is not worth making: the run finalizes."""
+    min_support: float = Field(default=0.3, ge=0.0, le=1.0)
+    """A citation is kept when its passage contains this share of the sentence's content words."""

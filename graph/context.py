@@ -1,0 +1,58 @@
+"""What nodes reach through `runtime.context`: the run's budget pool and the process's services."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from corpus.filters import Principal, SearchFilters
+from graph.budget.ledger import Ledger
+from graph.budget.pool import BudgetPool
+from graph.config import ResearchConfig
+from tools.fusion import FusedHit
+from tools.hybrid import Retrieval
+from tools.llm.base import ChatModel
+from tools.rerank import RerankedHit
+
+
+class Retriever(Protocol):
+    async def aretrieve(
+        self, query: str, *, principal: Principal, filters: SearchFilters | None = None, k: int | None = None,
+        rerank: bool | None = None, query_vector: Sequence[float] | None = None,
+    ) -> Retrieval: ...
+
+
+class QueryEmbedder(Protocol):
+    @property
+    def model_name(self) -> str: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class CandidateReranker(Protocol):
+    def rerank(
+        self, query: str, query_vector: Sequence[float], candidates: Sequence[FusedHit], keep: int
+    ) -> list[RerankedHit]: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    """Long-lived, shared by every run: built once per Assistant or CLI process."""
+
+    retriever: Retriever
+    embedder: QueryEmbedder
+    cheap: ChatModel
+    """Plans, and reranks when `llm_rerank` is on."""
+    premium: ChatModel
+    """Synthesizes."""
+    ledger: Ledger
+    config: ResearchConfig
+    reranker: CandidateReranker | None = None
+    """The offline reranker; used when `llm_rerank` is off."""
+    llm_rerank: bool = False
+
+
+@dataclass(frozen=True)
+class RunContext:
+    run_id: str
+    pool: BudgetPool
+    services: Services

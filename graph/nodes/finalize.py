@@ -1,0 +1,95 @@
+"""finalize: always runs, inside the reserve; turns the best draft so far into the Answer.
+
+Citations are renumbered [1..n] in order of first use and resolved to their evidence (document,
+chunk, offsets, passage). Without a draft, the answer quotes the most relevant evidence found,
+cited; without evidence, it says so. A stop reason makes the answer partial.
+"""
+
+import re
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from corpus.chunking import sentence_spans
+from graph.answer import Answer, Citation, CitationStats
+from graph.budget.spend import Spend
+from graph.context import RunContext
+from graph.state import Evidence, State
+from tools.citations import CheckedClaim
+from tools.text import content_terms
+
+FALLBACK_PASSAGES = 3
+_TRAILING_PUNCT = re.compile(r"[.!?]+[\"')\]]*$")
+
+
+async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    context = runtime.context
+    evidence = {e.marker: e for e in state.get("evidence", [])}
+    stop = state.get("stop")
+    draft = state.get("draft")
+    citations: dict[int, Citation] = {}
+    if draft is not None and draft.check.claims:
+        text = " ".join(_render(claim, evidence, citations) for claim in draft.check.claims)
+        check = draft.check
+        stats = CitationStats(check.kept, check.unresolved, check.unsupported, check.flagged)
+        unsupported = tuple(c.text for c in check.claims if c.flagged)
+    else:
+        text = _quote_evidence(state, evidence, citations)
+        stats, unsupported = CitationStats(kept=len(citations)), ()
+    answer = Answer(
+        question=state["question"],
+        text=text,
+        citations=tuple(citations.values()),
+        partial=stop is not None,
+        stopped_by=stop.reason if stop else None,
+        stop_detail=stop.detail if stop else "",
+        hops=state.get("hop", 0),
+        spend=state.get("spend") or Spend(),
+        run_id=context.run_id,
+        elapsed_s=time.monotonic() - context.pool.started_at,
+        gaps=tuple(state.get("gaps", [])),
+        citation_stats=stats,
+        unsupported_sentences=unsupported,
+        model=draft.model if draft else "",
+    )
+    return {"answer": answer}
+
+
+def _render(claim: CheckedClaim, evidence: dict[int, Evidence], citations: dict[int, Citation]) -> str:
+    numbers = [_cite(evidence[m], claim.support.get(m, 0.0), citations) for m in claim.markers if m in evidence]
+    if not numbers:
+        return claim.text
+    marks = "".join(f"[{n}]" for n in numbers)
+    end = _TRAILING_PUNCT.search(claim.text)
+    return f"{claim.text[: end.start()]} {marks}{end.group()}" if end else f"{claim.text} {marks}"
+
+
+def _cite(item: Evidence, support: float, citations: dict[int, Citation]) -> int:
+    if item.marker not in citations:
+        hit = item.hit
+        citations[item.marker] = Citation(
+            len(citations) + 1, hit.document_id, hit.chunk_id, hit.title, hit.source, hit.start_char, hit.end_char,
+            hit.text, round(support, 3),
+        )
+    return citations[item.marker].number
+
+
+def _quote_evidence(state: State, evidence: dict[int, Evidence], citations: dict[int, Citation]) -> str:
+    stop = state.get("stop")
+    best = sorted(evidence.values(), key=lambda e: (-e.score, e.marker))[:FALLBACK_PASSAGES]
+    if stop:
+        opening = f"No answer was drafted before the {stop.reason} limit stopped the run."
+    else:
+        opening = "The evidence found does not answer the question."
+    if not best:
+        return "No evidence was found." if not stop else f"{opening} No evidence was found."
+    wanted = content_terms(state["question"])
+    quotes = []
+    for item in best:
+        sentences = [item.hit.text[a:b] for a, b in sentence_spans(item.hit.text) if not item.hit.text[a:b].startswith("#")]
+        if not sentences:
+            continue
+        quote = max(sentences, key=lambda s: len(content_terms(s) & wanted))
+        quotes.append(f"{quote} [{_cite(item, 0.0, citations)}]")
+    return f"{opening} The most relevant passages found: " + " ".join(quotes)

@@ -1,0 +1,39 @@
+"""search: one sub-query through hybrid retrieval (dense ∥ BM25 ∥ graph, filtered, fused).
+
+Runs as one parallel branch per sub-query (LangGraph `Send`); every branch draws on the same
+run budget through the guard. Reranking waits for all branches (the next node).
+"""
+
+import asyncio
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from corpus.tokens import count_tokens
+from graph.budget.ledger import CallRecord
+from graph.context import RunContext
+from graph.state import SearchResult, SearchTask
+from graph.trace import add_model_ms, add_retrieval_ms
+
+
+async def search(task: SearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    context = runtime.context
+    services = context.services
+    started = time.perf_counter()
+    vector = await asyncio.to_thread(services.embedder.embed_query, task["query"])
+    embed_ms = (time.perf_counter() - started) * 1000
+    record = CallRecord(
+        context.run_id, "search", "embedding", services.embedder.model_name, count_tokens(task["query"]), 0, 0, 0,
+        0.0, embed_ms, "ok",
+    )
+    await asyncio.to_thread(services.ledger.record, record)
+    add_model_ms((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
+    retrieval = await services.retriever.aretrieve(
+        task["query"], principal=task["principal"], filters=task["filters"],
+        k=services.config.candidates_per_query, rerank=False, query_vector=vector,
+    )
+    add_retrieval_ms((time.perf_counter() - started) * 1000)
+    result = SearchResult(task["query"], task["hop"], tuple(vector), tuple(retrieval.hits), dict(retrieval.paths))
+    return {"searches": [result]}

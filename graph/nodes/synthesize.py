@@ -1,0 +1,57 @@
+"""synthesize: draft an answer from the packed evidence (one premium-model call), then verify
+every citation against the passages the model was actually shown."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from corpus.tokens import count_tokens
+from graph.budget.guard import Need
+from graph.budget.metered import call_model
+from graph.context import RunContext
+from graph.state import Draft, Evidence, State
+from tools.citations import check_citations
+from tools.llm.base import Passage, SynthesizeTask
+from tools.llm.pricing import worst_case_usd
+from tools.llm.prompts import parse_synthesis, synthesize_prompt
+
+
+async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    context = runtime.context
+    services = context.services
+    config = services.config
+    chosen = pack_evidence(state.get("evidence", []), config.evidence_tokens)
+    if not chosen:
+        return {"gaps": []}
+    passages = tuple(Passage(e.marker, e.hit.title, e.hit.source, e.hit.text) for e in chosen)
+    task = SynthesizeTask(state["question"], passages, tuple(state.get("asked", [])))
+    reply = await call_model(
+        services.premium, synthesize_prompt(task), node="synthesize", run_id=context.run_id, pool=context.pool,
+        ledger=services.ledger, max_tokens=config.synthesize_max_tokens, min_tokens=config.min_output_tokens,
+    )
+    parsed = parse_synthesis(reply.completion.text)
+    check = check_citations(parsed.answer, {p.marker: p.text for p in passages}, min_support=config.min_support)
+    draft = Draft(check, tuple(p.marker for p in passages), reply.completion.model, state["hop"])
+    return {"draft": draft, "gaps": parsed.gaps}
+
+
+def pack_evidence(evidence: Sequence[Evidence], token_budget: int) -> list[Evidence]:
+    """Best-scored evidence that fits the budget, whole chunks only, shown in marker order."""
+    chosen: list[Evidence] = []
+    used = 0
+    for item in sorted(evidence, key=lambda e: (-e.score, e.marker)):
+        if used + item.tokens <= token_budget:
+            chosen.append(item)
+            used += item.tokens
+    return sorted(chosen, key=lambda e: e.marker)
+
+
+def synthesize_needs(state: State, context: RunContext) -> Need:
+    services = context.services
+    config = services.config
+    evidence_tokens = sum(e.tokens for e in pack_evidence(state.get("evidence", []), config.evidence_tokens))
+    if not evidence_tokens:
+        return Need()
+    tokens = evidence_tokens + count_tokens(state["question"]) + config.min_output_tokens
+    return Need(tokens, worst_case_usd(services.premium.price, tokens, config.min_output_tokens))

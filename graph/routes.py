@@ -1,0 +1,33 @@
+"""Routing functions: where the run goes after each node. A recorded stop always leads to finalize."""
+
+from typing import Literal
+
+from langgraph.types import Send
+
+from graph.state import SearchTask, State
+
+
+def _searches(state: State) -> list[Send]:
+    return [
+        Send("search", SearchTask(query=q, hop=state["hop"], principal=state["principal"], filters=state["filters"]))
+        for q in state.get("sub_queries", [])
+    ]
+
+
+def after_plan(state: State) -> list[Send] | Literal["finalize"]:
+    if state.get("stop") or not state.get("sub_queries"):
+        return "finalize"
+    return _searches(state)
+
+
+def after_rerank(state: State) -> Literal["synthesize", "finalize"]:
+    return "finalize" if state.get("stop") else "synthesize"
+
+
+def after_synthesize(state: State) -> Literal["reflect", "finalize"]:
+    return "finalize" if state.get("stop") else "reflect"
+
+
+def after_reflect(state: State) -> list[Send] | Literal["finalize"]:
+    """Another hop when reflect asked for one (it counts hops and records a stop at the limit)."""
+    return after_plan(state)

@@ -1,0 +1,99 @@
+"""The research loop's typed state. Fields written by parallel branches carry reducers."""
+
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, TypedDict
+
+from corpus.filters import Principal, SearchFilters
+from graph.answer import Answer
+from graph.budget.limits import StopReason
+from graph.budget.spend import Spend
+from graph.trace import Span
+from tools.citations import CitationCheck
+from tools.fusion import FusedHit, RetrieverRank
+from tools.hits import Hit
+
+
+@dataclass(frozen=True)
+class Stop:
+    reason: StopReason
+    detail: str
+
+
+def first_stop(left: Stop | None, right: Stop | None) -> Stop | None:
+    """Reducer: the first limit that stopped the run is the one reported, even if branches hit others."""
+    return left if left is not None else right
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One sub-query's fused candidates (not yet reranked)."""
+
+    query: str
+    hop: int
+    vector: tuple[float, ...]
+    candidates: tuple[FusedHit, ...]
+    paths: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A chunk kept as evidence, with its provenance; `marker` is stable for the whole run."""
+
+    marker: int
+    hit: Hit
+    score: float
+    query: str
+    hop: int
+    found_by: Mapping[str, RetrieverRank]
+    path: tuple[str, ...] = ()
+    tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Draft:
+    check: CitationCheck
+    """The answer's sentences with their verified citation markers."""
+    shown: tuple[int, ...]
+    """Markers of the evidence the model was given for this draft."""
+    model: str
+    hop: int
+
+
+class InputState(TypedDict):
+    question: str
+    principal: Principal
+    filters: SearchFilters
+
+
+class State(InputState, total=False):
+    sub_queries: list[str]
+    """This hop's searches."""
+    asked: list[str]
+    """Every search run so far."""
+    hop: int
+    """Search rounds started; never exceeds max_hops."""
+    searches: Annotated[list[SearchResult], operator.add]
+    evidence: list[Evidence]
+    draft: Draft | None
+    gaps: list[str]
+    """What the latest draft says is still missing, as search queries."""
+    spend: Annotated[Spend, Spend.merge]
+    trace: Annotated[list[Span], operator.add]
+    stop: Annotated[Stop | None, first_stop]
+    answer: Answer
+
+
+class OutputState(TypedDict):
+    answer: Answer
+    trace: list[Span]
+
+
+class SearchTask(TypedDict):
+    """What one parallel search branch receives (LangGraph `Send`)."""
+
+    query: str
+    hop: int
+    principal: Principal
+    filters: SearchFilters

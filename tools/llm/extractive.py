@@ -1,0 +1,174 @@
+"""The offline model: no API key, no network, no dollars, but token-accounted like any model.
+
+It works on the typed task inside the Prompt and answers in the same reply format the parsers read
+from Claude, so the graph cannot tell the two apart:
+- plan: the question itself, plus each clause of a compound question;
+- rerank: the share of the query's content words a passage contains;
+- synthesize: greedily picks the evidence sentences that cover the most still-uncovered question
+  words, cites each, and reports as gaps the words no sentence covers, joined with the bridge
+  entities the chosen sentences introduced (the next hop's query: "Ledgerline own team lead").
+"""
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from corpus.chunking import sentence_spans
+from corpus.entities import entity_names
+from corpus.tokens import count_tokens, encoding
+from tools.llm.base import Completion, Passage, PlanTask, Prompt, RerankTask, SynthesizeTask
+from tools.llm.errors import LLMTimeout
+from tools.llm.pricing import FREE, Usage
+from tools.text import content_terms, stem, tokenize
+
+# Words that frame a question rather than name what it is about: never worth a gap query of their own.
+_FRAME_WORDS = frozenset(content_terms("many much long often kind type name list tell give describe explain"))
+_CLAUSE = re.compile(r",?\s+\b(?:and|but)\s+(?=(?:who|what|which|when|where|why|how)\b)", re.IGNORECASE)
+_EMBEDDED_MARKER = re.compile(r"\s*\[\d+\]")
+_TRAILING_PUNCT = re.compile(r"([.!?]+[\"')\]]*)$")
+MAX_BRIDGE_ENTITIES = 2
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    marker: int
+    text: str
+    terms: frozenset[str]
+    entities: frozenset[str]
+    """Casefolded names in the sentence and its passage's title (what the sentence is about)."""
+    context: str
+    """Casefolded sentence and title, for matching anchors."""
+
+    def mentions(self, anchors: set[str]) -> bool:
+        return any(anchor in self.context for anchor in anchors)
+
+
+class ExtractiveModel:
+    name = "extractive"
+    price = FREE
+
+    def __init__(self, *, max_sentences: int = 6) -> None:
+        self.max_sentences = max_sentences
+
+    def count_input_tokens(self, prompt: Prompt) -> int:
+        return count_tokens(prompt.text())
+
+    async def complete(self, prompt: Prompt, *, max_tokens: int, deadline: float) -> Completion:
+        if time.monotonic() >= deadline:
+            raise LLMTimeout(f"{self.name}: deadline passed before the call")
+        text = self.reply(prompt)
+        tokens = encoding().encode(text)
+        truncated = len(tokens) > max_tokens
+        if truncated:
+            text = encoding().decode(tokens[:max_tokens])
+        usage = Usage(input_tokens=count_tokens(prompt.text()), output_tokens=min(len(tokens), max_tokens))
+        return Completion(text, usage, self.name, "max_tokens" if truncated else "end_turn")
+
+    def reply(self, prompt: Prompt) -> str:
+        task = prompt.task
+        if isinstance(task, PlanTask):
+            return "\n".join(plan_queries(task))
+        if isinstance(task, RerankTask):
+            return "\n".join(f"{p.marker} {10 * _coverage(task.query, p.text):.1f}" for p in task.passages)
+        if isinstance(task, SynthesizeTask):
+            return self._synthesize(task)
+        raise TypeError(f"{self.name} cannot perform {type(task).__name__}")
+
+    def _synthesize(self, task: SynthesizeTask) -> str:
+        wanted = content_terms(task.question) - _FRAME_WORDS
+        anchors = {_name_key(n) for n in entity_names(task.question)}
+        chosen = select_sentences(wanted, _sentences(task.passages), self.max_sentences, anchors)
+        covered = frozenset().union(*(s.terms for s in chosen)) if chosen else frozenset()
+        answer = " ".join(_cite(s) for s in chosen)
+        gaps = _gap_queries(task, wanted - covered, chosen)
+        return "ANSWER:\n" + answer + "\nGAPS:\n" + ("\n".join(f"- {g}" for g in gaps) or "- none")
+
+
+def plan_queries(task: PlanTask) -> list[str]:
+    queries = [task.question.strip()]
+    clauses = [c.strip(" ,?") for c in _CLAUSE.split(task.question) if c.strip(" ,?")]
+    if len(clauses) > 1:
+        queries.extend(c for c in clauses if len(content_terms(c)) >= 2)
+    return list(dict.fromkeys(queries))[: task.max_queries]
+
+
+def select_sentences(wanted: set[str], sentences: Sequence[_Sentence], limit: int, anchors: set[str]) -> list[_Sentence]:
+    """Greedy max-coverage along a chain of entities: each pick adds the most question words not yet
+    covered, among sentences connected to the chain (from a passage already quoted, or mentioning an
+    entity the question names or an earlier pick introduced). A sentence about an unrelated entity
+    ("The team is led by…" on another team's page) cannot be picked just because its words match.
+    With no anchors, the chain starts at a sentence covering at least two question words."""
+    chosen: list[_Sentence] = []
+    uncovered = set(wanted)
+    anchors = set(anchors)
+    quoted: set[int] = set()
+    remaining = [s for s in sentences if s.terms & wanted]
+    while remaining and len(chosen) < limit and uncovered:
+        if anchors or quoted:
+            eligible = [s for s in remaining if s.marker in quoted or s.mentions(anchors)]
+        else:
+            eligible = [s for s in remaining if len(s.terms & wanted) >= min(2, len(wanted))]
+        best = max(eligible, key=lambda s: (len(s.terms & uncovered), len(s.terms & wanted), -s.marker), default=None)
+        if best is None or not best.terms & uncovered:
+            break
+        chosen.append(best)
+        uncovered -= best.terms
+        anchors |= best.entities
+        quoted.add(best.marker)
+        remaining.remove(best)
+    return chosen
+
+
+def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
+    found: list[_Sentence] = []
+    seen: set[str] = set()
+    for passage in passages:
+        title_entities = {_name_key(n) for n in entity_names(passage.title)}
+        for start, end in sentence_spans(passage.text):
+            raw = passage.text[start:end]
+            if raw.startswith("#"):  # a heading names a topic; it answers nothing
+                continue
+            text = _EMBEDDED_MARKER.sub("", raw).lstrip("-* ").strip()
+            if len(text) < 12 or text.casefold() in seen:
+                continue
+            seen.add(text.casefold())
+            entities = frozenset({_name_key(n) for n in entity_names(text)} | title_entities)
+            found.append(_Sentence(
+                passage.marker, text, frozenset(content_terms(text)), entities, f"{text} {passage.title}".casefold()
+            ))
+    return found
+
+
+def _cite(sentence: _Sentence) -> str:
+    text = sentence.text
+    match = _TRAILING_PUNCT.search(text)
+    if match:
+        return f"{text[: match.start()]} [{sentence.marker}]{match.group(1)}"
+    return f"{text} [{sentence.marker}]."
+
+
+def _gap_queries(task: SynthesizeTask, missing: set[str], chosen: list[_Sentence]) -> list[str]:
+    if not missing:
+        return []
+    in_question = {name.casefold() for name in entity_names(task.question)}
+    bridges: list[str] = []
+    for sentence in chosen:
+        for name in entity_names(sentence.text):
+            if name.casefold() not in in_question and name not in bridges and name.casefold() not in task.question.casefold():
+                bridges.append(name)
+    words = {}
+    for token in tokenize(task.question):
+        words.setdefault(stem(token), token)
+    query = " ".join([*bridges[:MAX_BRIDGE_ENTITIES], *(words[t] for t in sorted(missing) if t in words)])
+    asked = {q.casefold() for q in task.asked}
+    return [query] if query.casefold() not in asked else []
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"['’]s$", "", name).casefold()
+
+
+def _coverage(query: str, text: str) -> float:
+    wanted = content_terms(query)
+    return len(wanted & content_terms(text)) / len(wanted) if wanted else 0.0
