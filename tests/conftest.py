@@ -5,6 +5,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -13,6 +14,9 @@ from agent.settings import Settings, load_settings
 from corpus.db import Database, start_embedded
 from corpus.embed import LocalEmbeddings
 from corpus.store import DocumentStore
+
+if TYPE_CHECKING:
+    from agent.runtime import Runtime
 
 # Property tests check behaviour, not speed: no per-example deadline on a loaded CI machine.
 hypothesis_settings.register_profile("quarry", deadline=None)
@@ -63,3 +67,27 @@ def embedder() -> LocalEmbeddings:
     model = LocalEmbeddings(EmbeddingConfig())
     model.load()
     return model
+
+
+@pytest.fixture(scope="module")
+def sample_runtime(pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pytest.TempPathFactory) -> Iterator["Runtime"]:
+    """A Runtime over the bundled sample corpus, ingested once per test module into its own schema,
+    with the offline models (no API key in its environment)."""
+    from agent.runtime import Runtime
+
+    settings = load_settings(
+        Path(os.devnull),
+        overrides={
+            "database.url": pg_url,
+            "database.schema_name": f"s_{uuid.uuid4().hex[:12]}",
+            "storage.data_dir": str(tmp_path_factory.mktemp("sample")),
+        },
+        environ={},
+    )
+    runtime = Runtime(settings, environ={})
+    runtime.__dict__["embedder"] = embedder  # share the session's loaded model
+    report = runtime.ingestor.ingest_paths([REPO / "examples" / "corpus"])
+    assert report.refused == [] and report.ingested == 32
+    yield runtime
+    runtime.db.drop_schema()
+    runtime.close()

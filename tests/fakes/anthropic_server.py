@@ -1,13 +1,15 @@
 """A fake Anthropic Messages API on 127.0.0.1 for the real `anthropic` SDK: a network-edge fake.
 
 Tests `enqueue()` what the next requests get (a reply with usage, an error status, a hang, a slow
-trickle); `history` records every request body. With nothing queued, requests get a 500.
+trickle); `history` records every request body. With nothing queued, the `responder` (if any)
+decides from the request body, else the request gets a 500. Benchmarks reuse it (eval/bench_budget).
 """
 
 import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -56,6 +58,7 @@ _ERROR_TYPES = {429: "rate_limit_error", 529: "overloaded_error", 500: "api_erro
 class FakeAnthropic:
     queue: deque[Script] = field(default_factory=deque)
     history: list[dict[str, Any]] = field(default_factory=list)
+    responder: Callable[[dict[str, Any]], "Script"] | None = None
     _server: ThreadingHTTPServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -79,14 +82,22 @@ class FakeAnthropic:
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("content-length", 0))
-                fake.history.append(json.loads(self.rfile.read(length) or b"{}"))
-                item = fake.queue.popleft() if fake.queue else Fail(500, message="nothing scripted")
+                body = json.loads(self.rfile.read(length) or b"{}")
+                fake.history.append(body)
+                item = fake._next(body)
                 fake._serve(self, item)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def _next(self, body: dict[str, Any]) -> "Script":
+        if self.queue:
+            return self.queue.popleft()
+        if self.responder is not None:
+            return self.responder(body)
+        return Fail(500, message="nothing scripted")
 
     def stop(self) -> None:
         self._stop.set()

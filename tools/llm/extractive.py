@@ -35,6 +35,7 @@ class _Sentence:
     marker: int
     text: str
     terms: frozenset[str]
+    """Content words of the sentence and of its passage's title (a sentence is about its page's subject)."""
     entities: frozenset[str]
     """Casefolded names in the sentence and its passage's title (what the sentence is about)."""
     context: str
@@ -125,6 +126,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
     seen: set[str] = set()
     for passage in passages:
         title_entities = {_name_key(n) for n in entity_names(passage.title)}
+        title_terms = content_terms(passage.title)
         for start, end in sentence_spans(passage.text):
             raw = passage.text[start:end]
             if raw.startswith("#"):  # a heading names a topic; it answers nothing
@@ -135,7 +137,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
             seen.add(text.casefold())
             entities = frozenset({_name_key(n) for n in entity_names(text)} | title_entities)
             found.append(_Sentence(
-                passage.marker, text, frozenset(content_terms(text)), entities, f"{text} {passage.title}".casefold()
+                passage.marker, text, frozenset(content_terms(text) | title_terms), entities, f"{text} {passage.title}".casefold()
             ))
     return found
 
