@@ -81,6 +81,20 @@ class Researcher:
         return RunResult(answer, trace)
 
 
+    async def aclose(self) -> None:
+        """Close the models' network clients (Claude); the offline model has none."""
+        for model in {id(m): m for m in (self.services.cheap, self.services.premium)}.values():
+            close = getattr(model, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def __aenter__(self) -> "Researcher":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
 def _collect(values: dict[str, Any] | None, trace: list[Span], on_span: Callable[[Span], None] | None) -> Answer | None:
     for span in (values or {}).get("trace", []):
         trace.append(span)

@@ -63,9 +63,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             note = f" — {span.detail}" if span.detail else ""
             print(f"[{(span.start_ms + span.ms) / 1000:6.2f}s] {span.node:<10} {span.outcome}{cost}{note}", file=sys.stderr)
 
+    async def research(researcher):
+        async with researcher:
+            return await researcher.ask(args.question, principal=principal, filters=filters, limits=limits, on_span=progress)
+
     with Runtime(settings) as runtime:
-        researcher = runtime.researcher
-        result = asyncio.run(researcher.ask(args.question, principal=principal, filters=filters, limits=limits, on_span=progress))
+        result = asyncio.run(research(runtime.researcher))
     answer = result.answer
     if args.json:
         print(json.dumps(answer.to_json(), indent=2, default=str))

@@ -47,34 +47,41 @@ async def call_model(
     deadline = pool.deadline if for_finalize else pool.work_deadline
     started = time.perf_counter()
 
-    async def write(outcome: Outcome, usage: Usage, usd: float, attempts: int, estimated: bool = False) -> None:
-        record = CallRecord(
+    def record(outcome: Outcome, usage: Usage, usd: float, attempts: int, estimated: bool = False) -> CallRecord:
+        return CallRecord(
             run_id, node, "llm", model.name, usage.input_tokens, usage.output_tokens, usage.cache_write_tokens,
             usage.cache_read_tokens, usd, (time.perf_counter() - started) * 1000, outcome, attempts, estimated,
         )
-        await asyncio.to_thread(ledger.record, record)
+
+    def forfeit() -> CallRecord:
+        # The request may have reached the API and be billed: keep the whole hold as spent.
+        add_spend(pool.forfeit(hold))
+        return record("timeout", Usage(input_tokens=hold.tokens), hold.usd, 1, estimated=True)
 
     try:
         try:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 completion = await model.complete(prompt, max_tokens=output, deadline=deadline)
         except (TimeoutError, LLMTimeout):
-            # The request may have reached the API and be billed: keep the whole hold as spent.
-            add_spend(pool.forfeit(hold))
-            await write("timeout", Usage(input_tokens=hold.tokens), hold.usd, 1, estimated=True)
+            await asyncio.to_thread(ledger.record, forfeit())
             raise LLMTimeout(f"{node}: {model.name} gave no complete reply before the deadline") from None
+        except asyncio.CancelledError:
+            # The node's own deadline (the guard) cut the call: account for it before the cancellation
+            # goes on, synchronously, since nothing may be awaited in a cancelled task.
+            ledger.record(forfeit())
+            raise
         except LLMUnavailable:
             pool.release(hold)
-            await write("unavailable", Usage(), 0.0, 1)
+            await asyncio.to_thread(ledger.record, record("unavailable", Usage(), 0.0, 1))
             raise
         except LLMError:
             pool.release(hold)
-            await write("refused", Usage(), 0.0, 1)
+            await asyncio.to_thread(ledger.record, record("refused", Usage(), 0.0, 1))
             raise
         usd = cost_usd(model.price, completion.usage)
         spend = pool.settle(hold, completion.usage, usd)
         add_spend(spend)
-        await write("ok", completion.usage, usd, completion.attempts)
+        await asyncio.to_thread(ledger.record, record("ok", completion.usage, usd, completion.attempts))
         return MeteredCompletion(completion, spend, output)
     finally:
         add_model_ms((time.perf_counter() - started) * 1000)
