@@ -7,6 +7,7 @@ New evidence gets the next free marker; evidence from earlier hops keeps its own
 """
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from graph.budget.metered import call_model
 from graph.context import RunContext
 from graph.errors import BudgetExceeded
 from graph.state import Evidence, SearchResult, State
+from graph.trace import add_retrieval_ms
 from tools.fusion import FusedHit
 from tools.llm.base import Passage, RerankTask
 from tools.llm.errors import LLMUnavailable
@@ -32,7 +34,9 @@ async def rerank(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if context.services.llm_rerank:
         ranked = await asyncio.gather(*(_by_cheap_model(result, context) for result in results))
     else:
+        started = time.perf_counter()
         ranked = [await asyncio.to_thread(_offline, result, context) for result in results]
+        add_retrieval_ms((time.perf_counter() - started) * 1000)  # reads stored vectors: retrieval work
     return {"evidence": merge_evidence(state.get("evidence", []), results, ranked)}
 
 
