@@ -22,13 +22,14 @@ $(STAMP): pyproject.toml requirements.lock
 
 demo: $(STAMP)
 	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry ingest examples/corpus
-	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry search "Who leads the team that owns Ledgerline?" --k 5
+	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry ask "Who leads the team that owns the service that failed in the March 2024 settlement outage?"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m eval.bench_ingest
+	$(BIN)/python -m eval.bench_budget
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.tmp

@@ -40,6 +40,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from graph.budget.limits import Limits
     from graph.trace import Span
 
+    from graph.errors import InvalidQuestion
+    from graph.runner import validate_question
+
+    try:
+        validate_question(args.question)
+    except InvalidQuestion as exc:
+        print(f"quarry ask: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     if args.max_usd is not None and args.max_usd < 0:
         print(f"quarry ask: --max-usd must be 0 or more, got {args.max_usd}", file=sys.stderr)
         return EXIT_USAGE
