@@ -87,7 +87,7 @@ class FakeAnthropic:
                 item = fake._next(body)
                 fake._serve(self, item)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -146,6 +146,11 @@ class FakeAnthropic:
             handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (its deadline passed) resets the connection: expected, not an error."""
 
 
 def _message(reply: Reply, model: str) -> dict[str, Any]:

@@ -11,7 +11,10 @@ def test_migrations_run_once_and_are_recorded(db: Database, settings):
     with db.transaction() as conn:
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
         index = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw'").fetchone()
-    assert rows == [{"version": 1, "name": "0001_documents.sql"}, {"version": 2, "name": "0002_graph.sql"}]
+    assert rows == [
+        {"version": 1, "name": "0001_documents.sql"}, {"version": 2, "name": "0002_graph.sql"},
+        {"version": 3, "name": "0003_ledger.sql"},
+    ]
     assert "hnsw" in index["indexdef"] and "m='16'" in index["indexdef"] and "ef_construction='64'" in index["indexdef"]
 
 
