@@ -30,16 +30,11 @@ from pathlib import Path
 
 from agent.runtime import Runtime
 from agent.settings import load_settings
-from corpus.store import corpus_version
-from graph.budget.ledger import PostgresLedger
 from graph.budget.limits import Limits
-from graph.config import ResearchConfig
-from graph.context import Services
 from graph.runner import Researcher
 from tests.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Script
+from tests.fakes.claude_researcher import claude_researcher
 from tests.fakes.research_replies import plausible_reply
-from tools.llm.claude import ClaudeModel
-from tools.llm.config import DEFAULT_PRICES
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = [json.loads(line)["question"] for line in (REPO / "examples" / "questions.jsonl").read_text().splitlines()]
@@ -158,15 +153,7 @@ async def bench_rerank(runtime: Runtime, fake: FakeAnthropic, runs: int, rng: ra
 
 
 def _researcher(runtime: Runtime, fake: FakeAnthropic, *, llm_rerank: bool = False, **config) -> Researcher:
-    def claude(name: str) -> ClaudeModel:
-        return ClaudeModel(name, DEFAULT_PRICES[name], api_key="bench", base_url=fake.base_url, backoff_base_s=0.05, backoff_cap_s=0.2)
-
-    services = Services(
-        retriever=runtime.retriever, embedder=runtime.embedder, cheap=claude("claude-haiku-5-5"),
-        premium=claude("claude-sonnet-5-5"), ledger=PostgresLedger(runtime.db), config=ResearchConfig(**config),
-        reranker=runtime.reranker, llm_rerank=llm_rerank,
-    )
-    return Researcher(services, lambda: corpus_version(runtime.db))
+    return claude_researcher(runtime, fake, llm_rerank=llm_rerank, backoff_base_s=0.05, backoff_cap_s=0.2, **config)
 
 
 def _runtime() -> Runtime:

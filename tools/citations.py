@@ -16,6 +16,7 @@ from tools.text import content_terms
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _MARKERS_RUN = re.compile(r"\s*(?:\[\d+\])+")
+_TRAILING_PUNCT = re.compile(r"[.!?]+[\"')\]]*$")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,13 @@ class CitationCheck:
     def uncited(self) -> int:
         """Sentences that never carried a marker (framing, hedges, or claims without evidence)."""
         return sum(1 for c in self.claims if not c.markers and not c.dropped)
+
+
+def with_markers(sentence: str, marks: str, *, close: str = "") -> str:
+    """Attach citation marks ("[1][3]") to a sentence, before its closing punctuation; a sentence
+    without any gets `close` after the marks."""
+    end = _TRAILING_PUNCT.search(sentence)
+    return f"{sentence[: end.start()]} {marks}{end.group()}" if end else f"{sentence} {marks}{close}"
 
 
 def support(sentence: str, passage: str) -> float:

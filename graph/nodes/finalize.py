@@ -5,7 +5,6 @@ chunk, offsets, passage). Without a draft, the answer quotes the most relevant e
 cited; without evidence, it says so. A stop reason makes the answer partial.
 """
 
-import re
 import time
 from typing import Any
 
@@ -16,11 +15,10 @@ from graph.answer import Answer, Citation, CitationStats
 from graph.budget.spend import Spend
 from graph.context import RunContext
 from graph.state import Evidence, State
-from tools.citations import CheckedClaim
+from tools.citations import CheckedClaim, with_markers
 from tools.text import content_terms
 
 FALLBACK_PASSAGES = 3
-_TRAILING_PUNCT = re.compile(r"[.!?]+[\"')\]]*$")
 
 
 async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -60,9 +58,7 @@ def _render(claim: CheckedClaim, evidence: dict[int, Evidence], citations: dict[
     numbers = [_cite(evidence[m], claim.support.get(m, 0.0), citations) for m in claim.markers if m in evidence]
     if not numbers:
         return claim.text
-    marks = "".join(f"[{n}]" for n in numbers)
-    end = _TRAILING_PUNCT.search(claim.text)
-    return f"{claim.text[: end.start()]} {marks}{end.group()}" if end else f"{claim.text} {marks}"
+    return with_markers(claim.text, "".join(f"[{n}]" for n in numbers))
 
 
 def _cite(item: Evidence, support: float, citations: dict[int, Citation]) -> int:

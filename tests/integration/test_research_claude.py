@@ -9,15 +9,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from corpus.store import corpus_version
-from graph.budget.ledger import PostgresLedger
 from graph.budget.limits import Limits
 from graph.config import ResearchConfig
-from graph.context import Services
 from graph.runner import Researcher
 from tests.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Reply
+from tests.fakes.claude_researcher import claude_researcher
 from tests.fakes.research_replies import counted, passages, plausible_reply, task_of
-from tools.llm.claude import ClaudeModel
 from tools.llm.config import DEFAULT_PRICES
 from tools.llm.pricing import Usage, cost_usd, worst_case_usd
 
@@ -32,18 +29,7 @@ def fake() -> Iterator[FakeAnthropic]:
 
 
 def researcher(runtime, fake: FakeAnthropic, *, llm_rerank: bool = False, **config) -> Researcher:
-    def claude(name: str) -> ClaudeModel:
-        return ClaudeModel(
-            name, DEFAULT_PRICES[name], api_key="test-key", base_url=fake.base_url,
-            backoff_base_s=0.01, backoff_cap_s=0.05, rng=random.Random(3),
-        )
-
-    services = Services(
-        retriever=runtime.retriever, embedder=runtime.embedder, cheap=claude("claude-haiku-5-5"),
-        premium=claude("claude-sonnet-5-5"), ledger=PostgresLedger(runtime.db), config=ResearchConfig(**config),
-        reranker=runtime.reranker, llm_rerank=llm_rerank,
-    )
-    return Researcher(services, lambda: corpus_version(runtime.db))
+    return claude_researcher(runtime, fake, llm_rerank=llm_rerank, rng=random.Random(3), **config)
 
 
 async def ask(runtime, fake: FakeAnthropic, question: str = QUESTION, *, llm_rerank: bool = False, **options):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from corpus.chunking import sentence_spans
 from corpus.entities import entity_names
 from corpus.tokens import count_tokens, encoding
+from tools.citations import with_markers
 from tools.llm.base import Completion, Passage, PlanTask, Prompt, RerankTask, SynthesizeTask
 from tools.llm.errors import LLMTimeout
 from tools.llm.pricing import FREE, Usage
@@ -26,7 +27,6 @@ from tools.text import content_terms, stem, tokenize
 _FRAME_WORDS = frozenset(content_terms("many much long often kind type name list tell give describe explain"))
 _CLAUSE = re.compile(r",?\s+\b(?:and|but)\s+(?=(?:who|what|which|when|where|why|how)\b)", re.IGNORECASE)
 _EMBEDDED_MARKER = re.compile(r"\s*\[\d+\]")
-_TRAILING_PUNCT = re.compile(r"([.!?]+[\"')\]]*)$")
 MAX_BRIDGE_ENTITIES = 2
 
 
@@ -143,11 +143,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
 
 
 def _cite(sentence: _Sentence) -> str:
-    text = sentence.text
-    match = _TRAILING_PUNCT.search(text)
-    if match:
-        return f"{text[: match.start()]} [{sentence.marker}]{match.group(1)}"
-    return f"{text} [{sentence.marker}]."
+    return with_markers(sentence.text, f"[{sentence.marker}]", close=".")
 
 
 def _gap_queries(task: SynthesizeTask, missing: set[str], chosen: list[_Sentence]) -> list[str]:
