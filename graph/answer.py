@@ -49,6 +49,8 @@ class Answer:
     unsupported_sentences: tuple[str, ...] = ()
     model: str = ""
     """The model that drafted the answer ("" when no draft was made)."""
+    evidence_sources: tuple[str, ...] = ()
+    """Document ids of every passage kept as evidence (cited or not), best first."""
 
     def to_json(self) -> dict:
         total = self.spend.total()
@@ -71,6 +73,7 @@ class Answer:
             "citation_check": asdict(self.citation_stats),
             "unsupported_sentences": list(self.unsupported_sentences),
             "model": self.model,
+            "evidence_sources": list(self.evidence_sources),
             "run_id": self.run_id,
             "elapsed_s": round(self.elapsed_s, 4),
         }

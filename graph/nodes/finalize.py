@@ -6,6 +6,7 @@ cited; without evidence, it says so. A stop reason makes the answer partial.
 """
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -50,8 +51,14 @@ async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]
         citation_stats=stats,
         unsupported_sentences=unsupported,
         model=draft.model if draft else "",
+        evidence_sources=_sources(evidence.values()),
     )
     return {"answer": answer}
+
+
+def _sources(evidence: Iterable[Evidence]) -> tuple[str, ...]:
+    ranked = sorted(evidence, key=lambda e: (-e.score, e.marker))
+    return tuple(dict.fromkeys(e.hit.document_id for e in ranked))
 
 
 def _render(claim: CheckedClaim, evidence: dict[int, Evidence], citations: dict[int, Citation]) -> str:
