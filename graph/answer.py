@@ -49,6 +49,8 @@ class Answer:
     unsupported_sentences: tuple[str, ...] = ()
     model: str = ""
     """The model that drafted the answer ("" when no draft was made)."""
+    asked_as: str = ""
+    """The question as typed, when it was a chat follow-up rewritten into `question`."""
     evidence_sources: tuple[str, ...] = ()
     """Document ids of every passage kept as evidence (cited or not), best first."""
 
@@ -56,6 +58,7 @@ class Answer:
         total = self.spend.total()
         return {
             "question": self.question,
+            "asked_as": self.asked_as,
             "answer": self.text,
             "citations": [asdict(c) for c in self.citations],
             "partial": self.partial,

@@ -10,6 +10,8 @@ class ResearchConfig(BaseModel):
 
     budget: Limits = Limits()
     """Per-question defaults; `quarry ask --max-*` and `ask(budget=...)` override them."""
+    session_budget: Limits = Limits(max_seconds=900.0, max_hops=30, max_tokens=300_000, max_usd=2.0)
+    """A chat session's ceilings over all its turns (research seconds, hops, tokens, dollars)."""
     max_subqueries: int = Field(default=3, ge=1, le=10)
     """Searches run concurrently per hop."""
     candidates_per_query: int = Field(default=30, ge=1, le=500)
@@ -21,6 +23,9 @@ class ResearchConfig(BaseModel):
     evidence_tokens: int = Field(default=4000, ge=200, le=200_000)
     """Evidence packed into the synthesis prompt, best first."""
     plan_max_tokens: int = Field(default=150, ge=16, le=4000)
+    contextualize_max_tokens: int = Field(default=100, ge=16, le=4000)
+    history_turns: int = Field(default=3, ge=1, le=50)
+    """Earlier turns of a chat session shown when rewriting a follow-up question."""
     rerank_max_tokens: int = Field(default=200, ge=16, le=4000)
     synthesize_max_tokens: int = Field(default=700, ge=32, le=32_000)
     min_output_tokens: int = Field(default=24, ge=1, le=1000)

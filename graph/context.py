@@ -1,6 +1,6 @@
 """What nodes reach through `runtime.context`: the run's budget pool and the process's services."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -8,6 +8,7 @@ from corpus.filters import Principal, SearchFilters
 from graph.budget.ledger import Ledger
 from graph.budget.pool import BudgetPool
 from graph.config import ResearchConfig
+from graph.events import BudgetLeft, RunEvent
 from tools.fusion import FusedHit
 from tools.hybrid import Retrieval
 from tools.llm.base import ChatModel
@@ -56,3 +57,9 @@ class RunContext:
     run_id: str
     pool: BudgetPool
     services: Services
+    emit: Callable[[RunEvent], None] | None = None
+    """Hears events the graph's own stream cannot carry (a node starting)."""
+
+    def left(self, hop: int) -> BudgetLeft:
+        remaining = self.pool.remaining()
+        return BudgetLeft(remaining.seconds, remaining.tokens, remaining.usd, max(0, self.pool.limits.max_hops - hop))

@@ -14,6 +14,15 @@ def _searches(state: State) -> list[Send]:
     ]
 
 
+def entry(state: State) -> Literal["contextualize", "plan"]:
+    """A chat follow-up is first made to stand on its own; a first question goes straight to plan."""
+    return "contextualize" if state.get("history") else "plan"
+
+
+def after_contextualize(state: State) -> Literal["plan", "finalize"]:
+    return "finalize" if state.get("stop") else "plan"
+
+
 def after_plan(state: State) -> list[Send] | Literal["finalize"]:
     if state.get("stop") or not state.get("sub_queries"):
         return "finalize"

@@ -4,9 +4,9 @@ own budget pool, and closes the run with the answer, whatever stopped it."""
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from corpus.filters import Principal, SearchFilters
 from graph.answer import Answer
@@ -16,7 +16,9 @@ from graph.budget.pool import BudgetPool
 from graph.builder import build_graph
 from graph.context import RunContext, Services
 from graph.errors import InvalidQuestion
+from graph.events import DraftReady, FinalAnswer, HitsFound, NodeFinished, RunEvent, TokensSpent
 from graph.trace import Span
+from tools.llm.base import Turn
 
 MAX_QUESTION_CHARS = 4000
 
@@ -40,9 +42,29 @@ class Researcher:
         principal: Principal | None = None,
         filters: SearchFilters | None = None,
         limits: Limits | None = None,
+        history: Sequence[Turn] = (),
         on_span: Callable[[Span], None] | None = None,
     ) -> RunResult:
         """Answer one question within `limits`; `on_span` hears of every node as it finishes."""
+        async for event in self.stream(question, principal=principal, filters=filters, limits=limits, history=history):
+            if isinstance(event, NodeFinished) and on_span is not None:
+                on_span(event.span)
+            elif isinstance(event, FinalAnswer):
+                return RunResult(event.answer, list(event.trace))
+        raise AssertionError("a run always ends with its final answer")
+
+    async def stream(
+        self,
+        question: str,
+        *,
+        principal: Principal | None = None,
+        filters: SearchFilters | None = None,
+        limits: Limits | None = None,
+        history: Sequence[Turn] = (),
+    ) -> AsyncIterator[RunEvent]:
+        """Answer one question, yielding what happens as it happens; the last event is the `FinalAnswer`.
+        `history` (a chat session's earlier turns) makes the question a follow-up to resolve first.
+        Closing the iterator early cancels the run (recorded in the ledger as failed)."""
         question = validate_question(question)
         principal = principal or Principal()
         filters = filters or SearchFilters()
@@ -55,31 +77,51 @@ class Researcher:
             run_id, question, principal.id, principal.groups, filters.model_dump(mode="json"),
             limits.model_dump(mode="json"), version,
         ))
-        context = RunContext(run_id, pool, self.services)
+        events: asyncio.Queue[RunEvent | None] = asyncio.Queue()
+        context = RunContext(run_id, pool, self.services, emit=events.put_nowait)
+        inputs: dict[str, Any] = {"question": question, "principal": principal, "filters": filters}
+        if history:
+            inputs["history"] = list(history)
+        worker = asyncio.create_task(self._drive(inputs, context, events))
+        try:
+            while (event := await events.get()) is not None:
+                yield event
+            await worker
+        finally:
+            if not worker.done():
+                worker.cancel()
+                await asyncio.gather(worker, return_exceptions=True)
+
+    async def _drive(self, inputs: dict[str, Any], context: RunContext, events: "asyncio.Queue[RunEvent | None]") -> None:
+        pool, ledger, run_id = context.pool, self.services.ledger, context.run_id
         trace: list[Span] = []
         final: Answer | None = None
+        hop = 0
         try:
             async for update in self.graph.astream(
-                {"question": question, "principal": principal, "filters": filters},
-                config={"recursion_limit": limits.recursion_limit()},
-                context=context,
-                stream_mode="updates",
+                inputs, config={"recursion_limit": pool.limits.recursion_limit()}, context=context, stream_mode="updates",
             ):
                 for values in update.values():
-                    final = _collect(values, trace, on_span) or final
+                    hop = (values or {}).get("hop", hop)
+                    for event in _events_of(values or {}, context, hop):
+                        if isinstance(event, NodeFinished):
+                            trace.append(event.span)
+                        events.put_nowait(event)
+                    final = (values or {}).get("answer") or final
+            assert final is not None, "finalize always produces an answer"
+            answer = replace(final, elapsed_s=time.monotonic() - pool.started_at)
+            total = answer.spend.total()
+            await asyncio.to_thread(ledger.close_run, RunClosed(
+                run_id, "partial" if answer.partial else "complete", answer.stopped_by, answer.hops, answer.text,
+                answer.to_json(), total.usd, total.input_tokens, total.output_tokens, answer.elapsed_s * 1000,
+                [asdict(span) for span in trace],
+            ))
+            events.put_nowait(FinalAnswer(answer, tuple(trace)))
         except BaseException:
             await asyncio.shield(asyncio.to_thread(_close_failed, ledger, run_id, pool))
             raise
-        assert final is not None, "finalize always produces an answer"
-        answer = replace(final, elapsed_s=time.monotonic() - pool.started_at)
-        total = answer.spend.total()
-        await asyncio.to_thread(ledger.close_run, RunClosed(
-            run_id, "partial" if answer.partial else "complete", answer.stopped_by, answer.hops, answer.text,
-            answer.to_json(), total.usd, total.input_tokens, total.output_tokens, answer.elapsed_s * 1000,
-            [asdict(span) for span in trace],
-        ))
-        return RunResult(answer, trace)
-
+        finally:
+            events.put_nowait(None)
 
     async def aclose(self) -> None:
         """Close the models' network clients (Claude); the offline model has none."""
@@ -95,12 +137,21 @@ class Researcher:
         await self.aclose()
 
 
-def _collect(values: dict[str, Any] | None, trace: list[Span], on_span: Callable[[Span], None] | None) -> Answer | None:
-    for span in (values or {}).get("trace", []):
-        trace.append(span)
-        if on_span is not None:
-            on_span(span)
-    return (values or {}).get("answer")
+def _events_of(values: dict[str, Any], context: RunContext, hop: int) -> list[RunEvent]:
+    """The events one node's state update carries, in the order a reader wants them."""
+    events: list[RunEvent] = []
+    for result in values.get("searches", []):
+        titles = tuple(dict.fromkeys(c.hit.title for c in result.candidates))[:3]
+        events.append(HitsFound(result.query, result.hop, len(result.candidates), titles))
+    draft = values.get("draft")
+    if draft is not None and draft.check.claims:
+        events.append(DraftReady(" ".join(c.text for c in draft.check.claims), draft.hop, draft.model))
+    for span in values.get("trace", []):
+        if span.tokens or span.usd:
+            tokens, usd = context.pool.spent()
+            events.append(TokensSpent(span.node, span.tokens, span.usd, tokens, usd))
+        events.append(NodeFinished(span, hop, context.left(hop)))
+    return events
 
 
 def validate_question(question: str) -> str:

@@ -3,7 +3,7 @@
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, TypedDict
+from typing import Annotated, NotRequired, TypedDict
 
 from corpus.filters import Principal, SearchFilters
 from graph.answer import Answer
@@ -13,6 +13,7 @@ from graph.trace import Span
 from tools.citations import CitationCheck
 from tools.fusion import FusedHit, RetrieverRank
 from tools.hits import Hit
+from tools.llm.base import Turn
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,16 @@ class Draft:
 
 class InputState(TypedDict):
     question: str
+    """Replaced by its standalone form when a chat follow-up is resolved against `history`."""
     principal: Principal
     filters: SearchFilters
+    history: NotRequired[list[Turn]]
+    """Earlier turns of a chat session, oldest first."""
 
 
 class State(InputState, total=False):
+    asked_as: str
+    """The question as the user typed it, when contextualize rewrote it."""
     sub_queries: list[str]
     """This hop's searches."""
     asked: list[str]

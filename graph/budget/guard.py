@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import RunContext
 from graph.errors import BudgetExceeded
+from graph.events import NodeStarted
 from graph.state import Stop
 from graph.trace import Span, SpanClock, current_clock
 from tools.llm.errors import LLMError, LLMTimeout
@@ -43,6 +44,8 @@ def guarded(name: str, node: Node, needs: NeedFn | None = None, *, reserve: bool
         pool = context.pool
         began = time.perf_counter()
         start_ms = (time.monotonic() - pool.started_at) * 1000
+        if context.emit is not None:
+            context.emit(NodeStarted(name, state.get("hop", 0), context.left(state.get("hop", 0))))
         need = needs(state, context) if needs else Need()
         short = None if reserve else pool.exhausted(min_tokens=need.tokens, min_usd=need.usd)
         if short:

@@ -51,6 +51,7 @@ async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]
         citation_stats=stats,
         unsupported_sentences=unsupported,
         model=draft.model if draft else "",
+        asked_as=state.get("asked_as", ""),
         evidence_sources=_sources(evidence.values()),
     )
     return {"answer": answer}

@@ -13,7 +13,7 @@ def test_migrations_run_once_and_are_recorded(db: Database, settings):
         index = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw'").fetchone()
     assert rows == [
         {"version": 1, "name": "0001_documents.sql"}, {"version": 2, "name": "0002_graph.sql"},
-        {"version": 3, "name": "0003_ledger.sql"},
+        {"version": 3, "name": "0003_ledger.sql"}, {"version": 4, "name": "0004_sessions.sql"},
     ]
     assert "hnsw" in index["indexdef"] and "m='16'" in index["indexdef"] and "ef_construction='64'" in index["indexdef"]
 

@@ -49,7 +49,23 @@ class SynthesizeTask:
     """Search queries already run, so the model does not propose them again as gaps."""
 
 
-Task = PlanTask | RerankTask | SynthesizeTask
+@dataclass(frozen=True)
+class Turn:
+    """An earlier exchange in a conversation: the question as it was researched, and the answer."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class ContextualizeTask:
+    """Rewrite a follow-up ("and who maintains it?") as a question that stands on its own."""
+
+    question: str
+    history: tuple[Turn, ...]
+
+
+Task = PlanTask | RerankTask | SynthesizeTask | ContextualizeTask
 
 
 @dataclass(frozen=True)

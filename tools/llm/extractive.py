@@ -4,6 +4,7 @@ It works on the typed task inside the Prompt and answers in the same reply forma
 from Claude, so the graph cannot tell the two apart:
 - plan: the question itself, plus each clause of a compound question;
 - rerank: the share of the query's content words a passage contains;
+- contextualize: rule-based follow-up resolution (tools/llm/followup.py);
 - synthesize: greedily picks the evidence sentences that cover the most still-uncovered question
   words, cites each, and reports as gaps the words no sentence covers, joined with the bridge
   entities the chosen sentences introduced (the next hop's query: "Ledgerline own team lead").
@@ -18,8 +19,9 @@ from corpus.chunking import sentence_spans
 from corpus.entities import entity_names
 from corpus.tokens import count_tokens, encoding
 from tools.citations import with_markers
-from tools.llm.base import Completion, Passage, PlanTask, Prompt, RerankTask, SynthesizeTask
+from tools.llm.base import Completion, ContextualizeTask, Passage, PlanTask, Prompt, RerankTask, SynthesizeTask
 from tools.llm.errors import LLMTimeout
+from tools.llm.followup import resolve_followup
 from tools.llm.pricing import FREE, Usage
 from tools.text import content_terms, stem, tokenize
 
@@ -74,6 +76,8 @@ class ExtractiveModel:
             return "\n".join(f"{p.marker} {10 * _coverage(task.query, p.text):.1f}" for p in task.passages)
         if isinstance(task, SynthesizeTask):
             return self._synthesize(task)
+        if isinstance(task, ContextualizeTask):
+            return resolve_followup(task)
         raise TypeError(f"{self.name} cannot perform {type(task).__name__}")
 
     def _synthesize(self, task: SynthesizeTask) -> str:

@@ -1,0 +1,187 @@
+"""The Python API: one Assistant per corpus and configuration.
+
+    from agent import Assistant, Limits
+
+    with Assistant.from_config() as assistant:
+        answer = assistant.ask("Which team owns Ledgerline?", budget=Limits(max_usd=0.05))
+        print(answer.text, answer.citations, answer.spend.total().usd)
+        session = assistant.chat()
+        session.ask("Which team owns Ledgerline?")
+        session.ask("And who leads it?")
+
+Every method has an async twin (`aask`, `astream`, `Session.aask`, `Session.astream`); all runs of
+an Assistant execute on its own event loop (see agent/loop.py), so the sync API also works inside
+notebooks and the async API never blocks the caller's loop.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from agent.history import RunRecord, RunSummary, SpendKey, SpendRow, load_run, recent_runs, spend_by
+from agent.loop import LoopThread
+from agent.runtime import Runtime
+from agent.session import Session
+from agent.sessions import SessionStore
+from agent.settings import Settings, load_settings
+from corpus.filters import Principal, SearchFilters
+from corpus.ingest import IngestEvent, IngestReport
+from graph.answer import Answer
+from graph.budget.limits import Limits
+from graph.events import FinalAnswer, RunEvent
+from tools.llm.base import Turn
+
+T = TypeVar("T")
+# Short names for the settings people override most from Python.
+_ALIASES = {"data_dir": "storage.data_dir", "database_url": "database.url", "provider": "llm.provider"}
+
+
+class Assistant:
+    def __init__(self, settings: Settings, *, environ: Mapping[str, str] | None = None) -> None:
+        self.runtime = Runtime(settings, environ)
+        self._loop = LoopThread()
+        self._closed = False
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, *, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Assistant":
+        """Settings from `path` (default: $QUARRY_CONFIG or ./config.yaml), the environment, then
+        `overrides`: a section as a dict (`llm={"provider": "offline"}`), a key as
+        `section__key=value`, or a short name: data_dir, database_url, provider."""
+        dotted = {_ALIASES.get(key, key.replace("__", ".")): value for key, value in overrides.items()}
+        settings = load_settings(
+            Path(path) if path is not None else None, overrides=dotted, environ=dict(environ) if environ is not None else None,
+        )
+        return cls(settings, environ=environ)
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    # -- questions --------------------------------------------------------------------------------
+
+    def ask(
+        self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
+        principal: Principal | str | None = None,
+    ) -> Answer:
+        """Research `question` within `budget` (default: research.budget in config) and return the
+        answer with citations; a limit makes it partial, never an exception."""
+        return self._loop.run(self._answer(question, budget=budget, filters=filters, principal=principal))
+
+    async def aask(
+        self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
+        principal: Principal | str | None = None,
+    ) -> Answer:
+        return await self._loop.arun(self._answer(question, budget=budget, filters=filters, principal=principal))
+
+    async def astream(
+        self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
+        principal: Principal | str | None = None,
+    ) -> AsyncIterator[RunEvent]:
+        """The run's events as they happen (graph.events): NodeStarted, HitsFound, TokensSpent,
+        DraftReady, NodeFinished …, and last the FinalAnswer."""
+        source = self._stream_on_loop(question, budget=budget, filters=filters, principal=principal)
+        async for event in self._loop.aiterate(source):
+            yield event
+
+    def chat(
+        self, *, principal: Principal | str | None = None, budget: Limits | None = None,
+        session_budget: Limits | None = None, session_id: str | None = None,
+    ) -> Session:
+        """A new conversation, or the one with `session_id` (resumed from PostgreSQL). `budget` caps
+        each turn; `session_budget` (default: research.session_budget) caps the whole conversation."""
+        store = self._sessions
+        if session_id is not None:
+            record = store.load(session_id, _principal(principal) if principal is not None else None)
+        else:
+            record = store.create(_principal(principal), session_budget or self.settings.research.session_budget)
+        return Session(self, record, budget)
+
+    # -- corpus and ledger ------------------------------------------------------------------------
+
+    def ingest(
+        self, *paths: str | Path, defaults: Mapping[str, Any] | None = None,
+        on_progress: Callable[[IngestEvent], None] | None = None,
+    ) -> IngestReport:
+        """What `quarry ingest PATH...` does: files or folders, with metadata defaults for fields a
+        document leaves out. Refusals are in the report, each naming the document and field."""
+        from corpus.loaders import load_paths
+
+        loaded = load_paths([Path(p) for p in paths], defaults=dict(defaults or {}),
+                            max_bytes=self.settings.ingest.max_document_bytes)
+        return self.runtime.ingestor.ingest_documents(loaded, progress=on_progress)
+
+    def runs(self, *, limit: int = 20, principal: str | None = None) -> list[RunSummary]:
+        return recent_runs(self.runtime.db, limit=limit, principal_id=principal)
+
+    def run(self, run_id: str) -> RunRecord:
+        return load_run(self.runtime.db, run_id)
+
+    def spend(self, by: SpendKey = "node", *, since: datetime | None = None) -> list[SpendRow]:
+        return spend_by(self.runtime.db, by, since=since)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if "researcher" in self.runtime.__dict__:
+            self._loop.run(self.runtime.researcher.aclose())
+        self._loop.close()
+        self.runtime.close()
+
+    def __enter__(self) -> "Assistant":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> "Assistant":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.close)
+
+    # -- on the Assistant's loop ------------------------------------------------------------------
+
+    @property
+    def _sessions(self) -> SessionStore:
+        return SessionStore(self.runtime.db)
+
+    async def _answer(self, question: str, **options: Any) -> Answer:
+        async for event in self._stream_on_loop(question, **options):
+            if isinstance(event, FinalAnswer):
+                return event.answer
+        raise AssertionError("a run always ends with its final answer")
+
+    async def _stream_on_loop(
+        self, question: str, *, budget: Limits | None, filters: SearchFilters | Mapping[str, Any] | None,
+        principal: Principal | str | None, history: Iterable[Turn] = (),
+    ) -> AsyncIterator[RunEvent]:
+        # Building the components loads the embedding model and opens the database: not on the loop.
+        researcher = await self._in_thread(lambda: self.runtime.researcher)
+        async for event in researcher.stream(
+            question, principal=_principal(principal), filters=_filters(filters), limits=budget, history=list(history),
+        ):
+            yield event
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.to_thread(fn, *args)
+
+
+def _principal(value: Principal | str | None) -> Principal:
+    if value is None:
+        return Principal()
+    if isinstance(value, str):
+        return Principal(id=value)
+    return value
+
+
+def _filters(value: SearchFilters | Mapping[str, Any] | None) -> SearchFilters:
+    if value is None:
+        return SearchFilters()
+    if isinstance(value, SearchFilters):
+        return value
+    return SearchFilters.model_validate(dict(value))

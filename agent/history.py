@@ -1,0 +1,158 @@
+"""Reading the ledger back: recent runs, one run's trace and calls, and spend aggregated by node,
+model, day or principal. What `quarry runs`, `quarry spend` and `Assistant.runs()/spend()` show."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from agent.errors import QuarryError
+from corpus.db import Database
+
+SpendKey = Literal["node", "model", "day", "principal"]
+SPEND_KEYS: tuple[SpendKey, ...] = ("node", "model", "day", "principal")
+_GROUP_SQL: dict[SpendKey, str] = {
+    "node": "s.node",
+    "model": "s.model",
+    "day": "to_char(date_trunc('day', s.at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+    "principal": "r.principal_id",
+}
+
+
+class RunNotFound(QuarryError):
+    """No run has the given id (or prefix)."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: str
+    started_at: datetime
+    principal_id: str
+    status: str
+    stopped_by: str | None
+    hops: int
+    usd: float
+    tokens: int
+    elapsed_ms: float
+    question: str
+
+
+@dataclass(frozen=True)
+class CallRow:
+    node: str
+    model: str
+    kind: str
+    input_tokens: int
+    output_tokens: int
+    usd: float
+    ms: float
+    outcome: str
+    attempts: int
+    estimated: bool
+
+
+@dataclass(frozen=True)
+class TraceSpan:
+    node: str
+    start_ms: float
+    ms: float
+    outcome: str
+    detail: str
+    tokens: int
+    usd: float
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    summary: RunSummary
+    limits: dict
+    corpus_version: int
+    answer: dict | None
+    trace: tuple[TraceSpan, ...]
+    calls: tuple[CallRow, ...]
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    key: str
+    runs: int
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    usd: float
+
+
+_SUMMARY_COLUMNS = (
+    "id, started_at, principal_id, status, stopped_by, coalesce(hops, 0) AS hops, coalesce(usd, 0) AS usd,"
+    " coalesce(input_tokens, 0) + coalesce(output_tokens, 0) AS tokens, coalesce(elapsed_ms, 0) AS elapsed_ms, question"
+)
+
+
+def recent_runs(db: Database, *, limit: int = 20, principal_id: str | None = None) -> list[RunSummary]:
+    with db.transaction() as conn:
+        rows = conn.execute(
+            f"SELECT {_SUMMARY_COLUMNS} FROM runs WHERE %(principal)s::text IS NULL OR principal_id = %(principal)s"
+            " ORDER BY started_at DESC LIMIT %(limit)s",
+            {"principal": principal_id, "limit": limit},
+        ).fetchall()
+    return [_summary(row) for row in rows]
+
+
+def load_run(db: Database, run_id: str) -> RunRecord:
+    """One run by id, or by a unique prefix of at least 6 characters (as `quarry runs` lists them)."""
+    text = run_id.strip().lower()
+    if len(text) < 6 or any(c not in "0123456789abcdef-" for c in text):
+        raise RunNotFound(f"'{run_id}' is not a run id (a UUID, or at least its first 6 characters)")
+    with db.transaction() as conn:
+        if _is_uuid(text):
+            rows = conn.execute(f"SELECT {_SUMMARY_COLUMNS}, limits, corpus_version, result, trace FROM runs WHERE id = %s", (text,)).fetchall()
+        else:
+            rows = conn.execute(
+                f"SELECT {_SUMMARY_COLUMNS}, limits, corpus_version, result, trace FROM runs WHERE id::text LIKE %s LIMIT 2",
+                (text + "%",),
+            ).fetchall()
+        if not rows:
+            raise RunNotFound(f"no run {run_id} in this corpus (see `quarry runs` for recent ones)")
+        if len(rows) > 1:
+            raise RunNotFound(f"'{run_id}' matches more than one run; give more of its id")
+        row = rows[0]
+        calls = conn.execute(
+            "SELECT node, model, kind, input_tokens, output_tokens, usd, ms, outcome, attempts, estimated FROM spend"
+            " WHERE run_id = %s ORDER BY id", (row["id"],),
+        ).fetchall()
+    trace = tuple(
+        TraceSpan(s["node"], s["start_ms"], s["ms"], s["outcome"], s.get("detail", ""), s.get("tokens", 0), s.get("usd", 0.0))
+        for s in row["trace"] or []
+    )
+    return RunRecord(_summary(row), row["limits"], row["corpus_version"], row["result"], trace, tuple(CallRow(**c) for c in calls))
+
+
+def spend_by(db: Database, by: SpendKey, *, since: datetime | None = None) -> list[SpendRow]:
+    """Spend rows grouped by `by`, dearest first (days in order); `since` bounds the calls' time."""
+    group = _GROUP_SQL[by]
+    order = group if by == "day" else f"sum(s.usd) DESC, {group}"
+    with db.transaction() as conn:
+        rows = conn.execute(
+            f"SELECT {group} AS key, count(DISTINCT s.run_id) AS runs, count(*) AS calls,"
+            " sum(s.input_tokens) AS input_tokens, sum(s.output_tokens) AS output_tokens, sum(s.usd) AS usd"
+            " FROM spend s JOIN runs r ON r.id = s.run_id"
+            " WHERE %(since)s::timestamptz IS NULL OR s.at >= %(since)s"
+            f" GROUP BY {group} ORDER BY {order}",
+            {"since": since},
+        ).fetchall()
+    return [SpendRow(str(r["key"]), r["runs"], r["calls"], r["input_tokens"], r["output_tokens"], r["usd"]) for r in rows]
+
+
+def _summary(row: dict) -> RunSummary:
+    return RunSummary(
+        str(row["id"]), row["started_at"], row["principal_id"], row["status"], row["stopped_by"], row["hops"],
+        row["usd"], row["tokens"], row["elapsed_ms"], row["question"],
+    )
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,79 @@
+"""One event loop per Assistant, on its own thread.
+
+The Claude client keeps HTTP connections bound to the loop that opened them, so every run of an
+Assistant — from the sync API, from the caller's own loop, or from a notebook whose loop is already
+running — executes on this one loop. Sync calls block on it; async calls await it without blocking
+the caller's loop; cancelling the caller cancels the run.
+"""
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_END = object()
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class LoopThread:
+    def __init__(self, name: str = "quarry-loop") -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` to completion from synchronous code."""
+        if self._on_loop():
+            coro.close()
+            raise RuntimeError("a synchronous Quarry call was made from inside its own event loop; use the async API")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def arun(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on this loop and await it from the caller's loop."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
+    async def aiterate(self, source: AsyncIterator[T]) -> AsyncIterator[T]:
+        """Drive `source` on this loop and yield its items on the caller's loop, in order."""
+        caller = asyncio.get_running_loop()
+        items: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def pump() -> None:
+            try:
+                async for item in source:
+                    caller.call_soon_threadsafe(items.put_nowait, item)
+            except BaseException as error:  # delivered to the consumer, who re-raises it
+                caller.call_soon_threadsafe(items.put_nowait, _Failure(error))
+            finally:
+                caller.call_soon_threadsafe(items.put_nowait, _END)
+
+        future = asyncio.run_coroutine_threadsafe(pump(), self._loop)
+        try:
+            while (item := await items.get()) is not _END:
+                if isinstance(item, _Failure):
+                    if isinstance(item.error, asyncio.CancelledError):
+                        break
+                    raise item.error
+                yield item
+        finally:
+            if not future.done():
+                future.cancel()
+            # Wait for the source's own clean-up (a cancelled run closes its ledger row) before returning.
+            await asyncio.gather(asyncio.wrap_future(future), return_exceptions=True)
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def _on_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
