@@ -15,20 +15,21 @@ notebooks and the async API never blocks the caller's loop.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from agent.history import RunRecord, RunSummary, SpendKey, SpendRow, load_run, recent_runs, spend_by
 from agent.loop import LoopThread
+from agent.passages import CitedPassage, open_citation
 from agent.runtime import Runtime
 from agent.session import Session
 from agent.sessions import SessionStore
 from agent.settings import Settings, load_settings
 from corpus.filters import Principal, SearchFilters
 from corpus.ingest import IngestEvent, IngestReport
-from graph.answer import Answer
+from graph.answer import Answer, Citation
 from graph.budget.limits import Limits
 from graph.events import FinalAnswer, RunEvent
 from tools.llm.base import Turn
@@ -75,6 +76,13 @@ class Assistant:
     ) -> Answer:
         return await self._loop.arun(self._answer(question, budget=budget, filters=filters, principal=principal))
 
+    def stream(
+        self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
+        principal: Principal | str | None = None,
+    ) -> Iterator[RunEvent]:
+        """`astream` for synchronous code."""
+        return self._loop.iterate(self._stream_on_loop(question, budget=budget, filters=filters, principal=principal))
+
     async def astream(
         self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
         principal: Principal | str | None = None,
@@ -111,6 +119,10 @@ class Assistant:
         loaded = load_paths([Path(p) for p in paths], defaults=dict(defaults or {}),
                             max_bytes=self.settings.ingest.max_document_bytes)
         return self.runtime.ingestor.ingest_documents(loaded, progress=on_progress)
+
+    def open_citation(self, citation: Citation, *, principal: Principal | str | None = None, context_chars: int = 400) -> CitedPassage:
+        """The cited passage inside its document, with `context_chars` either side, if `principal` may read it."""
+        return open_citation(self.runtime.store, citation, _principal(principal), context_chars=context_chars)
 
     def runs(self, *, limit: int = 20, principal: str | None = None) -> list[RunSummary]:
         return recent_runs(self.runtime.db, limit=limit, principal_id=principal)

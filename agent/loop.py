@@ -7,8 +7,9 @@ the caller's loop; cancelling the caller cancels the run.
 """
 
 import asyncio
+import queue
 import threading
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -36,6 +37,37 @@ class LoopThread:
     async def arun(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run `coro` on this loop and await it from the caller's loop."""
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
+    def iterate(self, source: AsyncIterator[T]) -> Iterator[T]:
+        """Drive `source` on this loop and yield its items to synchronous code, in order."""
+        if self._on_loop():
+            raise RuntimeError("a synchronous Quarry call was made from inside its own event loop; use the async API")
+        items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        async def pump() -> None:
+            try:
+                async for item in source:
+                    items.put(item)
+            except BaseException as error:
+                items.put(_Failure(error))
+            finally:
+                items.put(_END)
+
+        future = asyncio.run_coroutine_threadsafe(pump(), self._loop)
+        try:
+            while (item := items.get()) is not _END:
+                if isinstance(item, _Failure):
+                    if isinstance(item.error, asyncio.CancelledError):
+                        break
+                    raise item.error
+                yield item
+        finally:
+            if not future.done():
+                future.cancel()
+            try:
+                future.result()
+            except BaseException:  # the pump reports its failure as an item; cancellation is ours
+                pass
 
     async def aiterate(self, source: AsyncIterator[T]) -> AsyncIterator[T]:
         """Drive `source` on this loop and yield its items on the caller's loop, in order."""

@@ -2,7 +2,7 @@
 research run, and the session's own budget caps the conversation as a whole. Turns persist in
 PostgreSQL, so a session resumes by id after a restart."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 from corpus.filters import Principal, SearchFilters
@@ -60,6 +60,9 @@ class Session:
 
     async def aask(self, question: str, *, filters: SearchFilters | dict | None = None) -> Answer:
         return await self._assistant._loop.arun(self._answer(question, filters=filters))
+
+    def stream(self, question: str, *, filters: SearchFilters | dict | None = None) -> Iterator[RunEvent]:
+        return self._assistant._loop.iterate(self._stream(question, filters))
 
     async def astream(self, question: str, *, filters: SearchFilters | dict | None = None) -> AsyncIterator[RunEvent]:
         async for event in self._assistant._loop.aiterate(self._stream(question, filters)):

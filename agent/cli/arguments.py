@@ -1,13 +1,16 @@
 """Argument types and shared options for the subcommands; bad values become argparse errors (exit 2)."""
 
 import argparse
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from agent.errors import QuarryError
 
 if TYPE_CHECKING:
     from corpus.filters import SearchFilters
+    from graph.budget.limits import Limits
+
+_BUDGET_FLAGS = (("max_usd", "--max-usd"), ("max_seconds", "--max-seconds"), ("max_hops", "--max-hops"), ("max_tokens", "--max-tokens"))
 
 
 class UsageError(QuarryError):
@@ -53,6 +56,53 @@ def positive_float(value: str) -> float:
     if not number > 0 or number == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {value}")
     return number
+
+
+def non_negative_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a number") from None
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return number
+
+
+def since(value: str) -> datetime:
+    """A moment in the past: a duration back from now (30m, 24h, 7d) or a date/timestamp as for `when`."""
+    text = value.strip().lower()
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return datetime.now(timezone.utc) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        return when(value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"'{value}' is neither a duration (30m, 24h, 7d) nor a date (YYYY-MM-DD)") from None
+
+
+def add_budget_arguments(parser: argparse.ArgumentParser, *, title: str = "budget (per question)", prefix: str = "") -> None:
+    """--max-usd/--max-seconds/--max-hops/--max-tokens (or with a prefix, e.g. --session-max-usd)."""
+    group = parser.add_argument_group(title)
+    flag = f"--{prefix}max"
+    dest = prefix.replace("-", "_")
+    group.add_argument(f"{flag}-usd", dest=f"{dest}max_usd", type=non_negative_float, metavar="USD", help="dollar ceiling (0 allows only free models)")
+    group.add_argument(f"{flag}-seconds", dest=f"{dest}max_seconds", type=positive_float, metavar="S", help="wall-clock deadline")
+    group.add_argument(f"{flag}-hops", dest=f"{dest}max_hops", type=positive_int, metavar="N", help="search → synthesize rounds")
+    group.add_argument(f"{flag}-tokens", dest=f"{dest}max_tokens", type=positive_int, metavar="N", help="LLM tokens in + out")
+
+
+def limits_from(args: argparse.Namespace, defaults: "Limits", *, prefix: str = "") -> "Limits":
+    """`defaults` with the budget flags given on the command line; an inconsistent set raises UsageError."""
+    from pydantic import ValidationError
+
+    from graph.budget.limits import Limits
+
+    dest = prefix.replace("-", "_")
+    given = {key: getattr(args, dest + key) for key, _ in _BUDGET_FLAGS if getattr(args, dest + key, None) is not None}
+    try:
+        return Limits.model_validate({**defaults.model_dump(), **given})
+    except ValidationError as exc:
+        raise UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:

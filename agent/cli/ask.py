@@ -5,7 +5,7 @@ import asyncio
 import json
 import sys
 
-from agent.cli.arguments import add_filter_arguments, filters_from, positive_float, positive_int
+from agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
 from agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from agent.settings import Settings
 
@@ -20,11 +20,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "offline extractive model answers (no network, $0).",
     )
     parser.add_argument("question", help="what to find out")
-    budget = parser.add_argument_group("budget (per question)")
-    budget.add_argument("--max-usd", type=float, metavar="USD", help="dollar ceiling (0 allows only free models)")
-    budget.add_argument("--max-seconds", type=positive_float, metavar="S", help="wall-clock deadline")
-    budget.add_argument("--max-hops", type=positive_int, metavar="N", help="search → synthesize rounds")
-    budget.add_argument("--max-tokens", type=positive_int, metavar="N", help="LLM tokens in + out")
+    add_budget_arguments(parser)
     add_filter_arguments(parser)
     parser.add_argument("--principal", default="cli", metavar="ID", help="who is asking, for the ledger (default: cli)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (answer, citations, spend, …)")
@@ -33,35 +29,18 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from pydantic import ValidationError
-
     from agent.runtime import Runtime
     from corpus.filters import Principal
-    from graph.budget.limits import Limits
-    from graph.trace import Span
-
     from graph.errors import InvalidQuestion
     from graph.runner import validate_question
+    from graph.trace import Span
 
     try:
         validate_question(args.question)
     except InvalidQuestion as exc:
         print(f"quarry ask: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.max_usd is not None and args.max_usd < 0:
-        print(f"quarry ask: --max-usd must be 0 or more, got {args.max_usd}", file=sys.stderr)
-        return EXIT_USAGE
-    overrides = {
-        key: value for key, value in (
-            ("max_usd", args.max_usd), ("max_seconds", args.max_seconds),
-            ("max_hops", args.max_hops), ("max_tokens", args.max_tokens),
-        ) if value is not None
-    }
-    try:
-        limits = Limits.model_validate({**settings.research.budget.model_dump(), **overrides})
-    except ValidationError as exc:
-        print(f"quarry ask: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", file=sys.stderr)
-        return EXIT_USAGE
+    limits = limits_from(args, settings.research.budget)
     filters = filters_from(args)
     principal = Principal(id=args.principal, groups=args.groups)
 

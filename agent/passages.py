@@ -1,0 +1,36 @@
+"""Opening a citation: the cited passage in its document's context, for a reader allowed to see it."""
+
+from dataclasses import dataclass
+
+from agent.errors import QuarryError
+from corpus.filters import Principal
+from corpus.store import DocumentStore
+from graph.answer import Citation
+
+
+class PassageUnavailable(QuarryError):
+    """The cited document is gone, or the reader may not open it."""
+
+
+@dataclass(frozen=True)
+class CitedPassage:
+    citation: Citation
+    before: str
+    cited: str
+    after: str
+    changed: bool
+    """The document was re-ingested since the answer and the offsets no longer hold the cited text;
+    `cited` is then the passage as it was cited, and before/after are empty."""
+
+
+def open_citation(store: DocumentStore, citation: Citation, principal: Principal, *, context_chars: int = 400) -> CitedPassage:
+    document = store.document(citation.document_id)
+    # A document the reader may not see is reported as missing: its existence is not disclosed.
+    if document is None or not set(document.access) & set(principal.groups):
+        raise PassageUnavailable(f"document {citation.document_id} is not in the corpus any more, or not readable by '{principal.id}'")
+    body, start, end = document.body, citation.start_char, citation.end_char
+    if body[start:end] != citation.text:
+        return CitedPassage(citation, "", citation.text, "", changed=True)
+    before = body[max(0, start - context_chars):start]
+    after = body[end:end + context_chars]
+    return CitedPassage(citation, before, body[start:end], after, changed=False)
