@@ -83,15 +83,14 @@ class Assistant:
         """`astream` for synchronous code."""
         return self._loop.iterate(self._stream_on_loop(question, budget=budget, filters=filters, principal=principal))
 
-    async def astream(
+    def astream(
         self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
         principal: Principal | str | None = None,
     ) -> AsyncIterator[RunEvent]:
         """The run's events as they happen (graph.events): NodeStarted, HitsFound, TokensSpent,
-        DraftReady, NodeFinished …, and last the FinalAnswer."""
-        source = self._stream_on_loop(question, budget=budget, filters=filters, principal=principal)
-        async for event in self._loop.aiterate(source):
-            yield event
+        DraftReady, NodeFinished …, and last the FinalAnswer. Closing the iterator early
+        (`aclose()`) cancels the run; it is recorded as failed."""
+        return self._loop.aiterate(self._stream_on_loop(question, budget=budget, filters=filters, principal=principal))
 
     def chat(
         self, *, principal: Principal | str | None = None, budget: Limits | None = None,

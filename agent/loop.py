@@ -54,6 +54,7 @@ class LoopThread:
                 items.put(_END)
 
         future = asyncio.run_coroutine_threadsafe(pump(), self._loop)
+        item: Any = None
         try:
             while (item := items.get()) is not _END:
                 if isinstance(item, _Failure):
@@ -62,12 +63,11 @@ class LoopThread:
                     raise item.error
                 yield item
         finally:
-            if not future.done():
+            if item is not _END:
+                # Left early: cancel, then wait for the source's own clean-up (its run's ledger row).
                 future.cancel()
-            try:
-                future.result()
-            except BaseException:  # the pump reports its failure as an item; cancellation is ours
-                pass
+                while items.get() is not _END:
+                    pass
 
     async def aiterate(self, source: AsyncIterator[T]) -> AsyncIterator[T]:
         """Drive `source` on this loop and yield its items on the caller's loop, in order."""
@@ -84,6 +84,7 @@ class LoopThread:
                 caller.call_soon_threadsafe(items.put_nowait, _END)
 
         future = asyncio.run_coroutine_threadsafe(pump(), self._loop)
+        item: Any = None
         try:
             while (item := await items.get()) is not _END:
                 if isinstance(item, _Failure):
@@ -92,14 +93,18 @@ class LoopThread:
                     raise item.error
                 yield item
         finally:
-            if not future.done():
+            if item is not _END:
+                # Left early: cancel, then wait for the source's own clean-up (its run's ledger row).
                 future.cancel()
-            # Wait for the source's own clean-up (a cancelled run closes its ledger row) before returning.
-            await asyncio.gather(asyncio.wrap_future(future), return_exceptions=True)
+                while await items.get() is not _END:
+                    pass
 
     def close(self) -> None:
+        """Cancel what is still running (abandoned streams), let it clean up, then stop the loop."""
         if self._loop.is_closed():
             return
+        if not self._on_loop():
+            asyncio.run_coroutine_threadsafe(_cancel_others(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
@@ -109,3 +114,11 @@ class LoopThread:
             return asyncio.get_running_loop() is self._loop
         except RuntimeError:
             return False
+
+
+async def _cancel_others() -> None:
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+    await asyncio.get_running_loop().shutdown_asyncgens()

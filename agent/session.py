@@ -64,9 +64,8 @@ class Session:
     def stream(self, question: str, *, filters: SearchFilters | dict | None = None) -> Iterator[RunEvent]:
         return self._assistant._loop.iterate(self._stream(question, filters))
 
-    async def astream(self, question: str, *, filters: SearchFilters | dict | None = None) -> AsyncIterator[RunEvent]:
-        async for event in self._assistant._loop.aiterate(self._stream(question, filters)):
-            yield event
+    def astream(self, question: str, *, filters: SearchFilters | dict | None = None) -> AsyncIterator[RunEvent]:
+        return self._assistant._loop.aiterate(self._stream(question, filters))
 
     async def _answer(self, question: str, *, filters: SearchFilters | dict | None = None) -> Answer:
         answer: Answer | None = None
