@@ -37,3 +37,14 @@ def cli(pg_url: str, tmp_path: Path) -> Cli:
         clean_env(QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=schema, QUARRY_DATA_DIR=str(tmp_path / "data")),
         tmp_path,
     )
+
+
+@pytest.fixture(scope="module")
+def sample_cli(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    """`quarry` over a schema holding the sample corpus, ingested once per test module."""
+    schema = f"e2e_{uuid.uuid4().hex[:10]}"
+    home = tmp_path_factory.mktemp("cli")
+    cli = Cli(clean_env(QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=schema, QUARRY_DATA_DIR=str(home / "data")), home)
+    ingested = cli("ingest", str(REPO / "examples" / "corpus"), "--quiet")
+    assert ingested.returncode == 0, ingested.stderr
+    return cli
