@@ -42,6 +42,6 @@ class Limits(BaseModel):
         return min(DEFAULT_RESERVE_SECONDS, self.max_seconds / 4)
 
     def recursion_limit(self) -> int:
-        """LangGraph supersteps a run can need: plan, then search/rerank/synthesize/reflect per hop, then
-        finalize and the cache nodes' seam. A backstop only; hops are counted in state."""
+        """LangGraph supersteps a run can need: contextualize and plan, search/rerank/synthesize/reflect
+        per hop, finalize, and room for the cache nodes. A backstop only; hops are counted in state."""
         return 4 * self.max_hops + 6

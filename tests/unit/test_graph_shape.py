@@ -17,7 +17,7 @@ def test_every_route_can_reach_finalize_and_only_finalize_ends():
     targets: dict[str, set[str]] = {}
     for edge in drawn.edges:
         targets.setdefault(edge.source, set()).add(edge.target)
-    for node in ("plan", "rerank", "synthesize", "reflect"):
+    for node in ("contextualize", "plan", "rerank", "synthesize", "reflect"):
         assert "finalize" in targets[node], node
     assert targets["finalize"] == {"__end__"}
     assert [source for source, ends in targets.items() if "__end__" in ends] == ["finalize"]
