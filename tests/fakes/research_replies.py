@@ -7,14 +7,19 @@ from typing import Any
 
 from corpus.tokens import count_tokens
 from tests.fakes.anthropic_server import Reply
-from tools.llm.prompts import PLAN_SYSTEM, RERANK_SYSTEM, SYNTHESIZE_SYSTEM
+from tools.llm.prompts import CONTEXTUALIZE_SYSTEM, PLAN_SYSTEM, RERANK_SYSTEM, SYNTHESIZE_SYSTEM
 
+STANDALONE = "Who leads the Payments Core team?"
+"""What the fake model rewrites any follow-up as."""
 _PASSAGE = re.compile(r'<passage n="(\d+)" title="([^"]*)"')
 
 
 def task_of(body: dict[str, Any]) -> str:
     system = body["system"][0]["text"]
-    for name, prefix in (("plan", PLAN_SYSTEM[:30]), ("rerank", RERANK_SYSTEM[:30]), ("synthesize", SYNTHESIZE_SYSTEM[:30])):
+    prompts = (("plan", PLAN_SYSTEM), ("rerank", RERANK_SYSTEM), ("synthesize", SYNTHESIZE_SYSTEM),
+               ("contextualize", CONTEXTUALIZE_SYSTEM))
+    for name, prompt in prompts:
+        prefix = prompt[:30]
         if system.startswith(prefix):
             return name
     raise AssertionError(f"unknown prompt: {system[:60]!r}")
@@ -37,6 +42,8 @@ def plausible_reply(body: dict[str, Any], rng: random.Random, *, delay_s: float 
     task = task_of(body)
     if task == "plan":
         text = "Ledgerline owning team\nPayments Core team lead"
+    elif task == "contextualize":
+        text = STANDALONE
     elif task == "rerank":
         text = "\n".join(f"{marker} {rng.randint(0, 10)}" for marker in sorted(passages(body).values()))
     else:
