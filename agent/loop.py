@@ -9,7 +9,8 @@ the caller's loop; cancelling the caller cancels the run.
 import asyncio
 import queue
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -32,7 +33,12 @@ class LoopThread:
         if self._on_loop():
             coro.close()
             raise RuntimeError("a synchronous Quarry call was made from inside its own event loop; use the async API")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result()
+        except BaseException:  # Ctrl-C in the caller: the run must not go on without it
+            future.cancel()
+            raise
 
     async def arun(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run `coro` on this loop and await it from the caller's loop."""
@@ -43,25 +49,12 @@ class LoopThread:
         if self._on_loop():
             raise RuntimeError("a synchronous Quarry call was made from inside its own event loop; use the async API")
         items: queue.SimpleQueue[Any] = queue.SimpleQueue()
-
-        async def pump() -> None:
-            try:
-                async for item in source:
-                    items.put(item)
-            except BaseException as error:
-                items.put(_Failure(error))
-            finally:
-                items.put(_END)
-
-        future = asyncio.run_coroutine_threadsafe(pump(), self._loop)
+        future = self._pump(source, items.put)
         item: Any = None
         try:
             while (item := items.get()) is not _END:
-                if isinstance(item, _Failure):
-                    if isinstance(item.error, asyncio.CancelledError):
-                        break
-                    raise item.error
-                yield item
+                if _delivered(item):
+                    yield item
         finally:
             if item is not _END:
                 # Left early: cancel, then wait for the source's own clean-up (its run's ledger row).
@@ -73,31 +66,31 @@ class LoopThread:
         """Drive `source` on this loop and yield its items on the caller's loop, in order."""
         caller = asyncio.get_running_loop()
         items: asyncio.Queue[Any] = asyncio.Queue()
+        future = self._pump(source, lambda item: caller.call_soon_threadsafe(items.put_nowait, item))
+        item: Any = None
+        try:
+            while (item := await items.get()) is not _END:
+                if _delivered(item):
+                    yield item
+        finally:
+            if item is not _END:
+                future.cancel()
+                while await items.get() is not _END:
+                    pass
+
+    def _pump(self, source: AsyncIterator[Any], deliver: Callable[[Any], object]) -> "Future[None]":
+        """Run `source` on this loop, handing each item, then a failure if any, then _END, to `deliver`."""
 
         async def pump() -> None:
             try:
                 async for item in source:
-                    caller.call_soon_threadsafe(items.put_nowait, item)
-            except BaseException as error:  # delivered to the consumer, who re-raises it
-                caller.call_soon_threadsafe(items.put_nowait, _Failure(error))
+                    deliver(item)
+            except BaseException as error:  # handed to the consumer, who re-raises it
+                deliver(_Failure(error))
             finally:
-                caller.call_soon_threadsafe(items.put_nowait, _END)
+                deliver(_END)
 
-        future = asyncio.run_coroutine_threadsafe(pump(), self._loop)
-        item: Any = None
-        try:
-            while (item := await items.get()) is not _END:
-                if isinstance(item, _Failure):
-                    if isinstance(item.error, asyncio.CancelledError):
-                        break
-                    raise item.error
-                yield item
-        finally:
-            if item is not _END:
-                # Left early: cancel, then wait for the source's own clean-up (its run's ledger row).
-                future.cancel()
-                while await items.get() is not _END:
-                    pass
+        return asyncio.run_coroutine_threadsafe(pump(), self._loop)
 
     def close(self) -> None:
         """Cancel what is still running (abandoned streams), let it clean up, then stop the loop."""
@@ -114,6 +107,15 @@ class LoopThread:
             return asyncio.get_running_loop() is self._loop
         except RuntimeError:
             return False
+
+
+def _delivered(item: Any) -> bool:
+    """True for an item to yield; raises a failure the source reported (a cancelled source just ends)."""
+    if isinstance(item, _Failure):
+        if isinstance(item.error, asyncio.CancelledError):
+            return False
+        raise item.error
+    return True
 
 
 async def _cancel_others() -> None:
