@@ -4,13 +4,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from agent.cli.arguments import positive_int
+from agent.cli.arguments import UsageError, add_budget_arguments, limits_from, positive_int
 from agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from agent.settings import Settings
 
+MAX_CONCURRENCY = 64
+
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("eval", help="evaluate retrieval on a dataset", description="Evaluation commands.")
+    parser = commands.add_parser(
+        "eval", help="evaluate retrieval or question answering on a dataset", description="Evaluation commands."
+    )
     sub = parser.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
     retrieval = sub.add_parser(
         "retrieval",
@@ -28,6 +32,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     retrieval.add_argument("--no-peer", action="store_true", help="skip the LangChain EnsembleRetriever peer")
     retrieval.set_defaults(run=run)
+    _register_qa(sub)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -45,3 +50,58 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _folder(dataset: Path) -> str:
     return dataset.stem if dataset.is_file() else dataset.name
+
+
+def _register_qa(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    qa = sub.add_parser(
+        "qa",
+        help="answer a dataset's questions with the research loop: EM/F1, evidence recall, citation precision, "
+        "budget adherence, latency and cost",
+        description="Ingest DATASET's documents into their own corpus (schema eval_<name>), run every question through "
+        "the research loop under the budget, and write answers.jsonl, report.json, report.md and PNG plots. "
+        "DATASET is a HotpotQA .json/.jsonl file (answers + supporting paragraphs), a BEIR folder (no answers: "
+        "evidence metrics only) or a QA JSONL file {question, answers[, gold_sources, id]} with --documents.",
+        epilog="Limits default to the research.budget section of config.yaml. Without ANTHROPIC_API_KEY the offline "
+        "extractive model answers (no network, $0); it answers with whole sentences, so read 'contains answer' "
+        "rather than exact match.",
+    )
+    qa.add_argument("dataset", type=Path)
+    qa.add_argument("--limit", type=positive_int, metavar="N", help="only the first N questions")
+    qa.add_argument("--concurrency", type=positive_int, default=4, metavar="C", help="questions in flight at once (default 4)")
+    add_budget_arguments(qa)
+    qa.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: eval/out/qa/<dataset name>)")
+    qa.add_argument("--resume", action="store_true", help="keep the answers already in DIR/answers.jsonl; answer the rest")
+    qa.add_argument("--corpus", metavar="NAME", help="name of the evaluation corpus (default: the dataset's name)")
+    qa.add_argument("--documents", type=Path, metavar="DIR",
+                    help="folder of Quarry documents a QA JSONL set is asked over (e.g. examples/corpus)")
+    qa.add_argument("--max-documents", type=positive_int, metavar="N",
+                    help="quick run: keep the gold documents of the evaluated questions plus others up to N")
+    qa.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    qa.set_defaults(run=run_qa)
+
+
+def run_qa(args: argparse.Namespace, settings: Settings) -> int:
+    if args.concurrency > MAX_CONCURRENCY:
+        return _usage(f"--concurrency must be at most {MAX_CONCURRENCY}, got {args.concurrency}")
+    try:
+        limits = limits_from(args, settings.research.budget)
+    except UsageError as exc:
+        return _usage(str(exc))
+    from eval.errors import DatasetError, RunMismatch
+    from eval.run_qa import QaOptions, run_qa_eval
+
+    options = QaOptions(
+        dataset=args.dataset, out_dir=args.out or Path("eval/out/qa") / _folder(args.dataset), limits=limits,
+        limit=args.limit, concurrency=args.concurrency, resume=args.resume, corpus=args.corpus,
+        documents=args.documents, max_documents=args.max_documents, quiet=args.quiet,
+    )
+    try:
+        run_qa_eval(settings, options)
+    except (DatasetError, RunMismatch) as exc:
+        return _usage(str(exc))
+    return EXIT_OK
+
+
+def _usage(message: str) -> int:
+    print(f"quarry eval qa: {message}", file=sys.stderr)
+    return EXIT_USAGE

@@ -8,7 +8,7 @@
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -76,6 +76,47 @@ def load_dataset(path: Path, *, limit: int | None = None) -> EvalDataset:
     raise DatasetError(f"'{path}' is a QA JSONL set with no corpus of its own; retrieval eval needs BEIR or HotpotQA")
 
 
+def load_qa_dataset(
+    path: Path, *, limit: int | None = None, resolve_source: Callable[[str], str | None] | None = None
+) -> EvalDataset:
+    """Any of the three formats, for question answering. A QA JSONL set has no documents of its own:
+    `resolve_source` maps each of its gold sources to the id of a document from the documents folder
+    (None: unknown), and without it the set is refused."""
+    kind = detect_format(path)
+    if kind != "qa-jsonl":
+        return load_dataset(path, limit=limit)
+    if resolve_source is None:
+        raise DatasetError(
+            f"'{path}' is a QA JSONL set with no documents of its own: pass --documents DIR "
+            "(a folder of Quarry documents, e.g. examples/corpus)"
+        )
+    return _load_qa_jsonl(path, limit, resolve_source)
+
+
+def _load_qa_jsonl(path: Path, limit: int | None, resolve_source: Callable[[str], str | None]) -> EvalDataset:
+    dataset = EvalDataset(path.stem, "qa-jsonl")
+    ids: dict[str, int] = {}
+    for number, record in _records(path):
+        if limit and len(dataset.queries) >= limit:
+            break
+        query_id = _query_id(record, number, ids, path)
+        question = _question(record, path, number)
+        answers = _strings(_require(record, "answers", path, number), "answers", path, number, example='["Payments Core"]')
+        if not answers:
+            raise DatasetError(f"{path}:{number}: 'answers' is empty (give at least one gold answer)")
+        gold: dict[str, int] = {}
+        for label in _strings(record.get("gold_sources") or [], "gold_sources", path, number, example='["wiki/ledgerline.md"]'):
+            document_id = resolve_source(label)
+            if document_id is None:
+                raise DatasetError(
+                    f"{path}:{number}: gold source '{label}' matches no document in the documents folder "
+                    "(give a document id, or a path relative to the folder or to the dataset file)"
+                )
+            gold[document_id] = 1
+        dataset.queries.append(EvalQuery(query_id, question, gold, tuple(answers), multi_hop=len(gold) > 1))
+    return dataset
+
+
 def _load_beir(folder: Path, limit: int | None) -> EvalDataset:
     qrels_path = folder / "qrels" / "test.tsv"
     if not qrels_path.exists():
@@ -97,10 +138,14 @@ def _load_beir(folder: Path, limit: int | None) -> EvalDataset:
         doc_id, text = _require(record, "_id", folder / "corpus.jsonl", number), record.get("text") or ""
         title = (record.get("title") or "").strip()
         dataset.documents.append(EvalDocument(str(doc_id), title, text))
+    ids: dict[str, int] = {}
     for number, record in _records(folder / "queries.jsonl"):
-        query_id = str(_require(record, "_id", folder / "queries.jsonl", number))
+        query_id = _query_id({"_id": _require(record, "_id", folder / "queries.jsonl", number)}, number, ids, folder / "queries.jsonl")
+        text = str(_require(record, "text", folder / "queries.jsonl", number)).strip()
+        if not text:
+            raise DatasetError(f"{folder / 'queries.jsonl'}:{number}: empty query 'text'")
         if query_id in qrels:
-            dataset.queries.append(EvalQuery(query_id, str(_require(record, "text", folder / "queries.jsonl", number)), qrels[query_id]))
+            dataset.queries.append(EvalQuery(query_id, text, qrels[query_id]))
     dataset.queries = dataset.queries[:limit] if limit else dataset.queries
     return dataset
 
@@ -108,11 +153,12 @@ def _load_beir(folder: Path, limit: int | None) -> EvalDataset:
 def _load_hotpot(path: Path, limit: int | None) -> EvalDataset:
     dataset = EvalDataset(path.stem, "hotpotqa")
     seen: dict[str, EvalDocument] = {}
+    ids: dict[str, int] = {}
     for number, record in _records(path):
         if limit and len(dataset.queries) >= limit:
             break
-        query_id = str(record.get("_id") or record.get("id") or f"q{number}")
-        question = _require(record, "question", path, number)
+        query_id = _query_id(record, number, ids, path)
+        question = _question(record, path, number)
         titles_sentences = _hotpot_context(record.get("context"), path, number)
         for title, sentences in titles_sentences:
             doc_id = _title_id(title)
@@ -143,7 +189,12 @@ def _title_id(title: str) -> str:
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.exists():
         raise DatasetError(f"missing file '{path}'")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read '{path}': {exc.strerror or exc}") from None
     if path.suffix == ".json":
         try:
             data = json.loads(text)
@@ -179,6 +230,30 @@ def _require(record: dict[str, Any], key: str, path: Path, number: int) -> Any:
     if key not in record or record[key] in (None, ""):
         raise DatasetError(f"{path}:{number}: missing field '{key}'")
     return record[key]
+
+
+def _question(record: dict[str, Any], path: Path, number: int) -> str:
+    question = _require(record, "question", path, number)
+    if not isinstance(question, str):
+        raise DatasetError(f"{path}:{number}: 'question' must be a string")
+    if not question.strip():
+        raise DatasetError(f"{path}:{number}: empty question")
+    return question.strip()
+
+
+def _query_id(record: dict[str, Any], number: int, ids: dict[str, int], path: Path) -> str:
+    """The record's _id/id (else q<record number>), unique in the file: resumed runs skip by id."""
+    query_id = str(record.get("_id") or record.get("id") or f"q{number}")
+    if query_id in ids:
+        raise DatasetError(f"{path}:{number}: duplicate id '{query_id}' (also record {ids[query_id]})")
+    ids[query_id] = number
+    return query_id
+
+
+def _strings(value: Any, key: str, path: Path, number: int, *, example: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise DatasetError(f"{path}:{number}: '{key}' must be a list of non-empty strings, e.g. {example}")
+    return [v.strip() for v in value]
 
 
 def sliced(dataset: EvalDataset, max_documents: int) -> EvalDataset:

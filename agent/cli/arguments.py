@@ -102,7 +102,23 @@ def limits_from(args: argparse.Namespace, defaults: "Limits", *, prefix: str = "
     try:
         return Limits.model_validate({**defaults.model_dump(), **given})
     except ValidationError as exc:
-        raise UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        raise UsageError(_limit_error(exc.errors()[0], prefix)) from None
+
+
+def _limit_error(error: dict, prefix: str) -> str:
+    """'--max-hops must be at most 50, got 100' rather than pydantic's wording without the flag."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    flags = {key: flag.replace("--", f"--{prefix}", 1) for key, flag in _BUDGET_FLAGS}
+    name = flags.get(field, f"research.budget.{field}" if field else "the budget")
+    bounds = {"less_than_equal": ("at most", "le"), "greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt")}
+    if error["type"] in bounds:
+        words, key = bounds[error["type"]]
+        return f"{name} must be {words} {_number(error['ctx'][key])}, got {_number(error['input'])}"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def _number(value: object) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,4 +1,5 @@
-"""Progress output for long commands: a rich bar on a terminal, plain lines otherwise (no control codes)."""
+"""Progress output for long commands: a rich bar on a terminal, plain lines on stderr otherwise (no
+control codes), nothing but refusals and warnings with --quiet."""
 
 import sys
 from types import TracebackType
@@ -9,21 +10,26 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from corpus.ingest import IngestEvent
 
 
-class IngestProgress:
-    def __init__(self, total: int, *, quiet: bool = False) -> None:
+class StageProgress:
+    """One stage (ingesting, answering) of `total` items. Plain output prints a line every `every`
+    items and for the last one; `always` lines (refusals, warnings) print in every mode."""
+
+    def __init__(self, label: str, total: int, *, quiet: bool = False, every: int = 1) -> None:
         self.console = Console(stderr=True, highlight=False)
-        self.quiet = quiet
+        self.label = label
         self.total = total
-        self._done = 0
+        self.quiet = quiet
+        self.every = max(1, every)
+        self.done = 0
         self._bar: Progress | None = None
         if self.console.is_terminal and not quiet:
             self._bar = Progress(
-                TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 TextColumn("{task.fields[current]}"), console=self.console, transient=True,
             )
-            self._task = self._bar.add_task("ingest", total=total, current="")
+            self._task = self._bar.add_task(label, total=total, current="")
 
-    def __enter__(self) -> "IngestProgress":
+    def __enter__(self) -> "StageProgress":
         if self._bar:
             self._bar.start()
         return self
@@ -32,11 +38,27 @@ class IngestProgress:
         if self._bar:
             self._bar.stop()
 
-    def update(self, event: IngestEvent) -> None:
-        self._done += 1
-        if event.outcome == "refused":
-            self.console.print(f"refused {event.label}: {event.detail}", markup=False, style="red", soft_wrap=True)
-        elif self._bar is None and not self.quiet and event.outcome != "skipped":
-            print(f"[{self._done}/{self.total}] {event.outcome:9} {event.label}", file=sys.stderr, flush=True)
+    def advance(self, note: str, *, show: bool = True) -> None:
+        """One more item done; `show=False` moves the bar without a plain line (e.g. an unchanged document)."""
+        self.done += 1
         if self._bar:
-            self._bar.update(self._task, advance=1, current=event.label[-50:])
+            self._bar.update(self._task, advance=1, current=note[-60:])
+        elif show and not self.quiet and (self.done % self.every == 0 or self.done == self.total):
+            print(f"{self.label} [{self.done}/{self.total}] {note}", file=sys.stderr, flush=True)
+
+    def always(self, message: str) -> None:
+        """A line that is not progress (a refusal, a warning): printed even with --quiet."""
+        if self._bar:
+            self.console.print(message, markup=False, soft_wrap=True, style="red")
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+
+class IngestProgress(StageProgress):
+    def __init__(self, total: int, *, quiet: bool = False) -> None:
+        super().__init__("ingesting", total, quiet=quiet)
+
+    def update(self, event: IngestEvent) -> None:
+        if event.outcome == "refused":
+            self.always(f"refused {event.label}: {event.detail}")
+        self.advance(f"{event.outcome:9} {event.label}", show=event.outcome not in ("skipped", "refused"))

@@ -1,0 +1,78 @@
+"""PNG plots for the `quarry eval qa` report (matplotlib, Agg backend: no display needed)."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eval.qa_rows import QaRow
+
+PLOTS = ("cost_vs_quality.png", "latency.png", "spend_by_node.png")
+
+
+def write_plots(out_dir: Path, rows: Sequence[QaRow], summary: dict[str, Any]) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = [out_dir / name for name in PLOTS]
+    for path, draw in zip(paths, (_cost_vs_quality, _latency, _spend_by_node)):
+        figure = draw(plt, rows, summary)
+        figure.tight_layout()
+        figure.savefig(path, dpi=110)
+        plt.close(figure)
+    return paths
+
+
+def _cost_vs_quality(plt, rows: Sequence[QaRow], summary: dict[str, Any]):
+    # Offline runs cost $0, so dollars would put every point on one line: fall back to tokens.
+    by_usd = any(r.usd > 0 for r in rows)
+    cost = [r.usd if by_usd else r.tokens for r in rows]
+    panels = [(label, [getattr(r, key) for r in rows]) for key, label in (("f1", "answer F1"), ("evidence_recall", "evidence recall"))]
+    panels = [(label, values) for label, values in panels if any(v is not None for v in values)] or [("answer F1", [None] * len(rows))]
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for axis, (label, values) in zip(axes[0], panels):
+        for partial, colour, name in ((False, "tab:blue", "complete"), (True, "tab:orange", "partial")):
+            points = [(c, v) for c, v, r in zip(cost, values, rows) if v is not None and r.partial is partial]
+            if points:
+                axis.scatter([p[0] for p in points], [p[1] for p in points], s=18, alpha=0.7, color=colour, label=name)
+        axis.set_xlabel("dollars per question" if by_usd else "LLM tokens per question (offline model: $0)")
+        axis.set_ylabel(label)
+        axis.set_ylim(-0.05, 1.05)
+        axis.legend(loc="lower right", fontsize=8)
+    figure.suptitle(f"Cost vs quality — {summary['run']['dataset']}")
+    return figure
+
+
+def _latency(plt, rows: Sequence[QaRow], summary: dict[str, Any]):
+    figure, axis = plt.subplots(figsize=(6, 4))
+    latencies = [r.latency_s for r in rows]
+    axis.hist(latencies, bins=max(5, min(30, len(latencies) // 5)), color="tab:blue", alpha=0.8)
+    for key, style in (("p50", "--"), ("p95", ":")):
+        value = summary["latency_s"][key]
+        axis.axvline(value, color="black", linestyle=style, label=f"{key} {value:.2f} s")
+    axis.set_xlabel("seconds per question (caller's wall time)")
+    axis.set_ylabel("questions")
+    axis.legend(fontsize=8)
+    axis.set_title(f"Latency — {summary['run']['dataset']}")
+    return figure
+
+
+def _spend_by_node(plt, rows: Sequence[QaRow], summary: dict[str, Any]):
+    nodes = summary["spend_by_node"]
+    names = list(nodes) or ["(none)"]
+    figure, (tokens_axis, usd_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    inputs = [nodes.get(n, {}).get("input_tokens", 0) for n in names]
+    outputs = [nodes.get(n, {}).get("output_tokens", 0) for n in names]
+    tokens_axis.bar(names, inputs, color="tab:blue", label="input")
+    tokens_axis.bar(names, outputs, bottom=inputs, color="tab:orange", label="output")
+    tokens_axis.set_ylabel("LLM tokens, all questions")
+    tokens_axis.legend(fontsize=8)
+    dollars = [nodes.get(n, {}).get("usd", 0.0) for n in names]
+    usd_axis.bar(names, dollars, color="tab:green")
+    usd_axis.set_ylabel("dollars, all questions")
+    if not any(dollars):
+        usd_axis.set_ylim(0, 1)
+        usd_axis.text(0.5, 0.5, "$0 at every node (offline model)", ha="center", transform=usd_axis.transAxes)
+    figure.suptitle(f"Spend by node — {summary['run']['dataset']} ({len(rows)} questions)")
+    return figure
