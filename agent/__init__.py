@@ -8,6 +8,7 @@ from corpus.exports import lazy_exports
 _EXPORTS = {
     "Assistant": "agent.assistant",
     "Session": "agent.session",
+    "InvalidFilters": "agent.assistant",
     "SessionNotFound": "agent.sessions",
     "SessionForbidden": "agent.sessions",
     "RunNotFound": "agent.history",

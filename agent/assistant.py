@@ -20,6 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
+from agent.errors import QuarryError
 from agent.history import RunRecord, RunSummary, SpendKey, SpendRow, load_run, recent_runs, spend_by
 from agent.loop import LoopThread
 from agent.passages import CitedPassage, open_citation
@@ -35,6 +38,12 @@ from graph.events import FinalAnswer, RunEvent
 from tools.llm.base import Turn
 
 T = TypeVar("T")
+
+
+class InvalidFilters(QuarryError):
+    """`filters=` names an unknown field or a value of the wrong kind."""
+
+
 # Short names for the settings people override most from Python.
 _ALIASES = {"data_dir": "storage.data_dir", "database_url": "database.url", "provider": "llm.provider"}
 
@@ -195,4 +204,8 @@ def _filters(value: SearchFilters | Mapping[str, Any] | None) -> SearchFilters:
         return SearchFilters()
     if isinstance(value, SearchFilters):
         return value
-    return SearchFilters.model_validate(dict(value))
+    try:
+        return SearchFilters.model_validate(dict(value))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'filters'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        raise InvalidFilters(f"invalid filters: {problems} (allowed: {', '.join(SearchFilters.model_fields)})") from None

@@ -20,7 +20,7 @@ from graph.nodes.reflect import reflect
 from graph.nodes.rerank import rerank
 from graph.nodes.search import search
 from graph.nodes.synthesize import synthesize, synthesize_needs
-from graph.routes import after_contextualize, after_plan, entry, after_reflect, after_rerank, after_synthesize
+from graph.routes import after_contextualize, after_plan, after_reflect, after_rerank, after_synthesize, entry
 from graph.state import InputState, OutputState, State
 
 

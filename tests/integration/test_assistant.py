@@ -162,7 +162,11 @@ def test_sync_stream_matches_the_answer(assistant: Assistant):
 
 
 def test_bad_questions_are_refused_before_anything_runs(assistant: Assistant):
+    from agent import InvalidFilters
+
     before = len(assistant.runs(limit=1000))
+    with pytest.raises(InvalidFilters, match="domian: .*allowed: domains"):
+        assistant.ask(FIRST, filters={"domian": ["payments"]})
     with pytest.raises(InvalidQuestion, match="empty"):
         assistant.ask("   ")
     with pytest.raises(InvalidQuestion, match="characters long"):
