@@ -73,33 +73,39 @@ class Assistant:
 
     def ask(
         self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None,
+        principal: Principal | str | None = None, use_cache: bool = True,
     ) -> Answer:
         """Research `question` within `budget` (default: research.budget in config) and return the
-        answer with citations; a limit makes it partial, never an exception."""
-        return self._loop.run(self._answer(question, budget=budget, filters=filters, principal=principal))
+        answer with citations; a limit makes it partial, never an exception. A question answered
+        before for the same reader scope and corpus version is served from the semantic cache
+        (`answer.cache_hit`) unless `use_cache=False`."""
+        return self._loop.run(self._answer(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache))
 
     async def aask(
         self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None,
+        principal: Principal | str | None = None, use_cache: bool = True,
     ) -> Answer:
-        return await self._loop.arun(self._answer(question, budget=budget, filters=filters, principal=principal))
+        return await self._loop.arun(self._answer(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache))
 
     def stream(
         self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None,
+        principal: Principal | str | None = None, use_cache: bool = True,
     ) -> Iterator[RunEvent]:
         """`astream` for synchronous code."""
-        return self._loop.iterate(self._stream_on_loop(question, budget=budget, filters=filters, principal=principal))
+        return self._loop.iterate(
+            self._stream_on_loop(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache)
+        )
 
     def astream(
         self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None,
+        principal: Principal | str | None = None, use_cache: bool = True,
     ) -> AsyncIterator[RunEvent]:
         """The run's events as they happen (graph.events): NodeStarted, HitsFound, TokensSpent,
         DraftReady, NodeFinished …, and last the FinalAnswer. Closing the iterator early
         (`aclose()`) cancels the run; it is recorded as failed."""
-        return self._loop.aiterate(self._stream_on_loop(question, budget=budget, filters=filters, principal=principal))
+        return self._loop.aiterate(
+            self._stream_on_loop(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache)
+        )
 
     def chat(
         self, *, principal: Principal | str | None = None, budget: Limits | None = None,
@@ -178,12 +184,13 @@ class Assistant:
 
     async def _stream_on_loop(
         self, question: str, *, budget: Limits | None, filters: SearchFilters | Mapping[str, Any] | None,
-        principal: Principal | str | None, history: Iterable[Turn] = (),
+        principal: Principal | str | None, history: Iterable[Turn] = (), use_cache: bool = True,
     ) -> AsyncIterator[RunEvent]:
         # Building the components loads the embedding model and opens the database: not on the loop.
         researcher = await self._in_thread(lambda: self.runtime.researcher)
         async for event in researcher.stream(
             question, principal=_principal(principal), filters=_filters(filters), limits=budget, history=list(history),
+            use_cache=use_cache,
         ):
             yield event
 

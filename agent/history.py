@@ -35,6 +35,8 @@ class RunSummary:
     tokens: int
     elapsed_ms: float
     question: str
+    cache_hit: bool = False
+    saved_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,16 @@ class CallRow:
 
 
 @dataclass(frozen=True)
+class TraceHit:
+    document_id: str
+    chunk_id: int
+    title: str
+    score: float
+    ranks: dict[str, int]
+    """Retriever → rank (1 = best) for each retriever that found it."""
+
+
+@dataclass(frozen=True)
 class TraceSpan:
     node: str
     start_ms: float
@@ -60,6 +72,8 @@ class TraceSpan:
     detail: str
     tokens: int
     usd: float
+    inputs: str = ""
+    hits: tuple[TraceHit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,7 +98,8 @@ class SpendRow:
 
 _SUMMARY_COLUMNS = (
     "id, started_at, principal_id, status, stopped_by, coalesce(hops, 0) AS hops, coalesce(usd, 0) AS usd,"
-    " coalesce(input_tokens, 0) + coalesce(output_tokens, 0) AS tokens, coalesce(elapsed_ms, 0) AS elapsed_ms, question"
+    " coalesce(input_tokens, 0) + coalesce(output_tokens, 0) AS tokens, coalesce(elapsed_ms, 0) AS elapsed_ms, question,"
+    " cache_hit, saved_usd"
 )
 
 
@@ -120,10 +135,7 @@ def load_run(db: Database, run_id: str) -> RunRecord:
             "SELECT node, model, kind, input_tokens, output_tokens, usd, ms, outcome, attempts, estimated FROM spend"
             " WHERE run_id = %s ORDER BY id", (row["id"],),
         ).fetchall()
-    trace = tuple(
-        TraceSpan(s["node"], s["start_ms"], s["ms"], s["outcome"], s.get("detail", ""), s.get("tokens", 0), s.get("usd", 0.0))
-        for s in row["trace"] or []
-    )
+    trace = tuple(_span(s) for s in row["trace"] or [])
     return RunRecord(_summary(row), row["limits"], row["corpus_version"], row["result"], trace, tuple(CallRow(**c) for c in calls))
 
 
@@ -146,7 +158,18 @@ def spend_by(db: Database, by: SpendKey, *, since: datetime | None = None) -> li
 def _summary(row: dict) -> RunSummary:
     return RunSummary(
         str(row["id"]), row["started_at"], row["principal_id"], row["status"], row["stopped_by"], row["hops"],
-        row["usd"], row["tokens"], row["elapsed_ms"], row["question"],
+        row["usd"], row["tokens"], row["elapsed_ms"], row["question"], row["cache_hit"], row["saved_usd"],
+    )
+
+
+def _span(stored: dict) -> TraceSpan:
+    hits = tuple(
+        TraceHit(h["document_id"], h["chunk_id"], h["title"], h["score"], dict(h.get("ranks", {})))
+        for h in stored.get("hits", [])
+    )
+    return TraceSpan(
+        stored["node"], stored["start_ms"], stored["ms"], stored["outcome"], stored.get("detail", ""),
+        stored.get("tokens", 0), stored.get("usd", 0.0), stored.get("inputs", ""), hits,
     )
 
 

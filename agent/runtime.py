@@ -16,6 +16,7 @@ from graph.budget.ledger import PostgresLedger
 from graph.context import Services
 from graph.runner import Researcher
 from tools.bm25 import Bm25Search
+from tools.cache import SemanticCache
 from tools.dense import DenseSearch
 from tools.hybrid import HybridRetriever
 from tools.kg import GraphSearch
@@ -74,6 +75,10 @@ class Runtime:
         )
 
     @cached_property
+    def cache(self) -> SemanticCache:
+        return SemanticCache(self.db, self.settings.cache, embed_words=self.embedder.embed_documents)
+
+    @cached_property
     def models(self) -> Models:
         models = build_models(self.settings.llm, self.environ)
         if self.settings.retrieval.rerank.model == "claude" and not models.online:
@@ -92,6 +97,7 @@ class Runtime:
             config=self.settings.research,
             reranker=self.reranker if self.settings.retrieval.rerank.enabled else None,
             llm_rerank=self.settings.retrieval.rerank.enabled and self.settings.retrieval.rerank.model == "claude",
+            cache=self.cache if self.settings.cache.enabled else None,
         )
         return Researcher(services, lambda: corpus_version(self.db))
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from agent.errors import ConfigError
 from corpus.config import ChunkingConfig, DatabaseConfig, EmbeddingConfig, EntityConfig, IngestConfig, StorageConfig
 from graph.config import ResearchConfig
-from tools.config import RetrievalConfig
+from tools.config import CacheConfig, RetrievalConfig
 from tools.llm.config import LLMConfig
 
 CONFIG_ENV = "QUARRY_CONFIG"
@@ -37,6 +37,7 @@ class Settings(BaseModel):
     retrieval: RetrievalConfig = RetrievalConfig()
     llm: LLMConfig = LLMConfig()
     research: ResearchConfig = ResearchConfig()
+    cache: CacheConfig = CacheConfig()
 
     @property
     def data_dir(self) -> Path:

@@ -53,6 +53,12 @@ class Answer:
     """The question as typed, when it was a chat follow-up rewritten into `question`."""
     evidence_sources: tuple[str, ...] = ()
     """Document ids of every passage kept as evidence (cited or not), best first."""
+    cache_hit: bool = False
+    """Served from the semantic cache: no model was called."""
+    saved_usd: float = 0.0
+    """On a cache hit, what the run that built the answer cost."""
+    cached_from: str = ""
+    """On a cache hit, the run that built the answer."""
 
     def to_json(self) -> dict:
         total = self.spend.total()
@@ -77,6 +83,9 @@ class Answer:
             "unsupported_sentences": list(self.unsupported_sentences),
             "model": self.model,
             "evidence_sources": list(self.evidence_sources),
+            "cache_hit": self.cache_hit,
+            "saved_usd": self.saved_usd,
+            "cached_from": self.cached_from,
             "run_id": self.run_id,
             "elapsed_s": round(self.elapsed_s, 4),
         }

@@ -9,6 +9,7 @@ from graph.budget.ledger import Ledger
 from graph.budget.pool import BudgetPool
 from graph.config import ResearchConfig
 from graph.events import BudgetLeft, RunEvent
+from tools.cache import SemanticCache
 from tools.fusion import FusedHit
 from tools.hybrid import Retrieval
 from tools.llm.base import ChatModel
@@ -50,6 +51,8 @@ class Services:
     reranker: CandidateReranker | None = None
     """The offline reranker; used when `llm_rerank` is off."""
     llm_rerank: bool = False
+    cache: SemanticCache | None = None
+    """The semantic cache; None when disabled."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class RunContext:
     run_id: str
     pool: BudgetPool
     services: Services
+    corpus_version: int = 0
+    """The corpus version when the run started (the cache's key and the trace's)."""
+    use_cache: bool = True
+    """False: neither served from nor stored in the semantic cache (fresh research)."""
     emit: Callable[[RunEvent], None] | None = None
     """Hears events the graph's own stream cannot carry (a node starting)."""
 

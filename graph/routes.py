@@ -14,13 +14,18 @@ def _searches(state: State) -> list[Send]:
     ]
 
 
-def entry(state: State) -> Literal["contextualize", "plan"]:
-    """A chat follow-up is first made to stand on its own; a first question goes straight to plan."""
-    return "contextualize" if state.get("history") else "plan"
+def entry(state: State) -> Literal["contextualize", "cache_lookup"]:
+    """A chat follow-up is first made to stand on its own; a first question goes straight to the cache."""
+    return "contextualize" if state.get("history") else "cache_lookup"
 
 
-def after_contextualize(state: State) -> Literal["plan", "finalize"]:
-    return "finalize" if state.get("stop") else "plan"
+def after_contextualize(state: State) -> Literal["cache_lookup", "finalize"]:
+    return "finalize" if state.get("stop") else "cache_lookup"
+
+
+def after_cache_lookup(state: State) -> Literal["plan", "finalize"]:
+    """A cache hit is served by finalize; a miss is researched."""
+    return "finalize" if state.get("stop") or state.get("cached") else "plan"
 
 
 def after_plan(state: State) -> list[Send] | Literal["finalize"]:

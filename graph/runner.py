@@ -43,10 +43,13 @@ class Researcher:
         filters: SearchFilters | None = None,
         limits: Limits | None = None,
         history: Sequence[Turn] = (),
+        use_cache: bool = True,
         on_span: Callable[[Span], None] | None = None,
     ) -> RunResult:
         """Answer one question within `limits`; `on_span` hears of every node as it finishes."""
-        async for event in self.stream(question, principal=principal, filters=filters, limits=limits, history=history):
+        async for event in self.stream(
+            question, principal=principal, filters=filters, limits=limits, history=history, use_cache=use_cache,
+        ):
             if isinstance(event, NodeFinished) and on_span is not None:
                 on_span(event.span)
             elif isinstance(event, FinalAnswer):
@@ -61,9 +64,11 @@ class Researcher:
         filters: SearchFilters | None = None,
         limits: Limits | None = None,
         history: Sequence[Turn] = (),
+        use_cache: bool = True,
     ) -> AsyncIterator[RunEvent]:
         """Answer one question, yielding what happens as it happens; the last event is the `FinalAnswer`.
-        `history` (a chat session's earlier turns) makes the question a follow-up to resolve first.
+        `history` (a chat session's earlier turns) makes the question a follow-up to resolve first;
+        `use_cache=False` researches afresh (nothing served from or stored in the semantic cache).
         Closing the iterator early cancels the run (recorded in the ledger as failed)."""
         question = validate_question(question)
         principal = principal or Principal()
@@ -78,7 +83,7 @@ class Researcher:
             limits.model_dump(mode="json"), version,
         ))
         events: asyncio.Queue[RunEvent | None] = asyncio.Queue()
-        context = RunContext(run_id, pool, self.services, emit=events.put_nowait)
+        context = RunContext(run_id, pool, self.services, corpus_version=version, use_cache=use_cache, emit=events.put_nowait)
         inputs: dict[str, Any] = {"question": question, "principal": principal, "filters": filters}
         if history:
             inputs["history"] = list(history)
@@ -114,7 +119,7 @@ class Researcher:
             await asyncio.to_thread(ledger.close_run, RunClosed(
                 run_id, "partial" if answer.partial else "complete", answer.stopped_by, answer.hops, answer.text,
                 answer.to_json(), total.usd, total.input_tokens, total.output_tokens, answer.elapsed_s * 1000,
-                [asdict(span) for span in trace],
+                [asdict(span) for span in trace], answer.cache_hit, answer.saved_usd,
             ))
             events.put_nowait(FinalAnswer(answer, tuple(trace)))
         except BaseException:

@@ -11,6 +11,7 @@ from graph.budget.limits import StopReason
 from graph.budget.spend import Spend
 from graph.trace import Span
 from tools.citations import CitationCheck
+from tools.cache import CacheHit
 from tools.fusion import FusedHit, RetrieverRank
 from tools.hits import Hit
 from tools.llm.base import Turn
@@ -74,6 +75,10 @@ class InputState(TypedDict):
 class State(InputState, total=False):
     asked_as: str
     """The question as the user typed it, when contextualize rewrote it."""
+    question_vector: tuple[float, ...]
+    """The question's embedding (the semantic cache's key)."""
+    cached: CacheHit | None
+    """A cached answer to serve instead of researching."""
     sub_queries: list[str]
     """This hop's searches."""
     asked: list[str]

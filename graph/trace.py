@@ -1,4 +1,7 @@
-"""Spans: what each node did, when, at what cost, and how much of its time was its own overhead."""
+"""Spans: what each node did, when, at what cost, and how much of its time was its own overhead.
+
+A node notes what it worked on (`note_inputs`), what it found (`note_hits`, with each hit's rank
+in every retriever that found it) and what it decided (`note`); the guard puts these in its span."""
 
 import contextvars
 from dataclasses import dataclass, field
@@ -7,6 +10,17 @@ from typing import Literal
 from graph.budget.spend import Spend
 
 SpanOutcome = Literal["ok", "skipped", "stopped", "failed"]
+
+
+@dataclass(frozen=True)
+class SpanHit:
+    """A passage a node found or kept, and where each retriever ranked it (1 = best)."""
+
+    document_id: str
+    chunk_id: int
+    title: str
+    score: float
+    ranks: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -22,6 +36,9 @@ class Span:
     model_ms: float = 0.0
     """Time inside model calls (including their retries and ledger rows)."""
     retrieval_ms: float = 0.0
+    inputs: str = ""
+    """What the node worked on, in brief (the query it searched, the passages it read)."""
+    hits: tuple[SpanHit, ...] = ()
 
     @property
     def overhead_ms(self) -> float:
@@ -37,6 +54,9 @@ class SpanClock:
     retrieval_ms: float = 0.0
     spend: Spend = field(default_factory=Spend)
     """Every call's spend, including calls that failed after being charged (the guard records it)."""
+    inputs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    hits: list[SpanHit] = field(default_factory=list)
 
 
 current_clock: contextvars.ContextVar[SpanClock | None] = contextvars.ContextVar("quarry_span_clock", default=None)
@@ -58,3 +78,21 @@ def add_retrieval_ms(ms: float) -> None:
     clock = current_clock.get()
     if clock is not None:
         clock.retrieval_ms += ms
+
+
+def note_inputs(text: str) -> None:
+    clock = current_clock.get()
+    if clock is not None:
+        clock.inputs.append(text)
+
+
+def note(text: str) -> None:
+    clock = current_clock.get()
+    if clock is not None:
+        clock.notes.append(text)
+
+
+def note_hits(hits: "list[SpanHit]") -> None:
+    clock = current_clock.get()
+    if clock is not None:
+        clock.hits.extend(hits)

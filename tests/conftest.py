@@ -81,6 +81,7 @@ def sample_runtime(pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pyt
             "database.url": pg_url,
             "database.schema_name": f"s_{uuid.uuid4().hex[:12]}",
             "storage.data_dir": str(tmp_path_factory.mktemp("sample")),
+            "cache.enabled": False,  # tests repeat questions to watch them researched; test_cache.py turns it on
         },
         environ={},
     )

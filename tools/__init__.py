@@ -1,5 +1,6 @@
 """The capabilities graph nodes call: dense, BM25 and knowledge-graph retrieval, fusion, reranking,
-packing, citation checking, and the LLM clients (tools.llm). Re-exported lazily."""
+packing, citation checking, the semantic cache and its guard, and the LLM clients (tools.llm).
+Re-exported lazily."""
 
 from corpus.exports import lazy_exports
 
@@ -23,6 +24,10 @@ _EXPORTS = {
     "Hit": "tools.hits",
     "CitationCheck": "tools.citations",
     "check_citations": "tools.citations",
+    "CacheConfig": "tools.config",
+    "SemanticCache": "tools.cache",
+    "CacheHit": "tools.cache",
+    "same_question": "tools.cache_guard",
 }
 
 __all__ = sorted(_EXPORTS)

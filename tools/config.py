@@ -74,3 +74,22 @@ class RetrievalConfig(BaseModel):
     graph: GraphConfig = GraphConfig()
     fusion: FusionConfig = FusionConfig()
     rerank: RerankConfig = RerankConfig()
+
+
+class CacheConfig(BaseModel):
+    """The semantic cache (tools/cache.py): answers reused for the same question from the same scope."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    threshold: float = Field(default=0.85, ge=0.5, le=1.0)
+    """Cosine similarity of the two questions' embeddings at or above which the guard is consulted."""
+    guard: bool = True
+    """Also require the questions to agree on entities, numbers, dates, negation and direction."""
+    stale_ok: bool = False
+    """Serve answers built before the corpus last changed (faster, possibly out of date)."""
+    ttl_seconds: float = Field(default=7 * 86_400, gt=0)
+    max_entries: int = Field(default=10_000, ge=1, le=10_000_000)
+    """Beyond this, the least recently used entries are evicted."""
+    candidates: int = Field(default=5, ge=1, le=100)
+    """Nearest cached questions the guard looks at before calling it a miss."""

@@ -23,7 +23,8 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     add_budget_arguments(parser)
     add_filter_arguments(parser)
     parser.add_argument("--principal", default="cli", metavar="ID", help="who is asking, for the ledger (default: cli)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (answer, citations, spend, …)")
+    parser.add_argument("--no-cache", action="store_true", help="research afresh: do not serve or store a cached answer")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (answer, citations, spend, cache_hit, …)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(run=run)
 
@@ -52,7 +53,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     async def research(researcher):
         async with researcher:
-            return await researcher.ask(args.question, principal=principal, filters=filters, limits=limits, on_span=progress)
+            return await researcher.ask(args.question, principal=principal, filters=filters, limits=limits,
+                                        use_cache=not args.no_cache, on_span=progress)
 
     with Runtime(settings) as runtime:
         result = asyncio.run(research(runtime.researcher))
@@ -65,7 +67,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("\nSources:")
         for c in answer.citations:
             print(f"  [{c.number}] {c.title} — {c.source}:{c.start_char}-{c.end_char} (document {c.document_id})")
-    if answer.partial:
+    if answer.cache_hit:
+        print(f"\nServed from the semantic cache (answer of run {answer.cached_from or 'unknown'}; saved ${answer.saved_usd:.6f}).")
+    elif answer.partial:
         print(f"\nPartial answer: stopped by {answer.stopped_by} after {answer.hops} hop(s). {answer.stop_detail}")
     else:
         print(f"\nComplete after {answer.hops} hop(s).")

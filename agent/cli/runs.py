@@ -4,10 +4,16 @@ time, tokens and dollars, and every model call it paid for."""
 import argparse
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from agent.cli.arguments import positive_int
 from agent.cli.exit_codes import EXIT_OK
 from agent.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from agent.history import RunRecord, RunSummary
 
 BAR_WIDTH = 30
 
@@ -22,6 +28,8 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.add_argument("run_id", nargs="?", metavar="RUN_ID", help="a run to show in detail")
     parser.add_argument("--limit", type=positive_int, default=20, help="runs to list (default: 20)")
     parser.add_argument("--principal", metavar="ID", help="only runs by this principal")
+    parser.add_argument("--hits", type=positive_int, default=3, metavar="N",
+                        help="passages shown per search and rerank step, with each retriever's rank (default: 3)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.set_defaults(run=run)
 
@@ -41,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(asdict(record), indent=2, default=str))
         else:
-            _show_run(console, record)
+            _show_run(console, record, args.hits)
     elif args.json:
         print(json.dumps([asdict(r) for r in runs], indent=2, default=str))
     else:
@@ -49,7 +57,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _list_runs(console, runs) -> None:
+def _list_runs(console: "Console", runs: "list[RunSummary]") -> None:
     from rich.table import Table
 
     if not runs:
@@ -61,16 +69,20 @@ def _list_runs(console, runs) -> None:
         table.add_column(column, justify=justify, overflow="fold" if column == "question" else "ellipsis")
     for r in runs:
         outcome = r.status if r.stopped_by is None else f"{r.status} ({r.stopped_by})"
+        if r.cache_hit:
+            outcome += " (cache)"
         table.add_row(r.id[:8], f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.principal_id, outcome, str(r.hops),
                       f"{r.tokens:,}", f"${r.usd:.6f}", f"{r.elapsed_ms / 1000:.2f}", r.question)
     console.print(table)
 
 
-def _show_run(console, record) -> None:
+def _show_run(console: "Console", record: "RunRecord", hits_shown: int) -> None:
     from rich.table import Table
 
     s = record.summary
     outcome = s.status if s.stopped_by is None else f"{s.status}, stopped by {s.stopped_by}"
+    if s.cache_hit:
+        outcome += f", served from the semantic cache (saved ${s.saved_usd:.6f})"
     console.print(f"Run {s.id}  ·  {s.started_at:%Y-%m-%d %H:%M:%S} UTC  ·  principal {s.principal_id}  ·  corpus version {record.corpus_version}")
     console.print(f"Question: {s.question}")
     console.print(f"Outcome: {outcome} after {s.hops} hop(s)  ·  {s.elapsed_ms / 1000:.2f} s  ·  {s.tokens:,} tokens  ·  ${s.usd:.6f}")
@@ -88,6 +100,15 @@ def _show_run(console, record) -> None:
             timeline.add_row(f"{span.start_ms / 1000:.3f}", f"{span.ms:.1f}", _bar(span.start_ms, span.ms, total_ms),
                              span.node, span.outcome, f"{span.tokens:,}", f"${span.usd:.6f}", span.detail)
         console.print(timeline)
+    found = [span for span in record.trace if span.hits or span.inputs]
+    if found:
+        console.print("Inputs and hits (rank in each retriever: 1 = best)", style="bold")
+        for span in found:
+            console.print(f"  {span.node}: {span.inputs}", markup=False)
+            for n, hit in enumerate(span.hits[:hits_shown], start=1):
+                ranks = " · ".join(f"{name} #{rank}" for name, rank in sorted(hit.ranks.items())) or "—"
+                console.print(f"      {n}. {hit.title} ({hit.document_id}, chunk {hit.chunk_id}) score {hit.score:.3f}: {ranks}",
+                              markup=False)
     if record.calls:
         calls = Table(title="Model calls", title_justify="left")
         for column, justify in (("node", "left"), ("model", "left"), ("in", "right"), ("out", "right"), ("usd", "right"),

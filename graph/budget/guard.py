@@ -72,9 +72,10 @@ def guarded(name: str, node: Node, needs: NeedFn | None = None, *, reserve: bool
             current_clock.reset(token)
         ms = (time.perf_counter() - began) * 1000
         total = clock.spend.total()
+        detail = "; ".join(([stop.detail] if stop else []) + clock.notes)
         span = Span(
-            name, start_ms, ms, "stopped" if stop else "ok", stop.detail if stop else "",
-            total.tokens, total.usd, clock.model_ms, clock.retrieval_ms,
+            name, start_ms, ms, "stopped" if stop else "ok", detail, total.tokens, total.usd, clock.model_ms,
+            clock.retrieval_ms, " | ".join(clock.inputs), tuple(clock.hits),
         )
         result = {**update, "trace": [span]}
         if clock.spend:

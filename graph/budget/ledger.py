@@ -56,6 +56,8 @@ class RunClosed:
     output_tokens: int
     elapsed_ms: float
     trace: list
+    cache_hit: bool = False
+    saved_usd: float = 0.0
 
 
 class Ledger(Protocol):
@@ -93,7 +95,8 @@ class PostgresLedger:
             conn.execute(
                 "UPDATE runs SET finished_at = now(), status = %(status)s, stopped_by = %(stopped_by)s, hops = %(hops)s,"
                 " answer = %(answer)s, result = %(result)s::jsonb, usd = %(usd)s, input_tokens = %(input_tokens)s,"
-                " output_tokens = %(output_tokens)s, elapsed_ms = %(elapsed_ms)s, trace = %(trace)s::jsonb"
+                " output_tokens = %(output_tokens)s, elapsed_ms = %(elapsed_ms)s, trace = %(trace)s::jsonb,"
+            " cache_hit = %(cache_hit)s, saved_usd = %(saved_usd)s"
                 " WHERE id = %(run_id)s",
                 {**asdict(run), "result": json.dumps(run.result, default=str), "trace": json.dumps(run.trace, default=str)},
             )

@@ -10,6 +10,7 @@ from graph.budget.guard import Need
 from graph.budget.metered import call_model
 from graph.context import RunContext
 from graph.state import State
+from graph.trace import note, note_inputs
 from tools.llm.base import ContextualizeTask
 from tools.llm.pricing import worst_case_usd
 from tools.llm.prompts import contextualize_prompt, parse_standalone
@@ -25,6 +26,8 @@ async def contextualize(state: State, runtime: Runtime[RunContext]) -> dict[str,
         ledger=services.ledger, max_tokens=config.contextualize_max_tokens, min_tokens=config.min_output_tokens,
     )
     standalone = parse_standalone(reply.completion.text, state["question"])
+    note_inputs(f"{state['question']} (after {len(task.history)} turn(s))")
+    note(f"researched as: {standalone}")
     return {"question": standalone, "asked_as": state["question"]}
 
 

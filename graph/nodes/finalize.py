@@ -16,6 +16,7 @@ from graph.answer import Answer, Citation, CitationStats
 from graph.budget.spend import Spend
 from graph.context import RunContext
 from graph.state import Evidence, State
+from tools.cache import CacheHit
 from tools.citations import CheckedClaim, with_markers
 from tools.text import content_terms
 
@@ -24,6 +25,9 @@ FALLBACK_PASSAGES = 3
 
 async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     context = runtime.context
+    cached = state.get("cached")
+    if cached is not None:
+        return {"answer": _from_cache(state, cached, context)}
     evidence = {e.marker: e for e in state.get("evidence", [])}
     stop = state.get("stop")
     draft = state.get("draft")
@@ -55,6 +59,32 @@ async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]
         evidence_sources=_sources(evidence.values()),
     )
     return {"answer": answer}
+
+
+def _from_cache(state: State, cached: CacheHit, context: RunContext) -> Answer:
+    """The cached answer, served as this run's: its text and citations, this run's id, time and spend."""
+    original = cached.answer
+    return Answer(
+        question=state["question"],
+        text=original["answer"],
+        citations=tuple(Citation(**c) for c in original["citations"]),
+        partial=False,
+        stopped_by=None,
+        stop_detail="",
+        hops=0,
+        spend=state.get("spend") or Spend(),
+        run_id=context.run_id,
+        elapsed_s=time.monotonic() - context.pool.started_at,
+        gaps=tuple(original.get("gaps", [])),
+        citation_stats=CitationStats(**original.get("citation_check", {})),
+        unsupported_sentences=tuple(original.get("unsupported_sentences", [])),
+        model="cache",
+        asked_as=state.get("asked_as", ""),
+        evidence_sources=tuple(original.get("evidence_sources", [])),
+        cache_hit=True,
+        saved_usd=cached.cost_usd,
+        cached_from=cached.run_id or "",
+    )
 
 
 def _sources(evidence: Iterable[Evidence]) -> tuple[str, ...]:

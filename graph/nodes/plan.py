@@ -9,6 +9,7 @@ from graph.budget.guard import Need
 from graph.budget.metered import call_model
 from graph.context import RunContext
 from graph.state import State
+from graph.trace import note, note_inputs
 from tools.llm.base import PlanTask
 from tools.llm.pricing import worst_case_usd
 from tools.llm.prompts import parse_queries, plan_prompt
@@ -24,6 +25,8 @@ async def plan(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         ledger=services.ledger, max_tokens=config.plan_max_tokens, min_tokens=config.min_output_tokens,
     )
     queries = parse_queries(reply.completion.text, config.max_subqueries) or [state["question"]]
+    note_inputs(state["question"])
+    note("searches: " + " · ".join(queries))
     return {"sub_queries": queries, "asked": queries, "hop": 1}
 
 

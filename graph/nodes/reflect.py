@@ -10,6 +10,7 @@ from langgraph.runtime import Runtime
 
 from graph.context import RunContext
 from graph.state import State, Stop
+from graph.trace import note
 
 
 async def reflect(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -25,6 +26,7 @@ async def reflect(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if hop >= max_hops:
         detail = f"{max_hops} hop(s) used with {len(follow_ups)} question(s) still open: " + "; ".join(follow_ups)
         return {"sub_queries": [], "stop": Stop("hops", detail)}
+    note("next hop: " + " · ".join(follow_ups))
     return {"sub_queries": follow_ups, "asked": asked + follow_ups, "hop": hop + 1}
 
 

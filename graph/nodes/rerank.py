@@ -18,7 +18,8 @@ from graph.budget.metered import call_model
 from graph.context import RunContext
 from graph.errors import BudgetExceeded
 from graph.state import Evidence, SearchResult, State
-from graph.trace import add_retrieval_ms
+from graph.nodes.search import span_hit
+from graph.trace import add_retrieval_ms, note, note_hits, note_inputs
 from tools.fusion import FusedHit
 from tools.llm.base import Passage, RerankTask
 from tools.llm.errors import LLMUnavailable
@@ -37,7 +38,12 @@ async def rerank(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         started = time.perf_counter()
         ranked = [await asyncio.to_thread(_offline, result, context) for result in results]
         add_retrieval_ms((time.perf_counter() - started) * 1000)  # reads stored vectors: retrieval work
-    return {"evidence": merge_evidence(state.get("evidence", []), results, ranked)}
+    evidence = merge_evidence(state.get("evidence", []), results, ranked)
+    kept = [(fused, score) for kept_per_search in ranked for fused, score in kept_per_search]
+    note_inputs(f"{sum(len(r.candidates) for r in results)} candidates from {len(results)} search(es)")
+    note(f"kept {len(kept)}; evidence now {len(evidence)} passage(s)")
+    note_hits([span_hit(fused, score) for fused, score in kept])
+    return {"evidence": evidence}
 
 
 def merge_evidence(existing: Sequence[Evidence], results: Sequence[SearchResult], ranked: Sequence[Ranked]) -> list[Evidence]:

@@ -14,7 +14,11 @@ from corpus.tokens import count_tokens
 from graph.budget.ledger import CallRecord
 from graph.context import RunContext
 from graph.state import SearchResult, SearchTask
-from graph.trace import add_model_ms, add_retrieval_ms
+from graph.trace import SpanHit, add_model_ms, add_retrieval_ms, note, note_hits, note_inputs
+from tools.fusion import FusedHit
+
+TRACED_HITS = 10
+"""Candidates recorded in the trace per search, best first."""
 
 
 async def search(task: SearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -36,4 +40,13 @@ async def search(task: SearchTask, runtime: Runtime[RunContext]) -> dict[str, An
     )
     add_retrieval_ms((time.perf_counter() - started) * 1000)
     result = SearchResult(task["query"], task["hop"], tuple(vector), tuple(retrieval.hits), dict(retrieval.paths))
+    note_inputs(task["query"])
+    note(f"{len(result.candidates)} candidates")
+    note_hits([span_hit(fused, fused.score) for fused in result.candidates[:TRACED_HITS]])
     return {"searches": [result]}
+
+
+def span_hit(fused: FusedHit, score: float) -> SpanHit:
+    hit = fused.hit
+    ranks = {name: rank.rank for name, rank in fused.ranks.items()}
+    return SpanHit(hit.document_id, hit.chunk_id, hit.title, round(score, 4), ranks)

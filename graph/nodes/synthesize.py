@@ -11,6 +11,7 @@ from graph.budget.guard import Need
 from graph.budget.metered import call_model
 from graph.context import RunContext
 from graph.state import Draft, Evidence, State
+from graph.trace import note, note_inputs
 from tools.citations import check_citations
 from tools.llm.base import Passage, SynthesizeTask
 from tools.llm.pricing import worst_case_usd
@@ -33,6 +34,8 @@ async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, An
     parsed = parse_synthesis(reply.completion.text)
     check = check_citations(parsed.answer, {p.marker: p.text for p in passages}, min_support=config.min_support)
     draft = Draft(check, tuple(p.marker for p in passages), reply.completion.model, state["hop"])
+    note_inputs(f"{len(passages)} passage(s), {sum(e.tokens for e in chosen)} evidence tokens")
+    note(f"{len(check.claims)} sentence(s), {check.kept} citation(s) kept, {len(parsed.gaps)} gap(s)")
     return {"draft": draft, "gaps": parsed.gaps}
 
 

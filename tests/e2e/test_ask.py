@@ -17,7 +17,7 @@ def test_ask_prints_answer_citations_and_spend_then_json(cli: Cli):
     assert "Spend: $0.000000" in text.stdout and "  synthesize  $0.000000" in text.stdout
     assert "plan" in text.stderr and "finalize" in text.stderr and "\x1b[" not in text.stderr + text.stdout
 
-    partial = cli("ask", QUESTION, "--json", "--max-hops", "1", "--quiet")
+    partial = cli("ask", QUESTION, "--json", "--max-hops", "1", "--quiet", "--no-cache")
     assert partial.returncode == 0 and partial.stderr == ""
     result = json.loads(partial.stdout)
     assert {"answer", "citations", "partial", "stopped_by", "hops", "spend", "run_id", "elapsed_s"} <= set(result)

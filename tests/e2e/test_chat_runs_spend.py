@@ -102,7 +102,7 @@ def test_runs_lists_the_chat_and_shows_a_timeline(sample_cli: Cli, chat_transcri
     assert detail.returncode == 0, detail.stderr
     out = detail.stdout
     assert f"Run {follow_up['id']}" in out and "Timeline" in out and "Model calls" in out
-    for node in ("contextualize", "plan", "search", "rerank", "synthesize", "reflect", "finalize"):
+    for node in ("contextualize", "cache_lookup", "plan", "search", "rerank", "synthesize", "reflect", "finalize", "cache_store"):
         assert re.search(rf"│ +[\d.]+ │ +[\d.]+ │ [·█]+ │ {node} ", out), node
     assert "Dana Okafor" in out
     as_json = json.loads(sample_cli("runs", follow_up["id"], "--json").stdout)
@@ -121,7 +121,7 @@ def test_spend_attributes_tokens_by_node_model_and_day(sample_cli: Cli, chat_tra
     by_node = {r["key"]: r for r in rows}
     assert {"contextualize", "plan", "search", "synthesize"} <= set(by_node)
     runs = json.loads(sample_cli("runs", "--json", "--limit", "1000").stdout)
-    llm_tokens = sum(r["input_tokens"] + r["output_tokens"] for r in rows if r["key"] != "search")
+    llm_tokens = sum(r["input_tokens"] + r["output_tokens"] for r in rows if r["key"] not in ("search", "cache_lookup"))
     assert llm_tokens == sum(r["tokens"] for r in runs), "every LLM token of every run is attributed to a node"
     models = {r["key"] for r in json.loads(sample_cli("spend", "--by", "model", "--json").stdout)}
     assert models == {"extractive", "all-MiniLM-L6-v2"}

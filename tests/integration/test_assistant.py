@@ -24,9 +24,12 @@ FOLLOW_UP = "And who leads it?"
 
 
 def _settings(pg_url: str, schema: str, data_dir: Path):
+    """The semantic cache is off: these tests repeat questions and check how they were researched
+    (tests/integration/test_cache.py covers the cache)."""
     return load_settings(
         Path(os.devnull),
-        overrides={"database.url": pg_url, "database.schema_name": schema, "storage.data_dir": str(data_dir)},
+        overrides={"database.url": pg_url, "database.schema_name": schema, "storage.data_dir": str(data_dir),
+                   "cache.enabled": False},
         environ={},
     )
 
@@ -62,7 +65,8 @@ def test_ask_answers_with_citations_spend_and_a_recorded_run(assistant: Assistan
     assert {"plan", "synthesize"} <= set(answer.spend.by_node) and answer.elapsed_s > 0
     record = assistant.run(answer.run_id)
     assert record.summary.status == "complete" and record.summary.question == FIRST
-    assert [span.node for span in record.trace][:2] == ["plan", "search"] and record.trace[-1].node == "finalize"
+    nodes = [span.node for span in record.trace]
+    assert nodes[:3] == ["cache_lookup", "plan", "search"] and nodes[-2:] == ["finalize", "cache_store"]
     assert {call.node for call in record.calls} >= {"plan", "synthesize"}
     assert answer.run_id in {run.id for run in assistant.runs(limit=50)}
 
@@ -124,7 +128,7 @@ def test_a_turn_never_gets_more_than_the_session_has_left(assistant: Assistant):
 
 async def test_the_event_stream_is_ordered_and_ends_with_the_answer(assistant: Assistant):
     events = [event async for event in assistant.astream("Who leads the team that owns Ledgerline?")]
-    assert isinstance(events[0], NodeStarted) and events[0].node == "plan"
+    assert isinstance(events[0], NodeStarted) and events[0].node == "cache_lookup"
     assert isinstance(events[-1], FinalAnswer) and sum(isinstance(e, FinalAnswer) for e in events) == 1
     started: list[str] = []
     for event in events:
@@ -138,7 +142,7 @@ async def test_the_event_stream_is_ordered_and_ends_with_the_answer(assistant: A
     first_hits = kinds.index(HitsFound)
     assert kinds.index(NodeStarted) < first_hits < kinds.index(DraftReady) < len(kinds) - 1
     finished = [e.span for e in events if isinstance(e, NodeFinished)]
-    assert list(events[-1].trace) == finished and finished[-1].node == "finalize"
+    assert list(events[-1].trace) == finished and [s.node for s in finished[-2:]] == ["finalize", "cache_store"]
     assert all(e.left.tokens <= 50_000 and e.left.seconds <= 60 for e in events if isinstance(e, NodeStarted | NodeFinished))
 
 

@@ -29,7 +29,7 @@ def test_multi_hop_question_needs_two_hops_and_cites_both_documents(sample_runti
     for citation in answer.citations:
         assert f"[{citation.number}]" in answer.text and citation.text and citation.end_char > citation.start_char
     nodes = [span.node for span in result.trace]
-    assert nodes[:2] == ["plan", "search"] and nodes[-1] == "finalize"
+    assert nodes[:3] == ["cache_lookup", "plan", "search"] and nodes[-2:] == ["finalize", "cache_store"]
     assert nodes.count("synthesize") == answer.hops and nodes.count("reflect") == answer.hops
     assert answer.spend.by_node["synthesize"].calls == answer.hops
     assert answer.spend.usd == 0 and answer.spend.tokens > 0
@@ -42,7 +42,7 @@ def test_ledger_rows_match_the_answer(sample_runtime):
         calls = conn.execute("SELECT * FROM spend WHERE run_id = %s ORDER BY id", (answer.run_id,)).fetchall()
     assert run["status"] == "complete" and run["stopped_by"] is None and run["answer"] == answer.text
     assert run["principal_groups"] == ["public"] and run["limits"]["max_hops"] == 3
-    assert [node["node"] for node in run["trace"]][-1] == "finalize"
+    assert [node["node"] for node in run["trace"]][-2:] == ["finalize", "cache_store"]
     llm = [c for c in calls if c["kind"] == "llm"]
     assert len(llm) == answer.spend.total().calls and {c["model"] for c in llm} == {"extractive"}
     assert sum(c["input_tokens"] for c in llm) == answer.spend.total().input_tokens == run["input_tokens"]

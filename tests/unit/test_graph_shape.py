@@ -12,15 +12,15 @@ def test_graph_draws_as_the_pinned_mermaid_snapshot():
     assert build_graph().get_graph().draw_mermaid() == SNAPSHOT.read_text()
 
 
-def test_every_route_can_reach_finalize_and_only_finalize_ends():
+def test_every_route_can_reach_finalize_and_only_the_cache_store_after_it_ends():
     drawn = build_graph().get_graph()
     targets: dict[str, set[str]] = {}
     for edge in drawn.edges:
         targets.setdefault(edge.source, set()).add(edge.target)
-    for node in ("contextualize", "plan", "rerank", "synthesize", "reflect"):
+    for node in ("contextualize", "cache_lookup", "plan", "rerank", "synthesize", "reflect"):
         assert "finalize" in targets[node], node
-    assert targets["finalize"] == {"__end__"}
-    assert [source for source, ends in targets.items() if "__end__" in ends] == ["finalize"]
+    assert targets["finalize"] == {"cache_store"} and targets["cache_store"] == {"__end__"}
+    assert [source for source, ends in targets.items() if "__end__" in ends] == ["cache_store"]
 
 
 def test_recursion_limit_is_derived_from_max_hops():

@@ -1,0 +1,71 @@
+"""cache_lookup and cache_store: the semantic cache's seams in the research loop.
+
+cache_lookup embeds the question (after a follow-up was made to stand on its own) and asks the
+cache; a hit goes straight to finalize, which serves the cached answer with no model call.
+cache_store, after finalize, keeps a complete answer (never a partial one, never a served one).
+"""
+
+import asyncio
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from corpus.tokens import count_tokens
+from graph.budget.ledger import CallRecord
+from graph.context import RunContext
+from graph.state import State
+from graph.trace import add_model_ms, add_retrieval_ms, note, note_inputs
+from tools.cache import NewEntry
+
+
+async def cache_lookup(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    context = runtime.context
+    services = context.services
+    cache = services.cache
+    if cache is None or not context.use_cache:
+        return {}
+    question = state["question"]
+    started = time.perf_counter()
+    vector = await asyncio.to_thread(services.embedder.embed_query, question)
+    embed_ms = (time.perf_counter() - started) * 1000
+    await asyncio.to_thread(services.ledger.record, CallRecord(
+        context.run_id, "cache_lookup", "embedding", services.embedder.model_name, count_tokens(question), 0, 0, 0,
+        0.0, embed_ms, "ok",
+    ))
+    add_model_ms((time.perf_counter() - started) * 1000)
+    started = time.perf_counter()
+    found = await asyncio.to_thread(
+        cache.lookup, question, vector, state["principal"], state["filters"], context.corpus_version,
+    )
+    add_retrieval_ms((time.perf_counter() - started) * 1000)
+    note_inputs(question)
+    if found.hit is not None:
+        hit = found.hit
+        note(f"hit: {hit.similarity:.3f} to {hit.question!r} (entry {hit.entry_id}, saves ${hit.cost_usd:.6f})")
+    elif found.refused:
+        note(f"miss: the guard refused a close question ({found.refused})")
+    else:
+        note(f"miss: nearest {found.best_similarity:.3f} (threshold {cache.config.threshold})")
+    return {"question_vector": tuple(vector), "cached": found.hit}
+
+
+async def cache_store(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    context = runtime.context
+    cache = context.services.cache
+    answer = state.get("answer")
+    vector = state.get("question_vector")
+    if cache is None or not context.use_cache or answer is None or not vector:
+        return {}
+    if answer.cache_hit or answer.partial:
+        note("not stored: " + ("served from the cache" if answer.cache_hit else f"partial ({answer.stopped_by})"))
+        return {}
+    total = answer.spend.total()
+    started = time.perf_counter()
+    entry = await asyncio.to_thread(cache.store, NewEntry(
+        answer.question, vector, state["principal"], state["filters"], context.corpus_version, answer.to_json(),
+        context.run_id, total.usd, total.tokens,
+    ))
+    add_retrieval_ms((time.perf_counter() - started) * 1000)
+    note(f"stored as entry {entry}")
+    return {}

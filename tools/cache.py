@@ -1,0 +1,175 @@
+"""The semantic cache: don't pay twice for the same question.
+
+Keyed by the embedding of the user's question alone (never the assembled prompt) and scoped by
+the reader's access groups and the filters (hashed together: an answer built from documents one
+reader may see is never served to another reader) and by the corpus version (an answer built
+before the corpus changed is not served after it, unless `stale_ok`). A hit needs cosine ≥
+threshold *and* the guard's agreement (tools/cache_guard.py). Only complete answers are stored.
+Entries expire after `ttl_seconds`; beyond `max_entries` the least recently used go.
+
+Lookups scan the scope's entries exactly (filtered by scope and version first): a scope holds at
+most `max_entries` rows, and exact search never misses a near neighbour the way a post-filtered
+HNSW scan can.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from corpus.db import Database
+from corpus.filters import Principal, SearchFilters
+from tools.cache_guard import Verdict, same_question
+from tools.config import CacheConfig
+
+WordEmbedder = Callable[[list[str]], list[list[float]]]
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    entry_id: int
+    question: str
+    """The cached question the answer was built for."""
+    similarity: float
+    answer: dict
+    """`Answer.to_json()` of the original answer."""
+    run_id: str | None
+    cost_usd: float
+    """What the original run cost: what this hit saved."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    hit: CacheHit | None
+    best_similarity: float
+    """The nearest cached question's similarity (0 when the scope holds none)."""
+    refused: str
+    """Why the nearest close-enough question was not served (the guard's reason), or ""."""
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    entries: int
+    current: int
+    """Entries built on the current corpus version."""
+    expired: int
+    hits: int
+    saved_usd: float
+    """Dollars the ledger records as saved by hits."""
+    hit_runs: int
+    runs: int
+    oldest: datetime | None
+    newest: datetime | None
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    question: str
+    vector: Sequence[float]
+    principal: Principal
+    filters: SearchFilters
+    corpus_version: int
+    answer: dict
+    run_id: str
+    cost_usd: float
+    tokens: int
+
+
+def scope_of(principal: Principal, filters: SearchFilters) -> str:
+    """The key readers share a cache under: same groups (as a set) and same filters."""
+    key = json.dumps({"groups": sorted(set(principal.groups)), "filters": filters.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class SemanticCache:
+    def __init__(self, db: Database, config: CacheConfig, embed_words: WordEmbedder | None = None) -> None:
+        self.db = db
+        self.config = config
+        self._embed_words = embed_words
+
+    def lookup(
+        self, question: str, vector: Sequence[float], principal: Principal, filters: SearchFilters, corpus_version: int,
+    ) -> Lookup:
+        config = self.config
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, question, answer, run_id, cost_usd, 1 - (embedding <=> %(q)s) AS similarity"
+                " FROM cache_entries WHERE scope = %(scope)s AND (corpus_version = %(version)s OR %(stale_ok)s)"
+                " AND created_at > now() - make_interval(secs => %(ttl)s)"
+                " ORDER BY embedding <=> %(q)s, id LIMIT %(n)s",
+                {"q": np.asarray(vector, dtype=np.float32), "scope": scope_of(principal, filters),
+                 "version": corpus_version, "stale_ok": config.stale_ok, "ttl": config.ttl_seconds,
+                 "n": config.candidates},
+            ).fetchall()
+            best = float(rows[0]["similarity"]) if rows else 0.0
+            refused = ""
+            for row in rows:
+                if row["similarity"] < config.threshold:
+                    break
+                verdict = self._agree(row["question"], question)
+                if not verdict.agree:
+                    refused = refused or verdict.reason
+                    continue
+                conn.execute("UPDATE cache_entries SET hits = hits + 1, last_used_at = now() WHERE id = %s", (row["id"],))
+                hit = CacheHit(row["id"], row["question"], float(row["similarity"]), row["answer"],
+                               str(row["run_id"]) if row["run_id"] else None, row["cost_usd"])
+                return Lookup(hit, best, "")
+        return Lookup(None, best, refused)
+
+    def store(self, entry: NewEntry) -> int:
+        """Add a complete answer; expired entries go, and the least recently used beyond max_entries."""
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "INSERT INTO cache_entries (question, embedding, scope, access_groups, filters, corpus_version, answer,"
+                " run_id, cost_usd, tokens) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s, %s, %s) RETURNING id",
+                (entry.question, np.asarray(entry.vector, dtype=np.float32), scope_of(entry.principal, entry.filters),
+                 sorted(set(entry.principal.groups)), json.dumps(entry.filters.model_dump(mode="json")),
+                 entry.corpus_version, json.dumps(entry.answer, default=str), entry.run_id, entry.cost_usd, entry.tokens),
+            ).fetchone()
+            self._evict(conn)
+        return row["id"]
+
+    def stats(self, corpus_version: int) -> CacheStats:
+        with self.db.transaction() as conn:
+            entries = conn.execute(
+                "SELECT count(*) AS entries, count(*) FILTER (WHERE corpus_version = %(v)s) AS current,"
+                " count(*) FILTER (WHERE created_at <= now() - make_interval(secs => %(ttl)s)) AS expired,"
+                " coalesce(sum(hits), 0) AS hits, min(created_at) AS oldest, max(created_at) AS newest FROM cache_entries",
+                {"v": corpus_version, "ttl": self.config.ttl_seconds},
+            ).fetchone()
+            runs = conn.execute(
+                "SELECT count(*) AS runs, count(*) FILTER (WHERE cache_hit) AS hit_runs, coalesce(sum(saved_usd), 0) AS saved"
+                " FROM runs"
+            ).fetchone()
+        return CacheStats(entries["entries"], entries["current"], entries["expired"], entries["hits"], runs["saved"],
+                          runs["hit_runs"], runs["runs"], entries["oldest"], entries["newest"])
+
+    def clear(self, *, corpus_version: int | None = None) -> int:
+        """Delete every entry, or with `corpus_version` only those not built on it or expired; returns how many."""
+        with self.db.transaction() as conn:
+            if corpus_version is None:
+                return conn.execute("DELETE FROM cache_entries").rowcount
+            return conn.execute(
+                "DELETE FROM cache_entries WHERE corpus_version <> %s OR created_at <= now() - make_interval(secs => %s)",
+                (corpus_version, self.config.ttl_seconds),
+            ).rowcount
+
+    def _agree(self, cached: str, asked: str) -> Verdict:
+        if not self.config.guard:
+            return Verdict(True, "")
+        return same_question(cached, asked, self._word_similarity if self._embed_words else None)
+
+    def _word_similarity(self, a: str, b: str) -> float:
+        assert self._embed_words is not None
+        left, right = self._embed_words([a, b])
+        return float(np.dot(left, right))
+
+    def _evict(self, conn) -> None:
+        conn.execute("DELETE FROM cache_entries WHERE created_at <= now() - make_interval(secs => %s)", (self.config.ttl_seconds,))
+        conn.execute(
+            "DELETE FROM cache_entries WHERE id IN (SELECT id FROM cache_entries ORDER BY last_used_at DESC, id DESC"
+            " OFFSET %s)", (self.config.max_entries,),
+        )
