@@ -155,6 +155,17 @@ def spend_by(db: Database, by: SpendKey, *, since: datetime | None = None) -> li
     return [SpendRow(str(r["key"]), r["runs"], r["calls"], r["input_tokens"], r["output_tokens"], r["usd"]) for r in rows]
 
 
+def saved_by_cache(db: Database, *, since: datetime | None = None) -> tuple[int, float]:
+    """Runs served from the semantic cache, and the dollars their original runs cost."""
+    with db.transaction() as conn:
+        row = conn.execute(
+            "SELECT count(*) AS hits, coalesce(sum(saved_usd), 0) AS saved FROM runs"
+            " WHERE cache_hit AND (%(since)s::timestamptz IS NULL OR started_at >= %(since)s)",
+            {"since": since},
+        ).fetchone()
+    return row["hits"], row["saved"]
+
+
 def _summary(row: dict) -> RunSummary:
     return RunSummary(
         str(row["id"]), row["started_at"], row["principal_id"], row["status"], row["stopped_by"], row["hops"],

@@ -76,6 +76,8 @@ def _register_qa(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
                     help="folder of Quarry documents a QA JSONL set is asked over (e.g. examples/corpus)")
     qa.add_argument("--max-documents", type=positive_int, metavar="N",
                     help="quick run: keep the gold documents of the evaluated questions plus others up to N")
+    qa.add_argument("--no-cache", action="store_true",
+                    help="research every question afresh (by default a repeated question is served from the semantic cache)")
     qa.add_argument("--quiet", action="store_true", help="no progress on stderr")
     qa.set_defaults(run=run_qa)
 
@@ -93,7 +95,7 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
     options = QaOptions(
         dataset=args.dataset, out_dir=args.out or Path("eval/out/qa") / _folder(args.dataset), limits=limits,
         limit=args.limit, concurrency=args.concurrency, resume=args.resume, corpus=args.corpus,
-        documents=args.documents, max_documents=args.max_documents, quiet=args.quiet,
+        documents=args.documents, max_documents=args.max_documents, quiet=args.quiet, use_cache=not args.no_cache,
     )
     try:
         run_qa_eval(settings, options)

@@ -47,6 +47,8 @@ class QaOptions:
     """Folder of Quarry documents for a QA JSONL set (which has none of its own)."""
     max_documents: int | None = None
     quiet: bool = False
+    use_cache: bool = True
+    """False: every question is researched afresh (a re-run is not served from the semantic cache)."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ async def _answer_all(researcher: "Researcher", queries: list[EvalQuery], option
         async def one(query: EvalQuery) -> None:
             async with gate:
                 started = time.perf_counter()
-                result = await researcher.ask(query.text, principal=PRINCIPAL, limits=options.limits)
+                result = await researcher.ask(query.text, principal=PRINCIPAL, limits=options.limits, use_cache=options.use_cache)
                 latency = time.perf_counter() - started
             row = score(query, result.answer, latency_s=latency, limits=options.limits)
             append(handle, row)

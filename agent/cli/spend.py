@@ -25,11 +25,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
     from agent.cli.tables import console_for_stdout
-    from agent.history import spend_by
+    from agent.history import saved_by_cache, spend_by
     from corpus.db import Database
 
     with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
         rows = spend_by(db, args.by, since=args.since)
+        hits, saved = saved_by_cache(db, since=args.since)
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return EXIT_OK
@@ -51,4 +52,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         share = f"{r.usd / total_usd:.1%}" if total_usd else "—"
         table.add_row(r.key, str(r.runs), str(r.calls), f"{r.input_tokens:,}", f"{r.output_tokens:,}", f"${r.usd:.6f}", share)
     console.print(table)
+    if hits:
+        console.print(f"Saved by the semantic cache: ${saved:.6f} over {hits} hit(s) (what the original runs cost).")
     return EXIT_OK

@@ -1,0 +1,58 @@
+"""`quarry cache stats|clear`: what the semantic cache holds and has saved, and emptying it."""
+
+import argparse
+import json
+from dataclasses import asdict
+
+from agent.cli.exit_codes import EXIT_OK
+from agent.settings import Settings
+
+
+def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser(
+        "cache", help="semantic cache: statistics, or clear it",
+        description="The semantic cache serves a stored answer when a question is close to one answered before "
+        "(cosine ≥ cache.threshold and the false-hit guard agrees), for the same access groups and filters, on "
+        "the same corpus version. See config.yaml's cache section.",
+    )
+    sub = parser.add_subparsers(dest="cache_command", metavar="WHAT", required=True)
+    stats = sub.add_parser("stats", help="entries, hits, dollars saved")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(run=run_stats)
+    clear = sub.add_parser("clear", help="delete cached answers (all, or only the stale ones)")
+    clear.add_argument("--stale", action="store_true", help="only entries from older corpus versions or past their TTL")
+    clear.set_defaults(run=run_clear)
+
+
+def run_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from corpus.db import Database
+    from corpus.store import corpus_version
+    from tools.cache import SemanticCache
+
+    with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
+        stats = SemanticCache(db, settings.cache).stats(corpus_version(db))
+    if args.json:
+        print(json.dumps(asdict(stats), indent=2, default=str))
+        return EXIT_OK
+    config = settings.cache
+    state = "on" if config.enabled else "off (cache.enabled: false)"
+    print(f"Semantic cache: {state}; threshold {config.threshold}, guard {'on' if config.guard else 'off'}, "
+          f"TTL {config.ttl_seconds / 3600:g} h, at most {config.max_entries:,} entries")
+    print(f"Entries: {stats.entries:,} ({stats.current:,} on the current corpus version, {stats.expired:,} expired)")
+    if stats.oldest:
+        print(f"Stored between {stats.oldest:%Y-%m-%d %H:%M} and {stats.newest:%Y-%m-%d %H:%M} UTC")
+    rate = f"{stats.hit_runs / stats.runs:.1%}" if stats.runs else "—"
+    print(f"Hits: {stats.hit_runs:,} of {stats.runs:,} runs ({rate}); saved ${stats.saved_usd:.6f}")
+    return EXIT_OK
+
+
+def run_clear(args: argparse.Namespace, settings: Settings) -> int:
+    from corpus.db import Database
+    from corpus.store import corpus_version
+    from tools.cache import SemanticCache
+
+    with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
+        cache = SemanticCache(db, settings.cache)
+        removed = cache.clear(corpus_version=corpus_version(db) if args.stale else None)
+    print(f"Removed {removed:,} {'stale ' if args.stale else ''}cache entr{'y' if removed == 1 else 'ies'}.")
+    return EXIT_OK
