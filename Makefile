@@ -30,6 +30,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m eval.bench_ingest
 	$(BIN)/python -m eval.bench_budget
+	$(BIN)/python -m eval.bench_cache
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.tmp

@@ -24,6 +24,18 @@ from difflib import SequenceMatcher
 from corpus.entities import entity_names
 from tools.text import STOP_WORDS, stem
 
+
+def _root(word: str) -> str:
+    """Inflections the light stemmer keeps apart ("using"/"use", "stopped"/"stop") brought together."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]
+    return word[:-1] if len(word) >= 3 and word.endswith("e") else word
+
+
 _WORD = re.compile(r"[\w'’]+")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*(?:st|nd|rd|th|s|k|m|%)?$")
 _NUMBER_WORDS = frozenset(
@@ -61,15 +73,15 @@ _PREPOSITIONS = frozenset(_OPPOSITE) & STOP_WORDS
 """Kept for the opposites rule ("before"/"after"), but a rephrasing adds and drops them freely."""
 _QUESTION_WORDS = frozenset("who whom whose what which when where why how".split())
 # Words that only frame the question ("in what way", "on what date", "for what reason"): never a swap.
-_FRAME = _QUESTION_WORDS | frozenset("way date year time reason process kind type sort".split())
+_FRAME = _QUESTION_WORDS | frozenset(_root(stem(w)) for w in "way date year time reason process kind type sort".split())
 # Generic words a paraphrase may add to name what kind of answer it wants ("which city", "which team").
 _TYPE_WORDS = frozenset(
-    stem(w) for w in """city country place location located team company organisation organization person people
+    _root(stem(w)) for w in """city country place location located team company organisation organization person people
     engineer name called function purpose role thing way date year time reason process kind type sort""".split()
 )
 # Light verbs and connectives rephrasing adds ("which port does X *use*", "what benefits does X *have*").
 _LIGHT_WORDS = frozenset(
-    stem(w) for w in """have use used work do done make serve stand cause regarding regard take get give become
+    _root(stem(w)) for w in """have use used work do done make serve stand cause regarding regard take get give become
     mean happen exist involve""".split()
 )
 MORPHOLOGY_PREFIX = 4
@@ -87,6 +99,9 @@ class Facts:
     """What a question pins down, beyond its topic."""
 
     entities: frozenset[str]
+    """Words of the names it mentions (casefolded)."""
+    tokens: frozenset[str]
+    """Every word, casefolded: a name written in lower case elsewhere still counts as mentioned."""
     numbers: frozenset[str]
     negated: bool
     asks: int
@@ -114,7 +129,8 @@ class Facts:
                 continue
             words.append(bare if bare in _OPPOSITE else _root(stem(bare)))
             surface.append(bare)
-        return cls(frozenset(_entity_words(question)), frozenset(numbers), negated, asks, tuple(words), tuple(surface))
+        every = frozenset(re.findall(r"\w[\w\-]*", question.casefold().replace("'s", "")))
+        return cls(frozenset(_entity_words(question)), every, frozenset(numbers), negated, asks, tuple(words), tuple(surface))
 
 
 @dataclass(frozen=True)
@@ -129,8 +145,9 @@ def same_question(a: str, b: str, similarity: WordSimilarity | None = None) -> V
     `similarity` (cosine of two words' embeddings) lets a synonym swap through; without it every
     one-word swap is a miss."""
     fa, fb = Facts.of(a), Facts.of(b)
-    if fa.entities != fb.entities:
-        return Verdict(False, f"entities differ: {sorted(fa.entities ^ fb.entities)}")
+    unmatched = (fa.entities - fb.tokens) | (fb.entities - fa.tokens)
+    if unmatched:
+        return Verdict(False, f"entities differ: {sorted(unmatched)}")
     if fa.numbers != fb.numbers:
         return Verdict(False, f"numbers or dates differ: {sorted(fa.numbers ^ fb.numbers)}")
     if fa.negated != fb.negated:
@@ -201,17 +218,6 @@ def _minimal_swap(fa: Facts, fb: Facts, similarity: WordSimilarity | None) -> st
             continue
         return f"{written[0]} → {written[1]}"
     return None
-
-
-def _root(word: str) -> str:
-    """Inflections the light stemmer keeps apart ("using"/"use", "stopped"/"stop") brought together."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
-        word = word[:-1]
-    return word[:-1] if len(word) >= 3 and word.endswith("e") else word
 
 
 def _same_word(left: set[str], right: set[str]) -> bool:

@@ -1,0 +1,161 @@
+"""The semantic cache through the real graph, PostgreSQL and embedding model: scoping, corpus-version
+invalidation, no partial answers, the guard, ledger rows for hits, and traces of a multi-hop run."""
+
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent import Assistant, Limits, Principal
+from agent.settings import load_settings
+from corpus.embed import LocalEmbeddings
+from tests.conftest import REPO
+from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.research_replies import plausible_reply, task_of
+
+pytestmark = pytest.mark.integration
+
+OWNS = "Which team owns Ledgerline?"
+MULTI_HOP = "Who leads the team that owns the service that failed in the March 2024 settlement outage?"
+FINANCE = Principal(id="fin", groups=("public", "finance"))
+PUBLIC = Principal(id="pub", groups=("public",))
+
+
+def _open(pg_url: str, schema: str, data_dir: Path, embedder: LocalEmbeddings, *, environ=None, **cache) -> Assistant:
+    settings = load_settings(
+        Path(os.devnull),
+        overrides={"database.url": pg_url, "database.schema_name": schema, "storage.data_dir": str(data_dir),
+                   **{f"cache.{key}": value for key, value in cache.items()}},
+        environ={},
+    )
+    assistant = Assistant(settings, environ=environ or {})
+    assistant.runtime.__dict__["embedder"] = embedder
+    return assistant
+
+
+@pytest.fixture
+def corpus(pg_url: str, embedder: LocalEmbeddings, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A fresh schema with the sample corpus and an empty cache, per test."""
+    schema = f"cache_{uuid.uuid4().hex[:10]}"
+    with _open(pg_url, schema, tmp_path, embedder) as assistant:
+        assert assistant.ingest(REPO / "examples" / "corpus").ingested == 32
+    yield schema, tmp_path
+    with _open(pg_url, schema, tmp_path, embedder) as assistant:
+        assistant.runtime.db.drop_schema()
+
+
+@pytest.fixture
+def assistant(pg_url: str, corpus, embedder: LocalEmbeddings) -> Iterator[Assistant]:
+    with _open(pg_url, *corpus, embedder) as opened:
+        yield opened
+
+
+def _entries(assistant: Assistant) -> int:
+    return assistant.runtime.cache.stats(0).entries
+
+
+def test_a_repeated_question_is_served_without_research_and_the_ledger_records_the_hit(assistant: Assistant):
+    first = assistant.ask(OWNS)
+    again = assistant.ask(OWNS)
+    assert not first.cache_hit and again.cache_hit and again.cached_from == first.run_id
+    assert again.text == first.text and again.citations == first.citations and again.model == "cache"
+    record = assistant.run(again.run_id)
+    assert [span.node for span in record.trace] == ["cache_lookup", "finalize", "cache_store"]
+    assert {call.kind for call in record.calls} == {"embedding"}, "a hit makes no LLM call"
+    assert record.summary.cache_hit and record.summary.saved_usd == first.spend.usd
+    assert "hit: " in record.trace[0].detail and "not stored: served from the cache" in record.trace[2].detail
+    assert _entries(assistant) == 1, "a served answer is not stored again"
+
+
+def test_answers_never_cross_access_scopes_or_filters(assistant: Assistant):
+    built_for_finance = assistant.ask(OWNS, principal=FINANCE)
+    as_public = assistant.ask(OWNS, principal=PUBLIC)
+    assert not built_for_finance.cache_hit and not as_public.cache_hit, "another reader's groups: researched anew"
+    reordered = Principal(id="fin2", groups=("finance", "public"))
+    assert assistant.ask(OWNS, principal=reordered).cache_hit, "the same groups in another order share a scope"
+    filtered = assistant.ask(OWNS, principal=PUBLIC, filters={"domains": ["engineering"]})
+    assert not filtered.cache_hit, "other filters: researched anew"
+    assert assistant.ask(OWNS, principal=PUBLIC).cache_hit
+    assert _entries(assistant) == 3
+
+
+def test_a_corpus_change_invalidates_unless_stale_answers_are_allowed(pg_url, corpus, embedder, tmp_path):
+    with _open(pg_url, *corpus, embedder) as assistant:
+        assistant.ask(OWNS)
+        assert assistant.ask(OWNS).cache_hit
+        note = tmp_path / "note.md"
+        note.write_text("---\ntitle: Billing note\nauthor: Ops\ndomain: finance\npublished_at: 2024-05-01T00:00:00Z\n"
+                        "access: [public]\n---\nInvoices are archived for seven years.\n")
+        assert assistant.ingest(note).ingested == 1
+        after = assistant.ask(OWNS)
+        assert not after.cache_hit, "built before the corpus changed: not served after it"
+    with _open(pg_url, *corpus, embedder, stale_ok=True) as tolerant:
+        assert tolerant.ask(OWNS).cache_hit
+
+
+def test_partial_answers_are_never_cached(assistant: Assistant):
+    partial = assistant.ask(MULTI_HOP, budget=Limits(max_hops=1))
+    assert partial.partial and partial.stopped_by == "hops"
+    assert _entries(assistant) == 0
+    record = assistant.run(partial.run_id)
+    assert "not stored: partial (hops)" in record.trace[-1].detail
+    complete = assistant.ask(MULTI_HOP)
+    assert not complete.cache_hit and not complete.partial and _entries(assistant) == 1
+
+
+def test_the_guard_refuses_a_close_question_that_asks_for_something_else(assistant: Assistant):
+    assistant.ask(OWNS)
+    refined = assistant.ask("Who leads the team that owns Ledgerline?")
+    assert not refined.cache_hit and "Dana Okafor" in refined.text
+    lookup = assistant.run(refined.run_id).trace[0]
+    assert lookup.node == "cache_lookup" and "the guard refused a close question (one asks for more: lead)" in lookup.detail
+    assert assistant.ask("which team owns ledgerline").cache_hit, "case and punctuation are not a different question"
+
+
+def test_without_the_guard_the_same_pair_is_a_wrong_hit(pg_url, corpus, embedder):
+    """What the guard prevents: threshold-only caching serves the team for a question about its lead."""
+    with _open(pg_url, *corpus, embedder, guard=False) as unguarded:
+        unguarded.ask(OWNS)
+        wrong = unguarded.ask("Who leads the team that owns Ledgerline?")
+        assert wrong.cache_hit and "Dana Okafor" not in wrong.text
+
+
+def test_a_hit_on_the_claude_path_saves_what_the_first_run_cost(pg_url, corpus, embedder):
+    rng = random.Random(11)
+    fake = FakeAnthropic(responder=lambda body: plausible_reply(body, rng)).start()
+    try:
+        environ = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.base_url}
+        with _open(pg_url, *corpus, embedder, environ=environ) as assistant:
+            first = assistant.ask(OWNS)
+            calls = len(fake.history)
+            hit = assistant.ask("Which team owns Ledgerline ?")
+            assert first.spend.usd > 0 and {task_of(b) for b in fake.history} >= {"plan", "synthesize"}
+            assert hit.cache_hit and len(fake.history) == calls, "no request reached the Messages API"
+            assert hit.saved_usd == pytest.approx(first.spend.usd) and hit.spend.usd == 0
+            assert assistant.run(hit.run_id).summary.saved_usd == pytest.approx(first.spend.usd)
+            assert hit.to_json()["cache_hit"] is True and hit.to_json()["saved_usd"] == pytest.approx(first.spend.usd)
+    finally:
+        fake.stop()
+
+
+def test_the_trace_of_a_multi_hop_run_is_complete(assistant: Assistant):
+    answer = assistant.ask(MULTI_HOP, use_cache=False)
+    assert answer.hops >= 2 and not answer.partial
+    record = assistant.run(answer.run_id)
+    nodes = [span.node for span in record.trace]
+    assert nodes[0] == "cache_lookup" and nodes[-2:] == ["finalize", "cache_store"]
+    assert nodes.count("synthesize") == answer.hops and nodes.count("rerank") == answer.hops
+    for span in record.trace:
+        assert span.ms >= 0 and span.start_ms >= 0 and span.outcome == "ok"
+    searches = [span for span in record.trace if span.node == "search"]
+    assert searches and all(span.inputs and span.hits for span in searches)
+    for span in searches:
+        assert all(hit.ranks and set(hit.ranks) <= {"dense", "bm25", "kg"} and min(hit.ranks.values()) >= 1 for hit in span.hits)
+    assert any("bm25" in hit.ranks and "dense" in hit.ranks for span in searches for hit in span.hits)
+    kept = [hit for span in record.trace if span.node == "rerank" for hit in span.hits]
+    assert {c.chunk_id for c in answer.citations} <= {hit.chunk_id for hit in kept}, "every cited passage was kept by rerank"
+    assert sum(span.tokens for span in record.trace) == answer.spend.tokens
+    assert all(span.inputs for span in record.trace if span.node in ("plan", "synthesize"))
