@@ -15,6 +15,7 @@ from corpus.store import DocumentStore, corpus_version
 from graph.budget.ledger import PostgresLedger
 from graph.context import Services
 from graph.runner import Researcher
+from graph.telemetry import RunExporter, TelemetryUnavailable
 from tools.bm25 import Bm25Search
 from tools.cache import SemanticCache
 from tools.dense import DenseSearch
@@ -79,6 +80,13 @@ class Runtime:
         return SemanticCache(self.db, self.settings.cache, embed_words=self.embedder.embed_documents)
 
     @cached_property
+    def telemetry(self) -> RunExporter | None:
+        try:
+            return RunExporter.from_config(self.settings.telemetry)
+        except TelemetryUnavailable as exc:
+            raise ConfigError(str(exc)) from None
+
+    @cached_property
     def models(self) -> Models:
         models = build_models(self.settings.llm, self.environ)
         if self.settings.retrieval.rerank.model == "claude" and not models.online:
@@ -98,10 +106,14 @@ class Runtime:
             reranker=self.reranker if self.settings.retrieval.rerank.enabled else None,
             llm_rerank=self.settings.retrieval.rerank.enabled and self.settings.retrieval.rerank.model == "claude",
             cache=self.cache if self.settings.cache.enabled else None,
+            telemetry=self.telemetry,
         )
         return Researcher(services, lambda: corpus_version(self.db))
 
     def close(self) -> None:
+        exporter = self.__dict__.get("telemetry")
+        if exporter is not None:
+            exporter.shutdown()
         if "db" in self.__dict__:
             self.db.close()
 

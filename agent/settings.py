@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from agent.errors import ConfigError
 from corpus.config import ChunkingConfig, DatabaseConfig, EmbeddingConfig, EntityConfig, IngestConfig, StorageConfig
 from graph.config import ResearchConfig
+from graph.telemetry import TelemetryConfig
 from tools.config import CacheConfig, RetrievalConfig
 from tools.llm.config import LLMConfig
 
@@ -38,6 +39,7 @@ class Settings(BaseModel):
     llm: LLMConfig = LLMConfig()
     research: ResearchConfig = ResearchConfig()
     cache: CacheConfig = CacheConfig()
+    telemetry: TelemetryConfig = TelemetryConfig()
 
     @property
     def data_dir(self) -> Path:

@@ -9,11 +9,16 @@ from graph.budget.ledger import Ledger
 from graph.budget.pool import BudgetPool
 from graph.config import ResearchConfig
 from graph.events import BudgetLeft, RunEvent
+from graph.telemetry import FinishedRun
 from tools.cache import SemanticCache
 from tools.fusion import FusedHit
 from tools.hybrid import Retrieval
 from tools.llm.base import ChatModel
 from tools.rerank import RerankedHit
+
+
+class TraceExporter(Protocol):
+    def export(self, run: FinishedRun) -> None: ...
 
 
 class Retriever(Protocol):
@@ -53,6 +58,8 @@ class Services:
     llm_rerank: bool = False
     cache: SemanticCache | None = None
     """The semantic cache; None when disabled."""
+    telemetry: TraceExporter | None = None
+    """Sends every finished run's trace on (OpenTelemetry); None when not configured."""
 
 
 @dataclass(frozen=True)

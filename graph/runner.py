@@ -17,6 +17,7 @@ from graph.builder import build_graph
 from graph.context import RunContext, Services
 from graph.errors import InvalidQuestion
 from graph.events import DraftReady, FinalAnswer, HitsFound, NodeFinished, RunEvent, TokensSpent
+from graph.telemetry import FinishedRun
 from graph.trace import Span
 from tools.llm.base import Turn
 
@@ -75,6 +76,7 @@ class Researcher:
         filters = filters or SearchFilters()
         limits = limits or self.services.config.budget
         run_id = str(uuid.uuid4())
+        started_ns = time.time_ns()
         pool = BudgetPool(limits)
         ledger = self.services.ledger
         version = await asyncio.to_thread(self.corpus_version)
@@ -87,7 +89,7 @@ class Researcher:
         inputs: dict[str, Any] = {"question": question, "principal": principal, "filters": filters}
         if history:
             inputs["history"] = list(history)
-        worker = asyncio.create_task(self._drive(inputs, context, events))
+        worker = asyncio.create_task(self._drive(inputs, context, events, started_ns))
         try:
             while (event := await events.get()) is not None:
                 yield event
@@ -97,7 +99,9 @@ class Researcher:
                 worker.cancel()
                 await asyncio.gather(worker, return_exceptions=True)
 
-    async def _drive(self, inputs: dict[str, Any], context: RunContext, events: "asyncio.Queue[RunEvent | None]") -> None:
+    async def _drive(
+        self, inputs: dict[str, Any], context: RunContext, events: "asyncio.Queue[RunEvent | None]", started_ns: int,
+    ) -> None:
         pool, ledger, run_id = context.pool, self.services.ledger, context.run_id
         trace: list[Span] = []
         final: Answer | None = None
@@ -121,6 +125,12 @@ class Researcher:
                 answer.to_json(), total.usd, total.input_tokens, total.output_tokens, answer.elapsed_s * 1000,
                 [asdict(span) for span in trace], answer.cache_hit, answer.saved_usd,
             ))
+            if self.services.telemetry is not None:
+                await asyncio.to_thread(self.services.telemetry.export, FinishedRun(
+                    run_id, inputs["question"], inputs["principal"].id, started_ns, answer.elapsed_s * 1000,
+                    "partial" if answer.partial else "complete", answer.stopped_by, answer.hops, total.tokens, total.usd,
+                    answer.cache_hit, tuple(trace),
+                ))
             events.put_nowait(FinalAnswer(answer, tuple(trace)))
         except BaseException:
             await asyncio.shield(asyncio.to_thread(_close_failed, ledger, run_id, pool))
