@@ -105,7 +105,12 @@ class ChatScreen:
             for c in answer.citations:
                 out.print(f"  [{c.number}] {c.title} — {c.source}", markup=False)
         total = answer.spend.total()
-        state = f"partial: stopped by {answer.stopped_by} ({answer.stop_detail})" if answer.partial else "complete"
+        if answer.cache_hit:
+            state = f"served from the semantic cache (saved ${answer.saved_usd:.6f})"
+        elif answer.partial:
+            state = f"partial: stopped by {answer.stopped_by} ({answer.stop_detail})"
+        else:
+            state = "complete"
         out.print(f"{state} · {answer.hops} hop(s) · {answer.elapsed_s:.2f} s · {total.tokens:,} tokens · ${total.usd:.6f}",
                   markup=False, style="dim")
         out.print(self._session_left(), markup=False, style="dim")
