@@ -25,6 +25,13 @@ def test_ask_prints_answer_citations_and_spend_then_json(cli: Cli):
     assert {"usd", "input_tokens", "output_tokens", "by_node"} <= set(result["spend"])
     for citation in result["citations"]:
         assert {"document_id", "title", "source", "start_char", "end_char", "text"} <= set(citation)
+    assert result["cache_hit"] is False and result["saved_usd"] == 0.0, "--no-cache researched afresh"
+
+    repeated = cli("ask", QUESTION, "--json", "--quiet")
+    served = json.loads(repeated.stdout)
+    assert served["cache_hit"] is True and served["saved_usd"] == 0.0 and served["partial"] is False
+    assert served["answer"] == json.loads(cli("ask", QUESTION, "--json", "--quiet").stdout)["answer"]
+    assert "Served from the semantic cache" in cli("ask", QUESTION).stdout
 
 
 def test_absurd_budgets_are_usage_errors(cli: Cli):
