@@ -131,7 +131,8 @@ class Assistant:
         from corpus.loaders import load_paths
 
         loaded = load_paths([Path(p) for p in paths], defaults=dict(defaults or {}),
-                            max_bytes=self.settings.ingest.max_document_bytes)
+                            max_bytes=self.settings.ingest.max_document_bytes,
+                            max_asset_bytes=self.settings.ingest.max_asset_bytes)
         return self.runtime.ingestor.ingest_documents(loaded, progress=on_progress)
 
     def open_citation(self, citation: Citation, *, principal: Principal | str | None = None, context_chars: int = 400) -> CitedPassage:

@@ -7,7 +7,10 @@ from functools import cached_property
 from agent.errors import ConfigError
 from agent.models import Models, build_models
 from agent.settings import Settings
+from corpus.assets import AssetIndex
+from corpus.blobs import LocalBlobStore
 from corpus.db import Database
+from corpus.gc import GcReport, collect_garbage
 from corpus.embed import LocalEmbeddings
 from corpus.entities import OfflineExtractor
 from corpus.ingest import Ingestor
@@ -50,7 +53,17 @@ class Runtime:
             self.settings.chunking,
             max_document_bytes=self.settings.ingest.max_document_bytes,
             extractor=OfflineExtractor(self.settings.entities.gazetteer),
+            blobs=self.blobs,
+            max_asset_bytes=self.settings.ingest.max_asset_bytes,
         )
+
+    @cached_property
+    def blobs(self) -> LocalBlobStore:
+        return LocalBlobStore(self.settings.data_dir / "blobs")
+
+    def collect_garbage(self, *, grace_seconds: float | None = None, dry_run: bool = False) -> GcReport:
+        grace = self.settings.ingest.gc_grace_seconds if grace_seconds is None else grace_seconds
+        return collect_garbage(self.db, self.blobs, grace_seconds=grace, dry_run=dry_run)
 
     @cached_property
     def dense(self) -> DenseSearch:
@@ -107,6 +120,7 @@ class Runtime:
             llm_rerank=self.settings.retrieval.rerank.enabled and self.settings.retrieval.rerank.model == "claude",
             cache=self.cache if self.settings.cache.enabled else None,
             telemetry=self.telemetry,
+            assets=AssetIndex(self.db, self.blobs),
         )
         return Researcher(services, lambda: corpus_version(self.db))
 

@@ -40,7 +40,7 @@ class TurnRecord:
 
     @property
     def citations(self) -> tuple[Citation, ...]:
-        return tuple(Citation(**c) for c in self.answer.get("citations", []))
+        return tuple(Citation.from_json(c) for c in self.answer.get("citations", []))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The documents: metadata contract, loaders, chunking, embeddings, PostgreSQL storage, ingestion.
+"""The documents: metadata contract, loaders, chunking, embeddings, PostgreSQL storage, the blob
+store for images and its reaper, ingestion.
 
 Names are re-exported lazily so that importing one small module (e.g. `corpus.config`) does
 not pull in psycopg or the embedding stack.
@@ -7,6 +8,12 @@ not pull in psycopg or the embedding stack.
 from corpus.exports import lazy_exports
 
 _EXPORTS = {
+    "BlobError": "corpus.blobs",
+    "BlobStore": "corpus.blobs",
+    "LocalBlobStore": "corpus.blobs",
+    "ImageAsset": "corpus.images",
+    "AssetIndex": "corpus.assets",
+    "collect_garbage": "corpus.gc",
     "Chunk": "corpus.chunking",
     "chunk_text": "corpus.chunking",
     "ChunkingConfig": "corpus.config",

@@ -25,6 +25,8 @@ class Chunk:
     end_char: int
     text: str
     token_count: int
+    asset_ordinal: int | None = None
+    """Set on an image's caption chunk: which of the document's assets it describes."""
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,10 @@ class EmbeddingConfig(_Section):
 class IngestConfig(_Section):
     max_document_bytes: int = Field(default=10_000_000, ge=1_000, le=1_000_000_000)
     """Larger files are refused rather than read."""
+    max_asset_bytes: int = Field(default=20_000_000, ge=1_000, le=1_000_000_000)
+    """Larger images are refused (with their document)."""
+    gc_grace_seconds: float = Field(default=3600.0, ge=0)
+    """Unreferenced blobs younger than this are kept: an ingest may be about to commit a reference."""
 
 
 class StorageConfig(_Section):

@@ -2,24 +2,30 @@
 
 One bad document never stops the batch; each good one commits whole or not at all. Chunks from
 several documents are embedded together so small documents do not pay per-call model overhead.
+
+A document with images is written blobs first (content-addressed, idempotent), then its rows in one
+transaction: a crash at any point leaves it fully present or fully absent, plus at most some
+unreferenced blobs for `quarry gc` (corpus/gc.py). Each image's caption is a chunk of its own.
 """
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from corpus.blobs import BlobError, BlobStore
 from corpus.chunking import Chunk, chunk_text
 from corpus.config import ChunkingConfig
 from corpus.db import StorageError
 from corpus.entities import EntityExtractor, OfflineExtractor
 from corpus.loaders import Refusal, Skipped, load_paths
 from corpus.metadata import SourceDocument
-from corpus.store import DocumentStore, WriteOutcome
+from corpus.store import DocumentStore, WriteHook, WriteOutcome
+from corpus.tokens import count_tokens
 
 
 @dataclass
@@ -27,6 +33,9 @@ class IngestReport:
     inserted: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
+    """Older than the version already stored: not written."""
+    assets_written: int = 0
     refused: list[Refusal] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     chunks_written: int = 0
@@ -45,8 +54,10 @@ class IngestReport:
         return (
             f"ingested {self.ingested} ({len(self.inserted)} new, {len(self.replaced)} updated), "
             f"unchanged {len(self.unchanged)}, refused {len(self.refused)}"
+            + (f", superseded {len(self.superseded)} (a newer version is stored)" if self.superseded else "")
             + (f", skipped {len(self.skipped)} non-document files" if self.skipped else "")
             + f"; {self.chunks_written} chunks written"
+            + (f", {self.assets_written} images" if self.assets_written else "")
         )
 
 
@@ -79,6 +90,9 @@ class Ingestor:
         max_document_bytes: int = 10_000_000,
         embed_batch_chunks: int = 256,
         extractor: EntityExtractor | None = None,
+        blobs: BlobStore | None = None,
+        max_asset_bytes: int = 20_000_000,
+        on_step: WriteHook | None = None,
     ) -> None:
         self.store = store
         self.extractor = extractor or OfflineExtractor()
@@ -86,11 +100,15 @@ class Ingestor:
         self.chunking = chunking
         self.max_document_bytes = max_document_bytes
         self.embed_batch_chunks = embed_batch_chunks
+        self.blobs = blobs
+        self.max_asset_bytes = max_asset_bytes
+        self.on_step = on_step
+        """Told "blobs_written", "rows_written" and "committed" for each document (tracing, fault injection)."""
 
     def ingest_paths(
         self, paths: Iterable[Path], *, defaults: dict[str, Any] | None = None, progress: ProgressCallback | None = None
     ) -> IngestReport:
-        results = load_paths(paths, defaults=defaults, max_bytes=self.max_document_bytes)
+        results = load_paths(paths, defaults=defaults, max_bytes=self.max_document_bytes, max_asset_bytes=self.max_asset_bytes)
         return self.ingest_documents(results, progress=progress)
 
     def ingest_documents(
@@ -118,7 +136,7 @@ class Ingestor:
                 report.unchanged.append(result.label)
                 notify(IngestEvent(result.label, "unchanged"))
                 continue
-            pending.append(_Pending(result, chunk_text(result.text, self.chunking)))
+            pending.append(_Pending(result, _chunks(result, self.chunking)))
             if sum(len(p.chunks) for p in pending) >= self.embed_batch_chunks:
                 self._flush(pending, report, notify)
                 pending = []
@@ -139,22 +157,40 @@ class Ingestor:
             embeddings = vectors[offset : offset + len(item.chunks)]
             offset += len(item.chunks)
             started = time.perf_counter()
-            extraction = self.extractor.extract(item.document.metadata.title, item.document.text, item.chunks)
+            text_chunks = [c for c in item.chunks if c.asset_ordinal is None]
+            extraction = self.extractor.extract(item.document.metadata.title, item.document.text, text_chunks)
             try:
-                outcome = self.store.write(item.document, item.chunks, embeddings, extraction)
-            except StorageError as exc:
+                outcome = self.store.write(
+                    item.document, item.chunks, embeddings, extraction,
+                    put_blobs=lambda: self._put_blobs(item.document), hook=self.on_step,
+                )
+            except (StorageError, BlobError) as exc:
                 self._refuse(report, notify, Refusal(item.document.label, f"not stored: {exc}"))
                 continue
             finally:
                 report.store_seconds += time.perf_counter() - started
+            if self.on_step is not None:
+                self.on_step("committed")
             {
                 WriteOutcome.INSERTED: report.inserted,
                 WriteOutcome.REPLACED: report.replaced,
                 WriteOutcome.UNCHANGED: report.unchanged,
+                WriteOutcome.SUPERSEDED: report.superseded,
             }[outcome].append(item.document.label)
-            if outcome is not WriteOutcome.UNCHANGED:
+            if outcome in (WriteOutcome.INSERTED, WriteOutcome.REPLACED):
                 report.chunks_written += len(item.chunks)
+                report.assets_written += len(item.document.assets)
             notify(IngestEvent(item.document.label, outcome.value, f"{len(item.chunks)} chunks"))
+
+    def _put_blobs(self, document: SourceDocument) -> None:
+        if not document.assets:
+            return
+        if self.blobs is None:
+            raise BlobError("this ingestor has no blob store for images")
+        for asset in document.assets:
+            self.blobs.put(asset.data)
+        if self.on_step is not None:
+            self.on_step("blobs_written")
 
     @staticmethod
     def _refuse(report: IngestReport, notify: ProgressCallback, refusal: Refusal) -> None:
@@ -162,6 +198,21 @@ class Ingestor:
         notify(IngestEvent(refusal.label, "refused", refusal.reason))
 
 
+def _chunks(document: SourceDocument, config: ChunkingConfig) -> list[Chunk]:
+    """The text's chunks, then one per image: its caption, where it sits in the text."""
+    chunks = chunk_text(document.text, config)
+    for number, asset in enumerate(document.assets):
+        same = next((i for i, c in enumerate(chunks) if (c.start_char, c.end_char) == (asset.caption_start, asset.caption_end)), None)
+        if same is not None:  # an image document's text is its caption: that chunk is the image's
+            chunks[same] = replace(chunks[same], asset_ordinal=number)
+            continue
+        chunks.append(Chunk(len(chunks), asset.caption_start, asset.caption_end, asset.caption,
+                            max(1, count_tokens(asset.caption)), asset_ordinal=number))
+    return chunks
+
+
 def _embedding_text(document: SourceDocument, chunk: Chunk) -> str:
     # The title gives short chunks the context they lack on their own.
+    if chunk.asset_ordinal is not None:
+        return f"{document.metadata.title}\nImage: {chunk.text}"
     return f"{document.metadata.title}\n{chunk.text}"

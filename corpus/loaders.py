@@ -1,8 +1,10 @@
 """Reads documents from disk in the three accepted shapes and applies the metadata contract.
 
 Markdown with YAML front matter; any .md/.txt with a sidecar `NAME.meta.yaml`; JSONL records
-`{"text": ..., "metadata": {...}}`. Batch defaults (from CLI flags) fill fields a document leaves
-out; a document's own metadata always wins.
+`{"text": ..., "metadata": {...}[, "images": [...]]}`; an image (.png/.jpg/.gif/.webp) with a sidecar
+`NAME.png.meta.yaml` (its metadata plus a `caption`). Markdown image references are read as the
+document's images (corpus/asset_loader.py). Batch defaults (from CLI flags) fill fields a document
+leaves out; a document's own metadata always wins.
 """
 
 import json
@@ -14,10 +16,14 @@ from typing import Any
 
 import yaml
 
+from corpus.asset_loader import jsonl_images, markdown_images, standalone_image
 from corpus.errors import CorpusError, DocumentParseError
+from corpus.images import IMAGE_SUFFIXES
 from corpus.metadata import SourceDocument, validate_metadata
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+DEFAULT_MAX_ASSET_BYTES = 20_000_000
 JSONL_SUFFIXES = (".jsonl",)
 SIDECAR_SUFFIX = ".meta.yaml"
 
@@ -40,18 +46,26 @@ class Skipped:
 LoadResult = SourceDocument | Refusal | Skipped
 
 
+@dataclass(frozen=True)
+class _Limits:
+    document_bytes: int
+    asset_bytes: int
+
+
 def load_paths(
-    paths: Iterable[Path], *, defaults: dict[str, Any] | None = None, max_bytes: int = 10_000_000
+    paths: Iterable[Path], *, defaults: dict[str, Any] | None = None, max_bytes: int = 10_000_000,
+    max_asset_bytes: int = DEFAULT_MAX_ASSET_BYTES,
 ) -> Iterator[LoadResult]:
     """Yield one result per document found under `paths` (files or folders, walked in sorted order)."""
+    limits = _Limits(max_bytes, max_asset_bytes)
     for path in paths:
         if not path.exists():
             yield Refusal(_label(path), "no such file or folder")
         elif path.is_dir():
             for child in sorted(_walk(path)):
-                yield from _load_file(child, defaults or {}, max_bytes, explicit=False)
+                yield from _load_file(child, defaults or {}, limits, explicit=False)
         else:
-            yield from _load_file(path, defaults or {}, max_bytes, explicit=True)
+            yield from _load_file(path, defaults or {}, limits, explicit=True)
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -62,18 +76,23 @@ def _walk(folder: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
-def _load_file(path: Path, defaults: dict[str, Any], max_bytes: int, *, explicit: bool) -> Iterator[LoadResult]:
+def _load_file(path: Path, defaults: dict[str, Any], limits: _Limits, *, explicit: bool) -> Iterator[LoadResult]:
     label = _label(path)
     suffix = path.suffix.lower()
     try:
         if suffix in JSONL_SUFFIXES:
-            yield from _load_jsonl(path, label, defaults, max_bytes)
+            yield from _load_jsonl(path, label, defaults, limits)
         elif suffix in TEXT_SUFFIXES:
-            yield _load_text(path, label, defaults, max_bytes)
+            yield _load_text(path, label, defaults, limits)
         elif path.name.endswith(SIDECAR_SUFFIX):
             return
+        elif suffix in IMAGE_SUFFIXES:
+            result = _load_image(path, label, defaults, limits, explicit=explicit)
+            if result is not None:
+                yield result
         elif explicit:
-            yield Refusal(label, f"unsupported file type '{suffix or path.name}' (Quarry reads .md, .markdown, .txt and .jsonl)")
+            yield Refusal(label, f"unsupported file type '{suffix or path.name}' (Quarry reads .md, .markdown, .txt, .jsonl, "
+                                 "and images with a sidecar NAME.png.meta.yaml)")
         else:
             yield Skipped(label)
     except CorpusError as exc:
@@ -82,10 +101,10 @@ def _load_file(path: Path, defaults: dict[str, Any], max_bytes: int, *, explicit
         yield Refusal(label, f"cannot read file: {exc.strerror or exc}")
 
 
-def _load_text(path: Path, label: str, defaults: dict[str, Any], max_bytes: int) -> LoadResult:
+def _load_text(path: Path, label: str, defaults: dict[str, Any], limits: _Limits) -> LoadResult:
     size = path.stat().st_size
-    if size > max_bytes:
-        return Refusal(label, _too_big(size, max_bytes))
+    if size > limits.document_bytes:
+        return Refusal(label, _too_big(size, limits.document_bytes))
     text = _decode(path.read_bytes(), label)
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     front, body = _split_front_matter(text, label)
@@ -101,23 +120,43 @@ def _load_text(path: Path, label: str, defaults: dict[str, Any], max_bytes: int)
         return Refusal(label, "has no text")
     merged = {**defaults, "source": str(path.resolve()), **raw}
     metadata = validate_metadata(label, merged, where=where)
-    return SourceDocument(id=metadata.document_id(), label=label, text=body, metadata=metadata)
+    assets = markdown_images(body, path.parent, label, limits.asset_bytes) if path.suffix.lower() in MARKDOWN_SUFFIXES else ()
+    return SourceDocument(id=metadata.document_id(), label=label, text=body, metadata=metadata, assets=assets)
 
 
-def _load_jsonl(path: Path, label: str, defaults: dict[str, Any], max_bytes: int) -> Iterator[LoadResult]:
+def _load_image(path: Path, label: str, defaults: dict[str, Any], limits: _Limits, *, explicit: bool) -> LoadResult | None:
+    """An image with a sidecar is a document of its own; without one it is a Markdown document's
+    image (skipped when walking a folder) or, named explicitly, refused."""
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        if not explicit:
+            return Skipped(label)
+        return Refusal(label, f"an image needs a sidecar '{sidecar.name}' with its metadata and a caption")
+    raw = dict(_read_sidecar(sidecar, label))
+    caption = raw.pop("caption", None)
+    if caption is not None and not isinstance(caption, str):
+        raise DocumentParseError(label, f"'caption' in sidecar '{sidecar.name}' must be text")
+    merged = {**defaults, "source": str(path.resolve()), **raw}
+    metadata = validate_metadata(label, merged, where=f"sidecar '{sidecar.name}'")
+    text = (caption or "").strip() or metadata.title
+    asset = standalone_image(path, label, text, limits.asset_bytes)
+    return SourceDocument(id=metadata.document_id(), label=label, text=text, metadata=metadata, assets=(asset,))
+
+
+def _load_jsonl(path: Path, label: str, defaults: dict[str, Any], limits: _Limits) -> Iterator[LoadResult]:
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             record_label = f"{label}:{number}"
             if not line.strip():
                 continue
             try:
-                yield _jsonl_record(line, path, number, record_label, defaults, max_bytes)
+                yield _jsonl_record(line, path, number, record_label, defaults, limits)
             except CorpusError as exc:
                 yield Refusal(record_label, str(exc).removeprefix(f"document '{record_label}': "))
 
 
 def _jsonl_record(
-    line: bytes, path: Path, number: int, label: str, defaults: dict[str, Any], max_bytes: int
+    line: bytes, path: Path, number: int, label: str, defaults: dict[str, Any], limits: _Limits
 ) -> LoadResult:
     try:
         record = json.loads(_decode(line, label))
@@ -125,20 +164,23 @@ def _jsonl_record(
         raise DocumentParseError(label, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
     if not isinstance(record, dict):
         raise DocumentParseError(label, 'a record must be a JSON object {"text": ..., "metadata": {...}}')
-    unknown = sorted(set(record) - {"text", "metadata"})
+    unknown = sorted(set(record) - {"text", "metadata", "images"})
     if unknown:
-        raise DocumentParseError(label, f"unknown key '{unknown[0]}' in record (a record has only 'text' and 'metadata')")
+        raise DocumentParseError(label, f"unknown key '{unknown[0]}' in record (a record has 'text', 'metadata' and 'images')")
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         return Refusal(label, "missing or empty 'text' (each record needs the document text as a string)")
-    if len(text.encode()) > max_bytes:
-        return Refusal(label, _too_big(len(text.encode()), max_bytes))
+    if len(text.encode()) > limits.document_bytes:
+        return Refusal(label, _too_big(len(text.encode()), limits.document_bytes))
     raw = record.get("metadata", {})
     if not isinstance(raw, dict):
         raise DocumentParseError(label, "'metadata' must be a JSON object")
     merged = {**defaults, "source": f"{path.resolve()}#L{number}", **raw}
     metadata = validate_metadata(label, merged, where='the record\'s "metadata" object')
-    return SourceDocument(id=metadata.document_id(), label=label, text=text, metadata=metadata)
+    assets: tuple = ()
+    if "images" in record:
+        text, assets = jsonl_images(record["images"], text, path.parent, label, limits.asset_bytes)
+    return SourceDocument(id=metadata.document_id(), label=label, text=text, metadata=metadata, assets=assets)
 
 
 def _split_front_matter(text: str, label: str) -> tuple[dict[str, Any] | None, str]:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from corpus.errors import FieldProblem, MetadataError
+from corpus.images import ImageAsset
 
 _GROUP = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -93,11 +94,16 @@ class SourceDocument:
     """How the user named it (path, or path:line for JSONL records); used in messages."""
     text: str
     metadata: DocumentMetadata
+    assets: tuple[ImageAsset, ...] = ()
+    """Images, in the order the document shows them."""
 
     @property
     def content_hash(self) -> str:
+        """Covers text, metadata and every image (bytes and caption): any change re-ingests."""
         digest = hashlib.sha256(self.text.encode())
         digest.update(b"\0" + self.metadata.fingerprint().encode())
+        for asset in self.assets:
+            digest.update(f"\0{asset.key}\0{asset.name}\0{asset.caption_start}:{asset.caption_end}".encode())
         return digest.hexdigest()
 
 

@@ -5,7 +5,7 @@ the same document id serialise on a PostgreSQL advisory lock, so the stored stat
 whole version of each document.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -22,6 +22,15 @@ class WriteOutcome(Enum):
     INSERTED = "inserted"
     REPLACED = "replaced"
     UNCHANGED = "unchanged"
+    SUPERSEDED = "superseded"
+    """A version published later is already stored; this older one was not written."""
+
+
+BLOB_GC_LOCK = 0x51_4152_5259_4743
+"""Advisory lock key: writers hold it shared from their blob puts to their commit, gc holds it exclusively."""
+
+WriteHook = Callable[[str], None]
+"""Told each step of a write ("rows_written", just before commit); used for fault injection and tracing."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +70,12 @@ class CorpusCounts:
 
 _INSERT_CHUNK = """
 INSERT INTO chunks (document_id, ordinal, body, start_char, end_char, token_count, embedding,
-                    domain, author, published_at, access, tags)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    domain, author, published_at, access, tags, asset_ordinal)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+_INSERT_ASSET = """
+INSERT INTO assets (document_id, ordinal, name, blob_key, mime, bytes, width, height, caption)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
 
@@ -87,18 +100,30 @@ class DocumentStore:
         chunks: Sequence[Chunk],
         embeddings: np.ndarray,
         extraction: Extraction | None = None,
+        *,
+        put_blobs: Callable[[], None] | None = None,
+        hook: WriteHook | None = None,
     ) -> WriteOutcome:
-        """Insert or replace `document`, its chunks and its graph rows in one transaction."""
+        """Insert or replace `document`, its chunks, assets and graph rows in one transaction, under the
+        document's advisory lock. Concurrent writers of one id serialise; a version published before
+        the stored one is not written (SUPERSEDED), so the newest wins whatever the order. The
+        assets' blobs are written by `put_blobs`, first, while this transaction holds the blob lock
+        shared: gc cannot delete them between the put and the commit."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings for '{document.label}'")
         meta = document.metadata
         with self.db.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (document.id,))
             row = conn.execute(
-                "SELECT content_hash FROM documents WHERE id = %s FOR UPDATE", (document.id,)
+                "SELECT content_hash, published_at FROM documents WHERE id = %s FOR UPDATE", (document.id,)
             ).fetchone()
             if row and row["content_hash"] == document.content_hash:
                 return WriteOutcome.UNCHANGED
+            if row and row["published_at"] > meta.published_at:
+                return WriteOutcome.SUPERSEDED
+            if put_blobs is not None and document.assets:
+                conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (BLOB_GC_LOCK,))
+                put_blobs()
             values = (
                 meta.source, meta.title, meta.author, meta.domain, meta.published_at,
                 list(meta.access), list(meta.tags), meta.language, document.text, document.content_hash,
@@ -111,6 +136,7 @@ class DocumentStore:
                     (*values, document.id),
                 )
                 conn.execute("DELETE FROM chunks WHERE document_id = %s", (document.id,))
+                conn.execute("DELETE FROM assets WHERE document_id = %s", (document.id,))
             else:
                 conn.execute(
                     "INSERT INTO documents (source, title, author, domain, published_at, access, tags,"
@@ -124,14 +150,21 @@ class DocumentStore:
                         (
                             document.id, c.ordinal, c.text, c.start_char, c.end_char, c.token_count,
                             np.asarray(vector, dtype=np.float32), meta.domain, meta.author,
-                            meta.published_at, list(meta.access), list(meta.tags),
+                            meta.published_at, list(meta.access), list(meta.tags), c.asset_ordinal,
                         )
                         for c, vector in zip(chunks, embeddings)
                     ],
                 )
+                if document.assets:
+                    cur.executemany(_INSERT_ASSET, [
+                        (document.id, n, a.name, a.key, a.mime, len(a.data), a.width, a.height, a.caption)
+                        for n, a in enumerate(document.assets)
+                    ])
             if extraction is not None and extraction.mentions:
                 _write_graph(conn, document, extraction)
             conn.execute("UPDATE corpus_state SET version = version + 1, updated_at = now()")
+            if hook is not None:
+                hook("rows_written")
         return WriteOutcome.REPLACED if row else WriteOutcome.INSERTED
 
     def delete(self, document_id: str) -> bool:

@@ -7,6 +7,20 @@ from graph.budget.spend import Spend
 
 
 @dataclass(frozen=True)
+class ImageRef:
+    """The image a citation points at, when the cited passage is an image's caption."""
+
+    name: str
+    """As the document refers to it."""
+    mime: str
+    blob_key: str
+    path: str
+    """Where to open it (the blob store's file path or URL)."""
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class Citation:
     number: int
     """The [number] used in the answer text."""
@@ -19,6 +33,12 @@ class Citation:
     text: str
     support: float
     """Share of the citing sentence's content words the passage contains."""
+    image: ImageRef | None = None
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Citation":
+        image = data.get("image")
+        return cls(**{**data, "image": ImageRef(**image) if image else None})
 
 
 @dataclass(frozen=True)

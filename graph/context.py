@@ -9,12 +9,17 @@ from graph.budget.ledger import Ledger
 from graph.budget.pool import BudgetPool
 from graph.config import ResearchConfig
 from graph.events import BudgetLeft, RunEvent
+from corpus.assets import StoredAsset
 from graph.telemetry import FinishedRun
 from tools.cache import SemanticCache
 from tools.fusion import FusedHit
 from tools.hybrid import Retrieval
 from tools.llm.base import ChatModel
 from tools.rerank import RerankedHit
+
+
+class CaptionImages(Protocol):
+    def for_chunks(self, chunk_ids: Sequence[int]) -> "dict[int, StoredAsset]": ...
 
 
 class TraceExporter(Protocol):
@@ -58,6 +63,8 @@ class Services:
     llm_rerank: bool = False
     cache: SemanticCache | None = None
     """The semantic cache; None when disabled."""
+    assets: CaptionImages | None = None
+    """Finds the image behind a cited caption chunk; None when the corpus has no blob store."""
     telemetry: TraceExporter | None = None
     """Sends every finished run's trace on (OpenTelemetry); None when not configured."""
 

@@ -67,6 +67,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("\nSources:")
         for c in answer.citations:
             print(f"  [{c.number}] {c.title} — {c.source}:{c.start_char}-{c.end_char} (document {c.document_id})")
+            if c.image is not None:
+                print(f"      image {c.image.name} ({c.image.mime}, {c.image.width}×{c.image.height}): {c.image.path}")
     if answer.cache_hit:
         print(f"\nServed from the semantic cache (answer of run {answer.cached_from or 'unknown'}; saved ${answer.saved_usd:.6f}).")
     elif answer.partial:

@@ -103,7 +103,8 @@ class ChatScreen:
         if answer.citations:
             out.print("Sources:", style="bold")
             for c in answer.citations:
-                out.print(f"  [{c.number}] {c.title} — {c.source}", markup=False)
+                image = f" · image: {c.image.path}" if c.image else ""
+                out.print(f"  [{c.number}] {c.title} — {c.source}{image}", markup=False)
         total = answer.spend.total()
         if answer.cache_hit:
             state = f"served from the semantic cache (saved ${answer.saved_usd:.6f})"

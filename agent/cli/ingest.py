@@ -46,8 +46,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         }.items()
         if value is not None
     }
-    results = list(load_paths(args.paths, defaults=defaults, max_bytes=settings.ingest.max_document_bytes))
+    results = list(load_paths(args.paths, defaults=defaults, max_bytes=settings.ingest.max_document_bytes,
+                              max_asset_bytes=settings.ingest.max_asset_bytes))
     with Runtime(settings) as runtime:
+        swept = runtime.collect_garbage()  # what an interrupted earlier ingest left behind
+        if swept.deleted and not args.quiet:
+            print(f"gc: removed {swept.deleted} unreferenced blob(s) left by interrupted writes", file=sys.stderr)
         with IngestProgress(total=len(results), quiet=args.quiet) as progress:
             report = runtime.ingestor.ingest_documents(results, progress=progress.update)
         counts = runtime.store.counts()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from importlib import import_module
 
-from agent.cli import ask, cache, chat, doctor, ingest, runs, search, spend
+from agent.cli import ask, cache, chat, doctor, gc, ingest, runs, search, spend
 from agent.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE
 from agent.errors import QuarryError
 
-_COMMANDS = (ingest, search, ask, chat, runs, spend, cache, doctor)
+_COMMANDS = (ingest, search, ask, chat, runs, spend, cache, gc, doctor)
 # eval depends on agent (never the reverse), so its command module is found by name at start-up.
 _PLUGIN_COMMANDS = ("eval.cli",)
 

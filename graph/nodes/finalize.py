@@ -5,14 +5,16 @@ chunk, offsets, passage). Without a draft, the answer quotes the most relevant e
 cited; without evidence, it says so. A stop reason makes the answer partial.
 """
 
+import asyncio
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from corpus.chunking import sentence_spans
-from graph.answer import Answer, Citation, CitationStats
+from graph.answer import Answer, Citation, CitationStats, ImageRef
 from graph.budget.spend import Spend
 from graph.context import RunContext
 from graph.state import Evidence, State
@@ -43,7 +45,7 @@ async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]
     answer = Answer(
         question=state["question"],
         text=text,
-        citations=tuple(citations.values()),
+        citations=await _with_images(tuple(citations.values()), context),
         partial=stop is not None,
         stopped_by=stop.reason if stop else None,
         stop_detail=stop.detail if stop else "",
@@ -61,13 +63,25 @@ async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]
     return {"answer": answer}
 
 
+async def _with_images(citations: tuple[Citation, ...], context: RunContext) -> tuple[Citation, ...]:
+    """Citations of image captions gain the image (name, type, where to open it)."""
+    index = context.services.assets
+    if index is None or not citations:
+        return citations
+    images = await asyncio.to_thread(index.for_chunks, [c.chunk_id for c in citations])
+    return tuple(
+        replace(c, image=ImageRef(a.name, a.mime, a.blob_key, a.location, a.width, a.height)) if (a := images.get(c.chunk_id)) else c
+        for c in citations
+    )
+
+
 def _from_cache(state: State, cached: CacheHit, context: RunContext) -> Answer:
     """The cached answer, served as this run's: its text and citations, this run's id, time and spend."""
     original = cached.answer
     return Answer(
         question=state["question"],
         text=original["answer"],
-        citations=tuple(Citation(**c) for c in original["citations"]),
+        citations=tuple(Citation.from_json(c) for c in original["citations"]),
         partial=False,
         stopped_by=None,
         stop_detail="",

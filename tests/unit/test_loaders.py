@@ -61,7 +61,7 @@ def test_jsonl_records_are_documents_and_bad_lines_are_refused_alone():
     assert results[1:] == [
         Refusal("r.jsonl:2", "not valid JSON: Expecting value at column 1"),
         Refusal("r.jsonl:3", "missing or empty 'text' (each record needs the document text as a string)"),
-        Refusal("r.jsonl:4", "unknown key 'extra' in record (a record has only 'text' and 'metadata')"),
+        Refusal("r.jsonl:4", "unknown key 'extra' in record (a record has 'text', 'metadata' and 'images')"),
     ]
 
 
@@ -112,10 +112,11 @@ def test_oversize_and_binary_and_empty_files_are_refused():
 def test_unsupported_type_refused_when_named_and_skipped_in_folders():
     Path("d").mkdir()
     Path("d/pic.png").write_bytes(b"\x89PNG")
-    assert load("d") == [Skipped("d/pic.png")]
-    assert load("d/pic.png") == [
-        Refusal("d/pic.png", "unsupported file type '.png' (Quarry reads .md, .markdown, .txt and .jsonl)")
-    ]
+    Path("d/data.bin").write_bytes(b"\x00\x01")
+    assert load("d") == [Skipped("d/data.bin"), Skipped("d/pic.png")]
+    assert load("d/pic.png") == [Refusal("d/pic.png", "an image needs a sidecar 'pic.png.meta.yaml' with its metadata and a caption")]
+    assert load("d/data.bin") == [Refusal("d/data.bin", "unsupported file type '.bin' (Quarry reads .md, .markdown, .txt, "
+                                                        ".jsonl, and images with a sidecar NAME.png.meta.yaml)")]
     assert load("missing.md") == [Refusal("missing.md", "no such file or folder")]
 
 
