@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m eval.bench_ingest
 	$(BIN)/python -m eval.bench_budget
 	$(BIN)/python -m eval.bench_cache
+	$(BIN)/python -m eval.bench_assets
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.tmp
