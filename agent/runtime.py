@@ -8,7 +8,7 @@ from agent.errors import ConfigError
 from agent.models import Models, build_models
 from agent.settings import Settings
 from corpus.assets import AssetIndex
-from corpus.blobs import LocalBlobStore
+from corpus.blobs import BlobError, LocalBlobStore, S3BlobStore
 from corpus.db import Database
 from corpus.gc import GcReport, collect_garbage
 from corpus.embed import LocalEmbeddings
@@ -58,7 +58,13 @@ class Runtime:
         )
 
     @cached_property
-    def blobs(self) -> LocalBlobStore:
+    def blobs(self) -> LocalBlobStore | S3BlobStore:
+        storage = self.settings.storage
+        if storage.blob_store == "s3":
+            try:
+                return S3BlobStore(storage.s3_bucket or "", prefix=storage.s3_prefix, endpoint_url=storage.s3_endpoint_url)
+            except BlobError as exc:
+                raise ConfigError(str(exc)) from None
         return LocalBlobStore(self.settings.data_dir / "blobs")
 
     def collect_garbage(self, *, grace_seconds: float | None = None, dry_run: bool = False) -> GcReport:

@@ -138,3 +138,73 @@ def _fsync_directory(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+class S3BlobStore:
+    """Blobs in an S3-compatible bucket (AWS S3, MinIO, Ceph…) under `prefix/ab/cd/<sha256>`, for
+    workers on many machines. Needs the `s3` extra (boto3). A put checks for the key first (content
+    addressing makes it idempotent) and re-copies an existing object onto itself to refresh its age,
+    as the local store touches its file. S3 writes are atomic per object; no temporary keys."""
+
+    def __init__(self, bucket: str, *, prefix: str = "quarry-blobs", client: object | None = None, **client_options: object) -> None:
+        if client is None:
+            try:
+                import boto3
+            except ImportError:
+                raise BlobError("the S3 blob store needs boto3: pip install -e '.[s3]'") from None
+            client = boto3.client("s3", **client_options)
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+
+    def put(self, data: bytes) -> str:
+        key = blob_key(data)
+        name = self._name(key)
+        try:
+            if self.exists(key):
+                self.client.copy_object(Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket, "Key": name},
+                                        MetadataDirective="REPLACE")
+            else:
+                self.client.put_object(Bucket=self.bucket, Key=name, Body=data, ChecksumAlgorithm="SHA256")
+        except Exception as exc:  # botocore's errors are not importable without the extra
+            raise BlobError(f"cannot write blob {key[:12]}… to s3://{self.bucket}/{self.prefix}: {exc}") from None
+        return key
+
+    def get(self, key: str) -> bytes:
+        try:
+            data = self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"].read()
+        except Exception as exc:
+            raise BlobError(f"blob {key} is missing from s3://{self.bucket}/{self.prefix}: {exc}") from None
+        if blob_key(data) != key:
+            raise BlobError(f"blob {key} in s3://{self.bucket}/{self.prefix} is corrupt: its content does not hash to its key")
+        return data
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise BlobError(f"cannot reach s3://{self.bucket}: {exc}") from None
+        return True
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+
+    def list(self) -> Iterator[BlobInfo]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix + "/")
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield BlobInfo(item["Key"].rsplit("/", 1)[-1], item["Size"], item["LastModified"].timestamp())
+
+    def remove_incomplete(self, older_than: float) -> int:
+        """S3 has no partial objects: nothing to remove."""
+        return 0
+
+    def locate(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._name(key)}"
+
+    def _name(self, key: str) -> str:
+        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+            raise BlobError(f"'{key}' is not a blob key (64 lowercase hex digits)")
+        return f"{self.prefix}/{key[:2]}/{key[2:4]}/{key}"

@@ -59,10 +59,22 @@ class IngestConfig(_Section):
 
 
 class StorageConfig(_Section):
-    """Where the embedded database (and later the blob store) lives."""
+    """Where the embedded database and the blob store (images) live."""
 
     data_dir: Path | None = None
     """Defaults to the user's data directory (e.g. ~/.local/share/quarry); QUARRY_DATA_DIR overrides."""
+    blob_store: str = Field(default="local", pattern=r"^(local|s3)$")
+    """local: files under <data_dir>/blobs; s3: an S3-compatible bucket (pip install -e '.[s3]')."""
+    s3_bucket: str | None = None
+    s3_prefix: str = "quarry-blobs"
+    s3_endpoint_url: str | None = None
+    """For MinIO, Ceph or a local test server; None = AWS (credentials from the usual AWS variables)."""
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> "StorageConfig":
+        if self.blob_store == "s3" and not self.s3_bucket:
+            raise ValueError("blob_store 's3' needs s3_bucket (the bucket's name)")
+        return self
 
 
 class EntityConfig(_Section):

@@ -10,7 +10,7 @@ writers that do not take the lock. Run by `quarry gc` and at the start of every 
 import time
 from dataclasses import dataclass
 
-from corpus.blobs import LocalBlobStore
+from corpus.blobs import LocalBlobStore, S3BlobStore
 from corpus.db import Database
 from corpus.store import BLOB_GC_LOCK
 
@@ -27,7 +27,7 @@ class GcReport:
     freed_bytes: int
 
 
-def collect_garbage(db: Database, blobs: LocalBlobStore, *, grace_seconds: float, dry_run: bool = False) -> GcReport:
+def collect_garbage(db: Database, blobs: LocalBlobStore | S3BlobStore, *, grace_seconds: float, dry_run: bool = False) -> GcReport:
     with db.transaction() as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (BLOB_GC_LOCK,))
         referenced = {row["blob_key"] for row in conn.execute("SELECT DISTINCT blob_key FROM assets")}
