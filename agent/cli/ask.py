@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.quiet:
             cost = f", {span.tokens} tokens, ${span.usd:.6f}" if span.tokens else ""
             note = f" — {span.detail}" if span.detail else ""
-            print(f"[{(span.start_ms + span.ms) / 1000:6.2f}s] {span.node:<10} {span.outcome}{cost}{note}", file=sys.stderr)
+            print(f"[{(span.start_ms + span.ms) / 1000:6.2f}s] {span.node:<13} {span.outcome}{cost}{note}", file=sys.stderr)
 
     async def research(researcher):
         async with researcher:
