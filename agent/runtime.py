@@ -115,12 +115,14 @@ class Runtime:
     @cached_property
     def researcher(self) -> Researcher:
         models = self.models
+        ledger = PostgresLedger(self.db)
+        ledger.abandon_stale()  # rows of runs whose process died before closing them
         services = Services(
             retriever=self.retriever,
             embedder=self.embedder,
             cheap=models.cheap,
             premium=models.premium,
-            ledger=PostgresLedger(self.db),
+            ledger=ledger,
             config=self.settings.research,
             reranker=self.reranker if self.settings.retrieval.rerank.enabled else None,
             llm_rerank=self.settings.retrieval.rerank.enabled and self.settings.retrieval.rerank.model == "claude",

@@ -38,8 +38,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from agent.cli.tables import console_for_stdout
     from agent.history import load_run, recent_runs
     from corpus.db import Database
+    from graph.budget.ledger import PostgresLedger
 
     with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
+        PostgresLedger(db).abandon_stale()
         if args.run_id:
             record = load_run(db, args.run_id)
         else:

@@ -11,6 +11,8 @@ from typing import Literal, Protocol
 from corpus.db import Database
 
 CallKind = Literal["llm", "embedding"]
+ABANDON_MARGIN_SECONDS = 300.0
+"""How long past its deadline a run must still be 'running' before it is declared abandoned."""
 Outcome = Literal["ok", "timeout", "unavailable", "refused"]
 
 
@@ -89,6 +91,17 @@ class PostgresLedger:
                 " %(usd)s, %(estimated)s, %(ms)s, %(attempts)s, %(outcome)s)",
                 asdict(call),
             )
+
+    def abandon_stale(self, *, margin_seconds: float = ABANDON_MARGIN_SECONDS) -> int:
+        """Mark runs still 'running' long past their own deadline as 'abandoned' (their process died);
+        returns how many. Live runs never qualify: every run returns by max_seconds."""
+        with self.db.transaction() as conn:
+            return conn.execute(
+                "UPDATE runs SET status = 'abandoned', stopped_by = 'error', finished_at = now()"
+                " WHERE status = 'running' AND started_at < now()"
+                " - make_interval(secs => coalesce((limits->>'max_seconds')::float8, 0) + %s)",
+                (margin_seconds,),
+            ).rowcount
 
     def close_run(self, run: RunClosed) -> None:
         with self.db.transaction() as conn:
