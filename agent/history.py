@@ -118,14 +118,11 @@ def load_run(db: Database, run_id: str) -> RunRecord:
     text = run_id.strip().lower()
     if len(text) < 6 or any(c not in "0123456789abcdef-" for c in text):
         raise RunNotFound(f"'{run_id}' is not a run id (a UUID, or at least its first 6 characters)")
+    where, value = ("id = %s", text) if _is_uuid(text) else ("id::text LIKE %s", text + "%")
     with db.transaction() as conn:
-        if _is_uuid(text):
-            rows = conn.execute(f"SELECT {_SUMMARY_COLUMNS}, limits, corpus_version, result, trace FROM runs WHERE id = %s", (text,)).fetchall()
-        else:
-            rows = conn.execute(
-                f"SELECT {_SUMMARY_COLUMNS}, limits, corpus_version, result, trace FROM runs WHERE id::text LIKE %s LIMIT 2",
-                (text + "%",),
-            ).fetchall()
+        rows = conn.execute(
+            f"SELECT {_SUMMARY_COLUMNS}, limits, corpus_version, result, trace FROM runs WHERE {where} LIMIT 2", (value,),
+        ).fetchall()
         if not rows:
             raise RunNotFound(f"no run {run_id} in this corpus (see `quarry runs` for recent ones)")
         if len(rows) > 1:

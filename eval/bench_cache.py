@@ -186,7 +186,7 @@ def report(results: dict) -> None:
                   f"| {g['hit_rate']:.1%} ({g['hits']}) | {g['wrong_hit_rate']:.1%} ({g['wrong_hits']}; ≤ {g['wrong_hit_upper95']:.1%}) |")
         kinds = result["rows"][1]["wrong_hits_threshold_only_by_kind"]
         if kinds:
-            print(f"\nThreshold-only wrong hits at 0.85 by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+            print("\nThreshold-only wrong hits at 0.85 by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     lat = results["latency"]
     print(f"\n### Latency: Assistant.ask on the sample corpus, offline model ({lat['questions']} questions, {lat['hits']} hits)\n")
     print("| path | p50 ms | p95 ms | max ms | n |")

@@ -45,7 +45,8 @@ def guarded(name: str, node: Node, needs: NeedFn | None = None, *, reserve: bool
         began = time.perf_counter()
         start_ms = (time.monotonic() - pool.started_at) * 1000
         if context.emit is not None:
-            context.emit(NodeStarted(name, state.get("hop", 0), context.left(state.get("hop", 0))))
+            hop = state.get("hop", 0)
+            context.emit(NodeStarted(name, hop, context.left(hop)))
         need = needs(state, context) if needs else Need()
         short = None if reserve else pool.exhausted(min_tokens=need.tokens, min_usd=need.usd)
         if short:
