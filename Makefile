@@ -32,6 +32,9 @@ bench: $(STAMP)
 	$(BIN)/python -m eval.bench_budget
 	$(BIN)/python -m eval.bench_cache
 	$(BIN)/python -m eval.bench_assets
+	$(BIN)/python -m eval.bench_load
+	$(BIN)/python -m eval.bench_faults
+	$(BIN)/python -m eval.bench_rls
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.tmp

@@ -12,6 +12,7 @@ _EXPORTS = {
     "SessionNotFound": "agent.sessions",
     "SessionForbidden": "agent.sessions",
     "RunNotFound": "agent.history",
+    "RunForbidden": "agent.history",
     "RunSummary": "agent.history",
     "RunRecord": "agent.history",
     "SpendRow": "agent.history",

@@ -139,11 +139,14 @@ class Assistant:
         """The cited passage inside its document, with `context_chars` either side, if `principal` may read it."""
         return open_citation(self.runtime.store, citation, _principal(principal), context_chars=context_chars)
 
-    def runs(self, *, limit: int = 20, principal: str | None = None) -> list[RunSummary]:
-        return recent_runs(self.runtime.db, limit=limit, principal_id=principal)
+    def runs(self, *, limit: int = 20, principal: Principal | str | None = None) -> list[RunSummary]:
+        """Recent runs: a principal's own, or (with none) everyone's, the operator's view."""
+        return recent_runs(self.runtime.db, limit=limit, principal_id=None if principal is None else _principal(principal).id)
 
-    def run(self, run_id: str) -> RunRecord:
-        return load_run(self.runtime.db, run_id)
+    def run(self, run_id: str, *, principal: Principal | str | None = None) -> RunRecord:
+        """One run's trace and calls. Given a principal, only their own run, with evidence they can
+        no longer read redacted (RunForbidden otherwise); with none, the operator's view."""
+        return load_run(self.runtime.db, run_id, viewer=None if principal is None else _principal(principal))
 
     def spend(self, by: SpendKey = "node", *, since: datetime | None = None) -> list[SpendRow]:
         return spend_by(self.runtime.db, by, since=since)

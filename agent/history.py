@@ -8,6 +8,7 @@ from typing import Literal
 
 from agent.errors import QuarryError
 from corpus.db import Database
+from corpus.filters import Principal
 
 SpendKey = Literal["node", "model", "day", "principal"]
 SPEND_KEYS: tuple[SpendKey, ...] = ("node", "model", "day", "principal")
@@ -21,6 +22,10 @@ _GROUP_SQL: dict[SpendKey, str] = {
 
 class RunNotFound(QuarryError):
     """No run has the given id (or prefix)."""
+
+
+class RunForbidden(QuarryError):
+    """The run belongs to another principal: its question and evidence are theirs."""
 
 
 @dataclass(frozen=True)
@@ -113,8 +118,11 @@ def recent_runs(db: Database, *, limit: int = 20, principal_id: str | None = Non
     return [_summary(row) for row in rows]
 
 
-def load_run(db: Database, run_id: str) -> RunRecord:
-    """One run by id, or by a unique prefix of at least 6 characters (as `quarry runs` lists them)."""
+def load_run(db: Database, run_id: str, *, viewer: Principal | None = None) -> RunRecord:
+    """One run by id, or by a unique prefix of at least 6 characters (as `quarry runs` lists them).
+
+    With a `viewer`, only their own runs are shown, and evidence from documents they can no longer
+    read (access changed since) is redacted; without one, this is the operator's view."""
     text = run_id.strip().lower()
     if len(text) < 6 or any(c not in "0123456789abcdef-" for c in text):
         raise RunNotFound(f"'{run_id}' is not a run id (a UUID, or at least its first 6 characters)")
@@ -128,11 +136,19 @@ def load_run(db: Database, run_id: str) -> RunRecord:
         if len(rows) > 1:
             raise RunNotFound(f"'{run_id}' matches more than one run; give more of its id")
         row = rows[0]
+        if viewer is not None and row["principal_id"] != viewer.id:
+            raise RunForbidden(f"run {run_id} belongs to another principal; {viewer.id} may only see their own runs")
         calls = conn.execute(
             "SELECT node, model, kind, input_tokens, output_tokens, usd, ms, outcome, attempts, estimated FROM spend"
             " WHERE run_id = %s ORDER BY id", (row["id"],),
         ).fetchall()
-    trace = tuple(_span(s) for s in row["trace"] or [])
+        stored = row["trace"] or []
+        answer = row["result"]
+        if viewer is not None:
+            unreadable = _unreadable(conn, _cited_documents(stored, answer), viewer)
+            stored, answer = _redact_trace(stored, unreadable), _redact_answer(answer, unreadable)
+    trace = tuple(_span(s) for s in stored)
+    row = {**row, "result": answer}
     return RunRecord(_summary(row), row["limits"], row["corpus_version"], row["result"], trace, tuple(CallRow(**c) for c in calls))
 
 
@@ -179,6 +195,50 @@ def _span(stored: dict) -> TraceSpan:
         stored["node"], stored["start_ms"], stored["ms"], stored["outcome"], stored.get("detail", ""),
         stored.get("tokens", 0), stored.get("usd", 0.0), stored.get("inputs", ""), hits,
     )
+
+
+REDACTED = "[restricted]"
+
+
+def _cited_documents(trace: list[dict], answer: dict | None) -> set[str]:
+    found = {h["document_id"] for span in trace for h in span.get("hits", [])}
+    found.update(c["document_id"] for c in (answer or {}).get("citations", []))
+    return found
+
+
+def _unreadable(conn, document_ids: set[str], viewer: Principal) -> set[str]:
+    """Of `document_ids`, those the viewer may not read now (deleted ones included)."""
+    if not document_ids:
+        return set()
+    readable = conn.execute(
+        "SELECT id FROM documents WHERE id = ANY(%s) AND access && %s::text[]", (list(document_ids), list(viewer.groups)),
+    ).fetchall()
+    return document_ids - {r["id"] for r in readable}
+
+
+def _redact_trace(trace: list[dict], unreadable: set[str]) -> list[dict]:
+    """Hits from unreadable documents are hidden, and so is every span's text (queries, details):
+    later queries are written from earlier evidence and can restate it."""
+    if not unreadable:
+        return trace
+    hidden = {"document_id": REDACTED, "chunk_id": -1, "title": REDACTED, "score": 0.0, "ranks": {}}
+    return [
+        {**span, "inputs": REDACTED if span.get("inputs") else "", "detail": REDACTED if span.get("detail") else "",
+         "hits": [hidden if h["document_id"] in unreadable else h for h in span.get("hits", [])]}
+        for span in trace
+    ]
+
+
+_DERIVED_TEXT = {"answer": REDACTED + " (drawn from documents this reader can no longer read)", "citations": [],
+                 "gaps": [], "unsupported_sentences": [], "evidence_sources": [], "stop_detail": ""}
+
+
+def _redact_answer(answer: dict | None, unreadable: set[str]) -> dict | None:
+    """A run that drew on a document the viewer can no longer read has its answer withheld whole:
+    its sentences restate that document, so hiding the citations alone would not hide what it said."""
+    if not answer or not unreadable:
+        return answer
+    return {**answer, **{key: value for key, value in _DERIVED_TEXT.items() if key in answer}}
 
 
 def _is_uuid(text: str) -> bool:

@@ -20,6 +20,8 @@ class Models:
     premium: ChatModel
     online: bool
     """True when the models are Claude (they cost money and need the network)."""
+    fallback: ChatModel | None = None
+    """Answers when Claude is unavailable (llm.fallback: offline)."""
 
 
 def build_models(config: LLMConfig, environ: Mapping[str, str]) -> Models:
@@ -40,4 +42,5 @@ def build_models(config: LLMConfig, environ: Mapping[str, str]) -> Models:
 
     cheap = claude(config.cheap_model)
     premium = cheap if config.premium_model == config.cheap_model else claude(config.premium_model)
-    return Models(cheap, premium, online=True)
+    fallback = ExtractiveModel(max_sentences=config.extractive_max_sentences) if config.fallback == "offline" else None
+    return Models(cheap, premium, online=True, fallback=fallback)

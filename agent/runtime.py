@@ -15,8 +15,10 @@ from corpus.embed import LocalEmbeddings
 from corpus.entities import OfflineExtractor
 from corpus.ingest import Ingestor
 from corpus.store import DocumentStore, corpus_version
+from graph.budget.account import Accounts
 from graph.budget.ledger import PostgresLedger
 from graph.context import Services
+from graph.errors import AccountNotFound
 from graph.runner import Researcher
 from graph.telemetry import RunExporter, TelemetryUnavailable
 from tools.bm25 import Bm25Search
@@ -117,6 +119,12 @@ class Runtime:
         models = self.models
         ledger = PostgresLedger(self.db)
         ledger.abandon_stale()  # rows of runs whose process died before closing them
+        accounts = Accounts(self.db)
+        if self.settings.research.account is not None:
+            try:
+                accounts.state(self.settings.research.account)
+            except AccountNotFound as exc:
+                raise ConfigError(f"research.account: {exc}") from None
         services = Services(
             retriever=self.retriever,
             embedder=self.embedder,
@@ -129,6 +137,8 @@ class Runtime:
             cache=self.cache if self.settings.cache.enabled else None,
             telemetry=self.telemetry,
             assets=AssetIndex(self.db, self.blobs),
+            accounts=accounts,
+            fallback=models.fallback,
         )
         return Researcher(services, lambda: corpus_version(self.db))
 

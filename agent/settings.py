@@ -5,16 +5,19 @@ environment (`QUARRY_DATA_DIR`, `QUARRY_DATABASE_URL`, or any key as `QUARRY_SEC
 YAML file, the model's defaults. Unknown keys are errors, never silent defaults.
 """
 
+import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.errors import ConfigError
 from corpus.config import ChunkingConfig, DatabaseConfig, EmbeddingConfig, EntityConfig, IngestConfig, StorageConfig
+from corpus.shown import shown, shown_name
+from corpus.yaml_text import YamlProblem, load_yaml
 from graph.config import ResearchConfig
 from graph.telemetry import TelemetryConfig
 from tools.config import CacheConfig, RetrievalConfig
@@ -24,6 +27,7 @@ CONFIG_ENV = "QUARRY_CONFIG"
 _ENV_PREFIX = "QUARRY_"
 # Short names for the variables people set most.
 _ENV_ALIASES = {"QUARRY_DATA_DIR": ("storage", "data_dir"), "QUARRY_DATABASE_URL": ("database", "url")}
+_MAX_PROBLEMS = 12
 
 
 class Settings(BaseModel):
@@ -69,9 +73,13 @@ def load_settings(
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value)
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_explain(label, exc, env_values)) from None
+    unusable = [f"  {key}: {problem}{_origin(key, env_values)}" for key, problem in dict(_unusable_values(settings)).items()]
+    if unusable:
+        raise ConfigError("\n".join([f"invalid configuration in {label}:", *unusable]))
+    return settings
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -82,16 +90,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file '{path}': {exc}") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"config file '{path}' is not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+        data = load_yaml(text)
+    except YamlProblem as exc:
+        raise ConfigError(f"config file '{path}' is not valid YAML{exc.at}: {exc.problem}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file '{path}' must be a mapping of sections, got {type(data).__name__}")
-    return data
+    return {key: {} if value is None else value for key, value in data.items()}  # `database:` with every key commented out
 
 
 def _from_environment(environ: dict[str, str] | os._Environ) -> dict[str, str]:
@@ -108,7 +114,9 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     parts = dotted.split(".")
     node = data
     for part in parts[:-1]:
-        child = node.setdefault(part, {})
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
         if not isinstance(child, dict):
             raise ConfigError(f"cannot set '{dotted}': '{part}' is not a section")
         node = child
@@ -122,23 +130,57 @@ def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
 def _explain(label: str, exc: ValidationError, env_values: dict[str, str]) -> str:
     lines = [f"invalid configuration in {label}:"]
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"])
-        origin = " (from environment QUARRY_" + key.upper().replace(".", "__") + ")" if key in env_values else ""
+        key = ".".join(shown_name(part) for part in error["loc"])
+        origin = _origin(key, env_values)
         if error["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown key{origin}; allowed here: {', '.join(_allowed_keys(error['loc']))}")
         else:
             reason = error["msg"].removeprefix("Value error, ")
             given = error.get("input")
-            shown = "" if isinstance(given, dict) else f" (got {given!r})"
-            lines.append(f"  {key}: {reason}{shown}{origin}")
+            got = "" if isinstance(given, dict) else f" (got {shown(given)})"
+            lines.append(f"  {key}: {reason}{got}{origin}")
+    if len(lines) > _MAX_PROBLEMS + 1:
+        lines[_MAX_PROBLEMS + 1 :] = [f"  … and {len(lines) - _MAX_PROBLEMS - 1} more"]
     return "\n".join(lines)
+
+
+def _origin(key: str, env_values: dict[str, str]) -> str:
+    return " (from environment QUARRY_" + key.upper().replace(".", "__") + ")" if key in env_values else ""
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     model: type[BaseModel] = Settings
     for part in loc[:-1]:
-        annotation = model.model_fields[str(part)].annotation
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             break
         model = annotation
     return list(model.model_fields)
+
+
+def _unusable_values(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Values the field types let through that nothing downstream can use: inf/NaN, NUL characters,
+    a data_dir naming an unknown user's home."""
+    for name in type(model).model_fields:
+        yield from _unusable(prefix + name, getattr(model, name))
+    if isinstance(model, Settings):
+        try:
+            model.data_dir
+        except (RuntimeError, ValueError, OSError) as exc:  # Path.expanduser: "Could not determine home directory"
+            yield "storage.data_dir", f"cannot be used as a folder: {exc} (got {shown(str(model.storage.data_dir))})"
+
+
+def _unusable(key: str, value: Any) -> Iterator[tuple[str, str]]:
+    if isinstance(value, BaseModel):
+        yield from _unusable_values(value, key + ".")
+    elif isinstance(value, dict):
+        for inner_key, inner in value.items():
+            yield from _unusable(f"{key}.{inner_key}", inner)
+    elif isinstance(value, (list, tuple)):
+        for inner in value:
+            yield from _unusable(key, inner)
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield key, f"must be a finite number (got {value})"
+    elif isinstance(value, (str, Path)) and "\x00" in str(value):
+        yield key, f"contains a NUL character (got {shown(str(value))})"

@@ -14,11 +14,13 @@ unsupported image refuses its whole document with a message naming both.
 import base64
 import binascii
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 from corpus.errors import DocumentParseError
 from corpus.images import ImageAsset, ImageProblem, check_image
+from corpus.metadata import unstorable_character
 
 _MARKDOWN_IMAGE = re.compile(
     r"!\[(?P<alt>[^\]\n]*)\]\(\s*(?P<target><[^>\n]+>|[^)\s]+)(?:\s+\"(?P<title>[^\"\n]*)\")?\s*\)"
@@ -55,6 +57,12 @@ def jsonl_images(images: Any, text: str, folder: Path, label: str, max_bytes: in
             raise DocumentParseError(
                 label, f"image #{number} must be an object with 'path' or 'data' (base64) and an optional 'alt'"
             )
+        for key in ("path", "data", "alt"):
+            value = image.get(key)
+            if key in image and not isinstance(value, str) and not (key == "alt" and value is None):
+                raise DocumentParseError(label, f"image #{number}: '{key}' must be a string, got {type(value).__name__}")
+            if isinstance(value, str) and (bad := unstorable_character(value)):
+                raise DocumentParseError(label, f"image #{number}: '{key}' contains {bad}")
         name = str(image["path"]) if "path" in image else f"image #{number}"
         if "path" in image:
             data = _read(folder / str(image["path"]), label, name, max_bytes)
@@ -86,7 +94,12 @@ def _asset(name: str, data: bytes, label: str, max_bytes: int, caption: str, sta
 
 def _read(path: Path, label: str, name: str, max_bytes: int) -> bytes:
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if stat.S_ISDIR(status.st_mode):
+            raise DocumentParseError(label, f"image '{name}' is a folder, not a file")
+        if not stat.S_ISREG(status.st_mode):  # /dev/zero or a pipe would be read forever
+            raise DocumentParseError(label, f"image '{name}' is not a regular file (a device, pipe or socket is never read)")
+        size = status.st_size
         if size > max_bytes:
             raise DocumentParseError(
                 label, f"image '{name}' is {size:,} bytes, over the {max_bytes:,}-byte limit (raise ingest.max_asset_bytes)"
@@ -94,8 +107,6 @@ def _read(path: Path, label: str, name: str, max_bytes: int) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise DocumentParseError(label, f"image '{name}' does not exist (looked for {path})") from None
-    except IsADirectoryError:
-        raise DocumentParseError(label, f"image '{name}' is a folder, not a file") from None
     except OSError as exc:
         raise DocumentParseError(label, f"image '{name}' cannot be read: {exc.strerror or exc}") from None
 

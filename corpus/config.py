@@ -17,6 +17,9 @@ class DatabaseConfig(_Section):
     pool_min: int = Field(default=1, ge=0, le=64)
     pool_max: int = Field(default=8, ge=1, le=256)
     connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    row_security: bool = False
+    """Also enforce access in PostgreSQL: retrieval reads run as the role quarry_reader, which
+    row-level security policies limit to the reader's groups (creating it needs CREATEROLE)."""
 
     @model_validator(mode="after")
     def _pool_bounds(self) -> "DatabaseConfig":

@@ -3,9 +3,10 @@
 This is the only module that imports psycopg; the rest of Quarry talks to `Database`.
 """
 
+import json
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -22,6 +23,7 @@ from corpus.errors import CorpusError, DatabaseUnavailable, EmbeddingMismatch
 
 Connection = psycopg.Connection
 _MIGRATION_LOCK = 0x51A77_0001  # advisory lock key: one migrator at a time
+READER_ROLE = "quarry_reader"
 
 
 class StorageError(CorpusError):
@@ -55,6 +57,8 @@ class Database:
             db = cls(start_embedded(data_dir / "pg"), config, where=str(data_dir / "pg"))
         db.migrate(embedding)
         db.check_embedding_space(embedding)
+        if config.row_security:
+            db._grant_reader_role()
         db._open_pool()
         return db
 
@@ -119,6 +123,34 @@ class Database:
             raise DatabaseUnavailable(f"lost the connection to PostgreSQL at {self.where}: {_first_line(exc)}") from None
         except psycopg.Error as exc:
             raise StorageError(f"database error: {_first_line(exc)}") from exc
+
+    @contextmanager
+    def reading(self, groups: Sequence[str]) -> Iterator[psycopg.Connection]:
+        """A read-only transaction for a reader with `groups`. With database.row_security on, it runs
+        as the reader role, so PostgreSQL's row-level security admits only rows the groups may read,
+        whatever the statement says; otherwise it is `transaction()` (the SQL predicate still applies)."""
+        with self.transaction() as conn:
+            if self.config.row_security:
+                conn.execute(f"SET LOCAL ROLE {READER_ROLE}")
+                conn.execute("SELECT set_config('quarry.reader_groups', %s, true)", (json.dumps(list(groups)),))
+            yield conn
+
+    def _grant_reader_role(self) -> None:
+        """Create the reader role if missing, let it read this schema, and let the pool's user become it."""
+        schema = psycopg.sql.Identifier(self.schema)
+        try:
+            with self._direct() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone():
+                    conn.execute(f"CREATE ROLE {READER_ROLE} NOLOGIN")
+                conn.execute(psycopg.sql.SQL("GRANT USAGE ON SCHEMA {} TO " + READER_ROLE).format(schema))
+                conn.execute(psycopg.sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO " + READER_ROLE).format(schema))
+                conn.execute(f"GRANT {READER_ROLE} TO CURRENT_USER")
+        except psycopg.Error as exc:
+            raise StorageError(
+                f"database.row_security: cannot set up the role {READER_ROLE} at {self.where}: {_first_line(exc)} "
+                "(connect as a user with CREATEROLE once, or turn database.row_security off)"
+            ) from None
 
     def migrate(self, embedding: EmbeddingConfig) -> list[str]:
         """Apply pending migrations once each, in order, recording them; returns the names applied."""

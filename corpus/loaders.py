@@ -9,17 +9,17 @@ leaves out; a document's own metadata always wins.
 
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from corpus.asset_loader import jsonl_images, markdown_images, standalone_image
 from corpus.errors import CorpusError, DocumentParseError
 from corpus.images import IMAGE_SUFFIXES
-from corpus.metadata import SourceDocument, validate_metadata
+from corpus.metadata import SourceDocument, unstorable_character, validate_metadata
+from corpus.yaml_text import YamlProblem, load_yaml
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -59,9 +59,15 @@ def load_paths(
     """Yield one result per document found under `paths` (files or folders, walked in sorted order)."""
     limits = _Limits(max_bytes, max_asset_bytes)
     for path in paths:
-        if not path.exists():
+        try:
+            path.stat()
+        except (FileNotFoundError, NotADirectoryError):
             yield Refusal(_label(path), "no such file or folder")
-        elif path.is_dir():
+            continue
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL from a caller
+            yield Refusal(_label(path), f"cannot be opened: {getattr(exc, 'strerror', None) or exc}")
+            continue
+        if path.is_dir():
             for child in sorted(_walk(path)):
                 yield from _load_file(child, defaults or {}, limits, explicit=False)
         else:
@@ -80,6 +86,12 @@ def _load_file(path: Path, defaults: dict[str, Any], limits: _Limits, *, explici
     label = _label(path)
     suffix = path.suffix.lower()
     try:
+        if unstorable_character(label):
+            yield Refusal(label, "its name is not valid UTF-8 (rename the file)")
+            return
+        if suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + IMAGE_SUFFIXES and not stat.S_ISREG(path.stat().st_mode):
+            yield Refusal(label, "is not a regular file (a device, pipe or socket is never read)")
+            return
         if suffix in JSONL_SUFFIXES:
             yield from _load_jsonl(path, label, defaults, limits)
         elif suffix in TEXT_SUFFIXES:
@@ -136,6 +148,8 @@ def _load_image(path: Path, label: str, defaults: dict[str, Any], limits: _Limit
     caption = raw.pop("caption", None)
     if caption is not None and not isinstance(caption, str):
         raise DocumentParseError(label, f"'caption' in sidecar '{sidecar.name}' must be text")
+    if caption and (bad := unstorable_character(caption)):
+        raise DocumentParseError(label, f"'caption' in sidecar '{sidecar.name}' contains {bad}")
     merged = {**defaults, "source": str(path.resolve()), **raw}
     metadata = validate_metadata(label, merged, where=f"sidecar '{sidecar.name}'")
     text = (caption or "").strip() or metadata.title
@@ -144,15 +158,19 @@ def _load_image(path: Path, label: str, defaults: dict[str, Any], limits: _Limit
 
 
 def _load_jsonl(path: Path, label: str, defaults: dict[str, Any], limits: _Limits) -> Iterator[LoadResult]:
+    records = 0
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             record_label = f"{label}:{number}"
             if not line.strip():
                 continue
+            records += 1
             try:
                 yield _jsonl_record(line, path, number, record_label, defaults, limits)
             except CorpusError as exc:
                 yield Refusal(record_label, str(exc).removeprefix(f"document '{record_label}': "))
+    if not records:
+        yield Refusal(label, 'has no records (write one JSON object {"text": ..., "metadata": {...}} per line)')
 
 
 def _jsonl_record(
@@ -162,6 +180,10 @@ def _jsonl_record(
         record = json.loads(_decode(line, label))
     except json.JSONDecodeError as exc:
         raise DocumentParseError(label, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise DocumentParseError(label, "not valid JSON: nested too deeply") from None
+    except ValueError:  # the only other ValueError json raises: Python's cap on integer digits
+        raise DocumentParseError(label, "not valid JSON: a number has more than 4,300 digits") from None
     if not isinstance(record, dict):
         raise DocumentParseError(label, 'a record must be a JSON object {"text": ..., "metadata": {...}}')
     unknown = sorted(set(record) - {"text", "metadata", "images"})
@@ -170,6 +192,9 @@ def _jsonl_record(
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         return Refusal(label, "missing or empty 'text' (each record needs the document text as a string)")
+    bad = unstorable_character(text)
+    if bad:
+        raise DocumentParseError(label, f"'text' contains {bad} (remove it from the record)")
     if len(text.encode()) > limits.document_bytes:
         return Refusal(label, _too_big(len(text.encode()), limits.document_bytes))
     raw = record.get("metadata", {})
@@ -207,12 +232,9 @@ def _read_sidecar(sidecar: Path, label: str) -> dict[str, Any]:
 
 def _parse_yaml(source: str, label: str, where: str) -> dict[str, Any]:
     try:
-        value = yaml.safe_load(source)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise DocumentParseError(label, f"{where} is not valid YAML: {problem}{at}") from None
+        value = load_yaml(source)
+    except YamlProblem as exc:
+        raise DocumentParseError(label, f"{where} is not valid YAML: {exc.problem}{exc.at}") from None
     if value is None:
         return {}
     if not isinstance(value, dict):

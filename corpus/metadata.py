@@ -11,9 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from corpus.errors import FieldProblem, MetadataError
 from corpus.images import ImageAsset
+from corpus.shown import shown, shown_name
 
 _GROUP = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MAX_PROBLEMS = 12
 
 # Fields a user can also supply for a whole batch from the command line.
 CLI_FLAGS: dict[str, str] = {
@@ -44,6 +46,14 @@ class DocumentMetadata(BaseModel):
     tags: tuple[str, ...] = ()
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        for text in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(text, str) and (bad := unstorable_character(text)):
+                raise ValueError(f"contains {bad}")
+        return value
+
     @field_validator("published_at", mode="before")
     @classmethod
     def _dates_are_utc_midnight(cls, value: Any) -> Any:
@@ -58,6 +68,10 @@ class DocumentMetadata(BaseModel):
     def _timezone_aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("naive datetime")
+        try:
+            value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError("out of range: in UTC it falls outside the years 1 to 9999") from None
         return value
 
     @field_validator("access", "tags", mode="before")
@@ -107,35 +121,54 @@ class SourceDocument:
         return digest.hexdigest()
 
 
+def unstorable_character(text: str) -> str | None:
+    """What in `text` PostgreSQL cannot store (a NUL, or a lone surrogate left by undecodable bytes), or None."""
+    if "\x00" in text:
+        return "a NUL character (\\0)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"an unpaired surrogate {text[exc.start]!r} at character {exc.start} (text that was not valid UTF-8)"
+    return None
+
+
 def validate_metadata(label: str, raw: dict[str, Any], *, where: str) -> DocumentMetadata:
     """Check `raw` against the contract; `where` says where the user writes metadata for this kind of file."""
     try:
         return DocumentMetadata.model_validate(raw)
     except ValidationError as exc:
-        raise MetadataError(label, [_describe(error, where) for error in exc.errors()]) from None
+        problems: dict[str, FieldProblem] = {}
+        for error in exc.errors():  # one problem per field: a list of 10,000 bad tags is one message
+            problem = _describe(error, where)
+            problems.setdefault(problem.field, problem)
+            if len(problems) == _MAX_PROBLEMS:
+                break
+        raise MetadataError(label, list(problems.values())) from None
 
 
 def _describe(error: Any, where: str) -> FieldProblem:
     loc = error["loc"]
-    field = str(loc[0]) if loc else "metadata"
+    field = shown_name(loc[0]) if loc else "metadata"
     kind = error["type"]
     given = error.get("input")
     flag = CLI_FLAGS.get(field)
     set_it = f"set it in {where}" + (f" or pass {flag}" if flag else "")
+    allowed = ", ".join(DocumentMetadata.model_fields)
     if kind == "missing":
         return FieldProblem(field, f"missing required field '{field}'", set_it)
     if kind == "extra_forbidden":
-        allowed = ", ".join(DocumentMetadata.model_fields)
         return FieldProblem(field, f"unknown field '{field}'", f"allowed fields: {allowed}")
+    if kind == "invalid_key":
+        return FieldProblem(field, f"field name {shown(given)} is not text", f"allowed fields: {allowed}")
     if field == "published_at" and "naive datetime" in error.get("msg", ""):
-        shown = given.isoformat() if isinstance(given, datetime) else given
+        moment = given.isoformat() if isinstance(given, datetime) else shown_name(given)
         return FieldProblem(
             field,
-            f"field 'published_at' has no timezone: '{shown}'",
-            f"write it with an offset, e.g. {shown}Z",
+            f"field 'published_at' has no timezone: '{moment}'",
+            f"write it with an offset, e.g. {moment}Z",
         )
     if field == "access" and kind == "too_short":
         fix = "list the groups allowed to read it, e.g. access: [public]"
         return FieldProblem(field, "field 'access' is empty", fix + (f", or pass {flag} public" if flag else ""))
     reason = error.get("msg", "invalid value").removeprefix("Value error, ").replace("valid tuple", "list")
-    return FieldProblem(field, f"invalid field '{field}': {reason} (got {given!r})", set_it)
+    return FieldProblem(field, f"invalid field '{field}': {reason} (got {shown(given)})", set_it)

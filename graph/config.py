@@ -30,5 +30,8 @@ class ResearchConfig(BaseModel):
     synthesize_max_tokens: int = Field(default=700, ge=32, le=32_000)
     min_output_tokens: int = Field(default=24, ge=1, le=1000)
     """A call whose clamped max_tokens would fall below this is not worth making: the run finalizes."""
+    account: str | None = Field(default=None, min_length=1, max_length=200)
+    """A budget account every run of this process also charges (`quarry account set NAME ...`): its cap
+    holds across all runs, sessions and workers sharing it. None: no shared cap."""
     min_support: float = Field(default=0.3, ge=0.0, le=1.0)
     """A citation is kept when its passage contains this share of the sentence's content words."""

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from corpus.filters import Principal, SearchFilters
+from graph.budget.account import Accounts
 from graph.budget.ledger import Ledger
 from graph.budget.pool import BudgetPool
 from graph.config import ResearchConfig
@@ -67,6 +68,11 @@ class Services:
     """Finds the image behind a cited caption chunk; None when the corpus has no blob store."""
     telemetry: TraceExporter | None = None
     """Sends every finished run's trace on (OpenTelemetry); None when not configured."""
+    fallback: ChatModel | None = None
+    """Answers in Claude's place when Claude stays unavailable (llm.fallback: offline); None: such a run
+    stops, partial, with stopped_by=error."""
+    accounts: Accounts | None = None
+    """Where `config.account` is held and settled; None when runs charge no shared account."""
 
 
 @dataclass(frozen=True)

@@ -14,3 +14,7 @@ class BudgetExceeded(RuntimeError):
 
 class InvalidQuestion(ValueError):
     """The question cannot be asked as given (empty, or too long); the message says which."""
+
+
+class AccountNotFound(LookupError):
+    """The configured budget account does not exist; the message says how to create it."""

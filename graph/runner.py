@@ -10,6 +10,7 @@ from typing import Any
 
 from corpus.filters import Principal, SearchFilters
 from graph.answer import Answer
+from graph.budget.account import AccountTab
 from graph.budget.ledger import RunClosed, RunOpened
 from graph.budget.limits import Limits
 from graph.budget.pool import BudgetPool
@@ -77,7 +78,8 @@ class Researcher:
         limits = limits or self.services.config.budget
         run_id = str(uuid.uuid4())
         started_ns = time.time_ns()
-        pool = BudgetPool(limits)
+        accounts, account = self.services.accounts, self.services.config.account
+        pool = BudgetPool(limits, account=AccountTab(accounts, account, run_id) if accounts and account else None)
         ledger = self.services.ledger
         version = await asyncio.to_thread(self.corpus_version)
         await asyncio.to_thread(ledger.open_run, RunOpened(
@@ -125,6 +127,8 @@ class Researcher:
                 answer.to_json(), total.usd, total.input_tokens, total.output_tokens, answer.elapsed_s * 1000,
                 [asdict(span) for span in trace], answer.cache_hit, answer.saved_usd,
             ))
+            if pool.account is not None:
+                await asyncio.to_thread(pool.account.accounts.forfeit_run, run_id)
             if self.services.telemetry is not None:
                 await asyncio.to_thread(self.services.telemetry.export, FinishedRun(
                     run_id, inputs["question"], inputs["principal"].id, started_ns, answer.elapsed_s * 1000,

@@ -40,7 +40,7 @@ def fetch_hits(
     if not chunk_ids:
         return []
     predicate, params = chunk_predicate(filters, principal, alias="c")
-    with db.transaction() as conn:
+    with db.reading(principal.groups) as conn:
         rows = conn.execute(
             f"SELECT {hit_columns('c')}"
             f" FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY(%(ids)s) AND {predicate}",

@@ -1,6 +1,7 @@
 """Argument types and shared options for the subcommands; bad values become argparse errors (exit 2)."""
 
 import argparse
+import re
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -24,10 +25,15 @@ def when(value: str) -> datetime:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=timezone.utc)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a date (YYYY-MM-DD) or ISO-8601 timestamp") from None
+    except ValueError as exc:
+        reason = f" ({exc})" if re.match(r"\d{4}-\d{2}-\d{2}", text) and "isoformat" not in str(exc) else ""
+        raise argparse.ArgumentTypeError(f"'{clipped(value)}' is not a date (YYYY-MM-DD) or ISO-8601 timestamp{reason}") from None
     if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"'{value}' has no timezone (add Z or an offset like +02:00)")
+        raise argparse.ArgumentTypeError(f"'{clipped(value)}' has no timezone (add Z or an offset like +02:00)")
+    try:
+        moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"'{clipped(value)}' is out of range (in UTC it falls outside the years 1 to 9999)") from None
     return moment
 
 
@@ -42,7 +48,10 @@ def positive_int(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a whole number") from None
+        digits = value.strip().lstrip("+-")
+        if digits.isascii() and digits.isdigit():  # over Python's 4,300-digit limit
+            raise argparse.ArgumentTypeError(f"'{clipped(value)}' is too large ({len(digits):,} digits)") from None
+        raise argparse.ArgumentTypeError(f"'{clipped(value)}' is not a whole number") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
     return number
@@ -52,9 +61,9 @@ def positive_float(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a number") from None
+        raise argparse.ArgumentTypeError(f"'{clipped(value)}' is not a number") from None
     if not number > 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {value}")
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {clipped(value)}")
     return number
 
 
@@ -62,9 +71,9 @@ def non_negative_float(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a number") from None
+        raise argparse.ArgumentTypeError(f"'{clipped(value)}' is not a number") from None
     if not number >= 0 or number == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {clipped(value)}")
     return number
 
 
@@ -72,12 +81,22 @@ def since(value: str) -> datetime:
     """A moment in the past: a duration back from now (30m, 24h, 7d) or a date/timestamp as for `when`."""
     text = value.strip().lower()
     units = {"m": 60, "h": 3600, "d": 86400}
-    if text[-1:] in units and text[:-1].isdigit():
-        return datetime.now(timezone.utc) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    if text[-1:] in units and text[:-1].isascii() and text[:-1].isdigit():
+        try:
+            return datetime.now(timezone.utc) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+        except (OverflowError, ValueError):
+            raise argparse.ArgumentTypeError(f"'{clipped(value)}' reaches back before the year 1") from None
     try:
         return when(value)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"'{value}' is neither a duration (30m, 24h, 7d) nor a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(
+            f"'{clipped(value)}' is neither a duration (30m, 24h, 7d) nor a date (YYYY-MM-DD)"
+        ) from None
+
+
+def clipped(value: str, limit: int = 60) -> str:
+    """`value` cut to `limit` characters for an error message (a 5,000-digit argument is not echoed whole)."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def add_budget_arguments(parser: argparse.ArgumentParser, *, title: str = "budget (per question)", prefix: str = "") -> None:
@@ -118,7 +137,9 @@ def _limit_error(error: dict, prefix: str) -> str:
 
 
 def _number(value: object) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return clipped(str(value))
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,4 +167,8 @@ def filters_from(args: argparse.Namespace) -> "SearchFilters":
             published_after=args.after, published_before=args.before,
         )
     except ValidationError as exc:
-        raise UsageError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        error = exc.errors()[0]
+        flags = {"published_after": "--after", "published_before": "--before"}
+        named = [flag for field, flag in flags.items() if field in error["msg"] or field in error["loc"]]
+        prefix = "/".join(named) + ": " if named else ""
+        raise UsageError(prefix + error["msg"].removeprefix("Value error, ")) from None

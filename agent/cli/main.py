@@ -2,17 +2,18 @@
 dependencies only when they run, so `quarry --help` stays fast (no torch)."""
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from importlib import import_module
 
-from agent.cli import ask, cache, chat, doctor, gc, ingest, runs, search, spend
+from agent.cli import account, ask, cache, chat, doctor, gc, ingest, runs, search, spend
 from agent.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE
 from agent.errors import QuarryError
 
-_COMMANDS = (ingest, search, ask, chat, runs, spend, cache, gc, doctor)
+_COMMANDS = (ingest, search, ask, chat, runs, spend, account, cache, gc, doctor)
 # eval depends on agent (never the reverse), so its command module is found by name at start-up.
 _PLUGIN_COMMANDS = ("eval.cli",)
 
@@ -47,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from agent.settings import load_settings
     from corpus.errors import CorpusError, DatabaseUnavailable, EmbeddingMismatch, EmbeddingModelError
 
+    unusable = _unusable_text(parser, args)
+    if unusable:
+        parser.exit(EXIT_USAGE, f"quarry: error: {unusable}\n")
+    # The pool logs every failed reconnect while a server is down; the user gets one clear error instead.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     try:
         settings = load_settings(args.config)
         return args.run(args, settings)
@@ -59,6 +65,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("quarry: interrupted; every document written so far is complete", file=sys.stderr)
         return 130
+
+
+def _unusable_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """A text argument the corpus could never hold: bytes that are not UTF-8 in a UTF-8 locale arrive as
+    lone surrogates (and would fail deep inside the database driver), or a NUL from a programmatic caller."""
+    from agent.cli.arguments import clipped
+    from corpus.metadata import unstorable_character
+
+    for dest, value in vars(args).items():
+        for text in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(text, str) and (bad := unstorable_character(text)):
+                return f"argument {_flag(parser, dest)}: '{clipped(text)}' contains {bad}"
+    return None
+
+
+def _flag(parser: argparse.ArgumentParser, dest: str) -> str:
+    """How the user wrote the argument stored in `dest` (--domain, or the positional's name)."""
+    for action in parser._actions:
+        if action.dest == dest:
+            return action.option_strings[-1] if action.option_strings else (action.metavar or dest)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found = _flag(sub, dest)
+                if found != dest:
+                    return found
+    return dest
 
 
 if __name__ == "__main__":

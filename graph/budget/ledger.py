@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 
 from corpus.db import Database
+from graph.budget.account import Accounts
 
 CallKind = Literal["llm", "embedding"]
 ABANDON_MARGIN_SECONDS = 300.0
@@ -94,14 +95,17 @@ class PostgresLedger:
 
     def abandon_stale(self, *, margin_seconds: float = ABANDON_MARGIN_SECONDS) -> int:
         """Mark runs still 'running' long past their own deadline as 'abandoned' (their process died);
-        returns how many. Live runs never qualify: every run returns by max_seconds."""
+        returns how many. Live runs never qualify: every run returns by max_seconds. Account holds such
+        runs (or any finished run) left open are then forfeited: counted as spent, to stay safe."""
         with self.db.transaction() as conn:
-            return conn.execute(
+            abandoned = conn.execute(
                 "UPDATE runs SET status = 'abandoned', stopped_by = 'error', finished_at = now()"
                 " WHERE status = 'running' AND started_at < now()"
                 " - make_interval(secs => coalesce((limits->>'max_seconds')::float8, 0) + %s)",
                 (margin_seconds,),
             ).rowcount
+        Accounts(self.db).forfeit_abandoned()
+        return abandoned
 
     def close_run(self, run: RunClosed) -> None:
         with self.db.transaction() as conn:

@@ -4,8 +4,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-StopReason = Literal["deadline", "hops", "tokens", "cost", "error"]
-"""Why a run stopped early: a limit, or "error" when a model failed for good (the run still answers)."""
+StopReason = Literal["deadline", "hops", "tokens", "cost", "account", "error"]
+"""Why a run stopped early: a limit of its own, the shared account's cap ("account"), or "error" when a
+model failed for good (the run still answers)."""
 DEFAULT_RESERVE_SECONDS = 0.25
 
 

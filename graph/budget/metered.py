@@ -3,13 +3,16 @@ left, bounded by the run's deadline, settled from reported usage, and written to
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from graph.budget.account import AccountHold, AccountTab
 from graph.budget.ledger import CallRecord, Ledger, Outcome
 from graph.budget.pool import BudgetPool
 from graph.budget.spend import Spend
 from graph.errors import BudgetExceeded
-from graph.trace import add_model_ms, add_spend
+from graph.trace import add_model_ms, add_spend, note
 from tools.llm.base import ChatModel, Completion, Prompt
 from tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
 from tools.llm.pricing import Usage, affordable_output, cost_usd, worst_case_usd
@@ -34,7 +37,13 @@ async def call_model(
     max_tokens: int,
     min_tokens: int,
     for_finalize: bool = False,
+    fallback: ChatModel | None = None,
 ) -> MeteredCompletion:
+    """One metered call. With a `fallback`, a model that stays unavailable (retries exhausted) hands the
+    call to it, and later calls of the run go straight there rather than wait on the outage again."""
+    if fallback is not None and pool.outage is not None:
+        return await _fall_back(pool.outage, fallback, prompt, node=node, run_id=run_id, pool=pool, ledger=ledger,
+                                max_tokens=max_tokens, min_tokens=min_tokens, for_finalize=for_finalize)
     input_tokens = model.count_input_tokens(prompt)
     left = pool.remaining(for_finalize=for_finalize)
     output = min(max_tokens, left.tokens - input_tokens, affordable_output(model.price, input_tokens, left.usd))
@@ -44,6 +53,12 @@ async def call_model(
             reason, f"{node}: a {model.name} call needs ~{input_tokens} input + {min_tokens} output tokens; left {left}"
         )
     hold = pool.reserve(node, input_tokens + output, worst_case_usd(model.price, input_tokens, output), for_finalize=for_finalize)
+    tab = pool.account
+    try:
+        shared = await _hold_on_account(tab, node, hold.tokens, hold.usd) if tab else None
+    except BaseException:
+        pool.release(hold)
+        raise
     deadline = pool.deadline if for_finalize else pool.work_deadline
     started = time.perf_counter()
 
@@ -56,6 +71,8 @@ async def call_model(
     def forfeit() -> CallRecord:
         # The request may have reached the API and be billed: keep the whole hold as spent.
         add_spend(pool.forfeit(hold))
+        if shared:
+            tab.forfeit(shared)
         return record("timeout", Usage(input_tokens=hold.tokens), hold.usd, 1, estimated=True)
 
     try:
@@ -63,25 +80,61 @@ async def call_model(
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 completion = await model.complete(prompt, max_tokens=output, deadline=deadline)
         except (TimeoutError, LLMTimeout):
-            await asyncio.to_thread(ledger.record, forfeit())
+            await _record(ledger, forfeit())
             raise LLMTimeout(f"{node}: {model.name} gave no complete reply before the deadline") from None
         except asyncio.CancelledError:
             # The node's own deadline (the guard) cut the call: account for it before the cancellation
             # goes on, synchronously, since nothing may be awaited in a cancelled task.
             ledger.record(forfeit())
             raise
-        except LLMUnavailable:
+        except LLMError as exc:
             pool.release(hold)
-            await asyncio.to_thread(ledger.record, record("unavailable", Usage(), 0.0, 1))
-            raise
-        except LLMError:
-            pool.release(hold)
-            await asyncio.to_thread(ledger.record, record("refused", Usage(), 0.0, 1))
-            raise
-        usd = cost_usd(model.price, completion.usage)
-        spend = pool.settle(hold, completion.usage, usd)
-        add_spend(spend)
-        await asyncio.to_thread(ledger.record, record("ok", completion.usage, usd, completion.attempts))
-        return MeteredCompletion(completion, spend, output)
+            if shared:
+                await _to_the_end(tab.release, shared)
+            outcome: Outcome = "unavailable" if isinstance(exc, LLMUnavailable) else "refused"
+            await _record(ledger, record(outcome, Usage(), 0.0, 1))
+            if fallback is None or outcome != "unavailable":
+                raise
+            pool.outage = model.name
+        else:
+            usd = cost_usd(model.price, completion.usage)
+            spend = pool.settle(hold, completion.usage, usd)
+            if shared:
+                await _to_the_end(tab.settle, shared, completion.usage.total, usd)
+            add_spend(spend)
+            await _record(ledger, record("ok", completion.usage, usd, completion.attempts))
+            return MeteredCompletion(completion, spend, output)
     finally:
         add_model_ms((time.perf_counter() - started) * 1000)
+    return await _fall_back(model.name, fallback, prompt, node=node, run_id=run_id, pool=pool, ledger=ledger,
+                            max_tokens=max_tokens, min_tokens=min_tokens, for_finalize=for_finalize)
+
+
+async def _fall_back(unavailable: str, fallback: ChatModel, prompt: Prompt, **call) -> MeteredCompletion:
+    note(f"{unavailable} unavailable: answered by {fallback.name} (llm.fallback)")
+    return await call_model(fallback, prompt, **call)
+
+
+async def _record(ledger: Ledger, call: CallRecord) -> None:
+    await _to_the_end(ledger.record, call)
+
+
+async def _to_the_end(write: Callable[..., None], *args: Any) -> None:
+    """Run a bookkeeping write in a worker thread, to the end even if this task is cancelled meanwhile
+    (the guard's deadline): `to_thread` alone drops a write still queued for a free worker, and under
+    load the spend row of a billed call went missing (eval/bench_load)."""
+    await asyncio.shield(asyncio.to_thread(write, *args))
+
+
+async def _hold_on_account(tab: AccountTab, node: str, tokens: int, usd: float) -> AccountHold:
+    """A hold on the shared account. If this task is cancelled while the hold is being granted, the
+    hold is given back once granted, rather than left to block the account until the run is reaped."""
+    granting = asyncio.ensure_future(asyncio.to_thread(tab.hold, node, tokens, usd))
+    try:
+        return await asyncio.shield(granting)
+    except asyncio.CancelledError:
+        def give_back(done: "asyncio.Future[AccountHold]") -> None:
+            if not done.cancelled() and done.exception() is None:
+                asyncio.get_running_loop().run_in_executor(None, tab.release, done.result())
+        granting.add_done_callback(give_back)
+        raise

@@ -12,10 +12,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from graph.budget.limits import Limits, StopReason
 from graph.budget.spend import Spend
 from graph.errors import BudgetExceeded
 from tools.llm.pricing import Usage
+
+if TYPE_CHECKING:
+    from graph.budget.account import AccountTab
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,12 @@ class Reservation:
 
 
 class BudgetPool:
-    def __init__(self, limits: Limits, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limits: Limits, *, clock: Callable[[], float] = time.monotonic, account: "AccountTab | None" = None,
+    ) -> None:
         self.limits = limits
+        self.account = account
+        """The shared account every model call also holds on (graph/budget/account.py), if any."""
         self._clock = clock
         self.started_at = clock()
         self._lock = threading.Lock()
@@ -49,6 +58,9 @@ class BudgetPool:
         self._tokens = 0
         self._usd = 0.0
         self.overruns = 0
+        self.outage: str | None = None
+        """The model found unavailable during this run, if any: later calls go straight to the fallback
+        model (if one is configured), since its tiers share one API."""
         """Settlements whose reported usage exceeded the reservation (token-count safety factor too low)."""
 
     @property

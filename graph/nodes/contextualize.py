@@ -23,7 +23,7 @@ async def contextualize(state: State, runtime: Runtime[RunContext]) -> dict[str,
     task = ContextualizeTask(state["question"], tuple(state.get("history", [])[-config.history_turns:]))
     reply = await call_model(
         services.cheap, contextualize_prompt(task), node="contextualize", run_id=context.run_id, pool=context.pool,
-        ledger=services.ledger, max_tokens=config.contextualize_max_tokens, min_tokens=config.min_output_tokens,
+        ledger=services.ledger, fallback=services.fallback, max_tokens=config.contextualize_max_tokens, min_tokens=config.min_output_tokens,
     )
     standalone = parse_standalone(reply.completion.text, state["question"])
     note_inputs(f"{state['question']} (after {len(task.history)} turn(s))")

@@ -19,7 +19,7 @@ from graph.budget.spend import Spend
 from graph.context import RunContext
 from graph.state import Evidence, State
 from tools.cache import CacheHit
-from tools.citations import CheckedClaim, with_markers
+from tools.citations import CheckedClaim, strip_markers, with_markers
 from tools.text import content_terms
 
 FALLBACK_PASSAGES = 3
@@ -139,5 +139,6 @@ def _quote_evidence(state: State, evidence: dict[int, Evidence], citations: dict
         if not sentences:
             continue
         quote = max(sentences, key=lambda s: len(content_terms(s) & wanted))
+        quote = " ".join(strip_markers(quote).split())  # the document's own "[2]" must not read as a citation
         quotes.append(f"{quote} [{_cite(item, 0.0, citations)}]")
     return f"{opening} The most relevant passages found: " + " ".join(quotes)

@@ -22,7 +22,7 @@ async def plan(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     task = PlanTask(state["question"], max_queries=config.max_subqueries)
     reply = await call_model(
         services.cheap, plan_prompt(task), node="plan", run_id=context.run_id, pool=context.pool,
-        ledger=services.ledger, max_tokens=config.plan_max_tokens, min_tokens=config.min_output_tokens,
+        ledger=services.ledger, fallback=services.fallback, max_tokens=config.plan_max_tokens, min_tokens=config.min_output_tokens,
     )
     queries = parse_queries(reply.completion.text, config.max_subqueries) or [state["question"]]
     note_inputs(state["question"])

@@ -10,15 +10,19 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from corpus.errors import DatabaseUnavailable
 from corpus.tokens import count_tokens
 from graph.budget.ledger import CallRecord
 from graph.context import RunContext
 from graph.state import SearchResult, SearchTask
 from graph.trace import SpanHit, add_model_ms, add_retrieval_ms, note, note_hits, note_inputs
 from tools.fusion import FusedHit
+from tools.hybrid import Retrieval
 
 TRACED_HITS = 10
 """Candidates recorded in the trace per search, best first."""
+RETRY_PAUSE_SECONDS = 0.2
+RETRY_MIN_SECONDS = 1.0
 
 
 async def search(task: SearchTask, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -34,16 +38,33 @@ async def search(task: SearchTask, runtime: Runtime[RunContext]) -> dict[str, An
     await asyncio.to_thread(services.ledger.record, record)
     add_model_ms((time.perf_counter() - started) * 1000)
     started = time.perf_counter()
-    retrieval = await services.retriever.aretrieve(
-        task["query"], principal=task["principal"], filters=task["filters"],
-        k=services.config.candidates_per_query, rerank=False, query_vector=vector,
-    )
+    retrieval = await _retrieve_once_more_after_a_dropped_connection(context, task, vector)
     add_retrieval_ms((time.perf_counter() - started) * 1000)
     result = SearchResult(task["query"], task["hop"], tuple(vector), tuple(retrieval.hits), dict(retrieval.paths))
     note_inputs(task["query"])
     note(f"{len(result.candidates)} candidates")
     note_hits([span_hit(fused, fused.score) for fused in result.candidates[:TRACED_HITS]])
     return {"searches": [result]}
+
+
+async def _retrieve_once_more_after_a_dropped_connection(context: RunContext, task: SearchTask, vector) -> Retrieval:
+    """Retrieval only reads, so a connection the server dropped mid-query (a restart, a failover) is
+    worth one more try on a fresh one, if the run has time; the pool has discarded the dead one."""
+    retriever, k = context.services.retriever, context.services.config.candidates_per_query
+
+    def attempt():
+        return retriever.aretrieve(
+            task["query"], principal=task["principal"], filters=task["filters"], k=k, rerank=False, query_vector=vector,
+        )
+
+    try:
+        return await attempt()
+    except DatabaseUnavailable as exc:
+        if context.pool.work_deadline - time.monotonic() < RETRY_MIN_SECONDS:
+            raise
+        note(f"retried after: {exc}")
+    await asyncio.sleep(RETRY_PAUSE_SECONDS)
+    return await attempt()
 
 
 def span_hit(fused: FusedHit, score: float) -> SpanHit:

@@ -29,13 +29,15 @@ async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, An
     task = SynthesizeTask(state["question"], passages, tuple(state.get("asked", [])))
     reply = await call_model(
         services.premium, synthesize_prompt(task), node="synthesize", run_id=context.run_id, pool=context.pool,
-        ledger=services.ledger, max_tokens=config.synthesize_max_tokens, min_tokens=config.min_output_tokens,
+        ledger=services.ledger, fallback=services.fallback, max_tokens=config.synthesize_max_tokens, min_tokens=config.min_output_tokens,
     )
     parsed = parse_synthesis(reply.completion.text)
     check = check_citations(parsed.answer, {p.marker: p.text for p in passages}, min_support=config.min_support)
     draft = Draft(check, tuple(p.marker for p in passages), reply.completion.model, state["hop"])
     note_inputs(f"{len(passages)} passage(s), {sum(e.tokens for e in chosen)} evidence tokens")
     note(f"{len(check.claims)} sentence(s), {check.kept} citation(s) kept, {len(parsed.gaps)} gap(s)")
+    if parsed.extra_sections:
+        note(f"{parsed.extra_sections} extra ANSWER/GAPS section(s) in the reply ignored (an echo of document text)")
     return {"draft": draft, "gaps": parsed.gaps}
 
 

@@ -17,6 +17,7 @@ import pytest
 from agent.settings import load_settings
 from corpus.db import Database
 from eval.corpus_loader import corpus_schema
+from eval.eval_kill import kill_and_resume
 from tests.conftest import SHARED_DATA
 from tests.e2e.conftest import REPO, clean_env
 
@@ -225,3 +226,15 @@ def test_msmarco_slice_evidence_metrics_and_no_budget_violations(qa: Eval):
     # Every gold passage is in the slice, so the loop finds some of them.
     assert report["evidence"]["evidence_recall"]["mean"] > 0
     assert (out / "report.md").exists() and all((out / name).exists() for name in PLOTS)
+
+
+def test_a_worker_killed_mid_eval_resumes_and_answers_each_question_exactly_once(qa: Eval, first_run, tmp_path: Path):
+    """SIGKILL `quarry eval qa` after three answers (no chance to clean up), then --resume: every question
+    ends with exactly one row, and only the questions without one are researched again."""
+    outcome = kill_and_resume(qa.env, tmp_path, qa.corpus, questions=12, after=3)
+    assert outcome.killed, "the eval finished before it could be killed"
+    assert outcome.resume_exit_code == 0, outcome.resume_stderr
+    assert outcome.exactly_once, outcome.ids_after
+    assert outcome.ids_after[:len(outcome.done_before)] == outcome.done_before, "rows written before the kill are kept"
+    assert outcome.rerun == 12 - len(outcome.done_before), "only the unanswered questions were researched again"
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["questions"] == 12

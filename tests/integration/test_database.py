@@ -15,7 +15,8 @@ def test_migrations_run_once_and_are_recorded(db: Database, settings):
         {"version": 1, "name": "0001_documents.sql"}, {"version": 2, "name": "0002_graph.sql"},
         {"version": 3, "name": "0003_ledger.sql"}, {"version": 4, "name": "0004_sessions.sql"},
         {"version": 5, "name": "0005_cache.sql"}, {"version": 6, "name": "0006_assets.sql"},
-        {"version": 7, "name": "0007_abandoned_runs.sql"},
+        {"version": 7, "name": "0007_abandoned_runs.sql"}, {"version": 8, "name": "0008_accounts.sql"},
+        {"version": 9, "name": "0009_row_security.sql"},
     ]
     assert "hnsw" in index["indexdef"] and "m='16'" in index["indexdef"] and "ef_construction='64'" in index["indexdef"]
 

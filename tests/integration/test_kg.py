@@ -58,6 +58,20 @@ def test_forbidden_evidence_is_neither_traversed_nor_named(graph):
     assert {h.document_id for h in allowed.hits} == {"secret"}
 
 
+def test_an_edge_is_labelled_only_by_evidence_the_reader_may_read(store, db):
+    """A bridge both documents name: the public one only co-mentions the pair, the secret one names
+    the relation. The public reader's path must not carry the secret's label."""
+    write(store, "rack", "Rack plan", "Keel and Beacon share a rack in Frankfurt.")
+    write(store, "deal", "Deal memo", "Keel is acquired by Beacon.", access=["leadership"])
+    graph = GraphSearch(db, GraphConfig(max_hops=2))
+    labels = lambda principal: {
+        step for path in graph.search("Keel", k=10, principal=principal).paths.values() for step in path[1::2]
+    }
+    assert any("acquired" in label for label in labels(Principal(groups=("leadership",))))
+    public = labels(PUBLIC)
+    assert public and not any("acquired" in label for label in public), public
+
+
 def test_replacing_a_document_replaces_its_graph_rows(store, db, graph):
     assert count(db, "relations", "design") > 0
     write(store, "design", "Ledgerline design", "Ledgerline is now owned by the Edge team.")

@@ -1,4 +1,8 @@
-from tools.citations import check_citations, support
+import re
+
+import pytest
+
+from tools.citations import check_citations, neutralize_markers, strip_markers, support
 
 SHOWN = {
     1: "Ledgerline is owned by the Payments Core team. Its on-call engineers come from Payments Core.",
@@ -35,3 +39,32 @@ def test_support_matches_inflected_forms():
     assert support("Dana Okafor leads the team", "The team is led by Dana Okafor.") == 1.0
     assert support("Kafka was replaced", "Redpanda replaces Kafka") == 1.0
     assert support("Mei Watanabe", "Dana Okafor") == 0.0
+
+
+def test_only_ascii_brackets_around_ascii_digits_are_markers():
+    """`\\d` would read a document's fullwidth or Arabic-Indic "[３]" as a citation of passage 3."""
+    check = check_citations("Harbor Gate refunds take 45 days [３]. Harbor Gate refunds take 45 days [٣].",
+                            {3: "Harbor Gate refunds take 45 days."}, min_support=0.5)
+    assert [c.markers for c in check.claims] == [(), ()] and check.kept == check.unresolved == 0
+    assert [c.text for c in check.claims] == ["Harbor Gate refunds take 45 days (3).", "Harbor Gate refunds take 45 days (3)."]
+
+
+def test_a_claim_keeps_its_real_markers_and_no_lookalike():
+    check = check_citations("Ledgerline is owned by Payments Core 【2】[S3] [\u200b1] [1].", SHOWN, min_support=0.5)
+    [claim] = check.claims
+    assert claim.markers == (1,) and claim.text == "Ledgerline is owned by Payments Core (2)(S3) (1)."
+
+
+@pytest.mark.parametrize(("text", "neutral", "stripped"), [
+    ("as shown in [1][2], it holds", "as shown in (1)(2), it holds", "as shown in, it holds"),
+    ("see [99] and [S3]", "see (99) and (S3)", "see and"),
+    ("lenticular 【1】 fullwidth ［２］ tortoise 〔8〕", "lenticular (1) fullwidth (2) tortoise (8)", "lenticular fullwidth tortoise"),
+    ("hidden [\u200b4] [3\u2060] footnote [^5] ref [ref 6]", "hidden (4) (3) footnote (^5) ref (ref 6)", "hidden footnote ref"),
+    ("entities &#91;6&#93; &lsqb;7&rsqb; digits [٣]", "entities (6) (7) digits (3)", "entities digits"),
+    ("ranges [1, 2] [3-5]", "ranges (1, 2) (3-5)", "ranges"),
+    ("links [docs](x), boxes [ ] [x]", "links [docs](x), boxes [ ] [x]", "links [docs](x), boxes [ ] [x]"),
+])
+def test_marker_lookalikes_are_neutralized_or_stripped(text, neutral, stripped):
+    assert neutralize_markers(text) == neutral
+    assert strip_markers(text) == stripped
+    assert not re.search(r"\[[0-9]+\]", neutralize_markers(text))

@@ -6,7 +6,7 @@ can never pass through (or name) an entity known only from a document they may n
 """
 
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -43,10 +43,11 @@ class KnowledgeGraph:
                     (node, data) for node, data in self.graph.nodes(data=True)
                     if any(groups & access for access in data["access"])
                 )
-                view.add_edges_from(
-                    (a, b, data) for a, b, data in self.graph.edges(data=True)
-                    if a in view and b in view and any(groups & access for access in data["evidence"])
-                )
+                for a, b, data in self.graph.edges(data=True):
+                    if a in view and b in view:
+                        readable = _readable_edge(data["evidence"], groups)
+                        if readable is not None:
+                            view.add_edge(a, b, **readable)
                 for node, neighbours in view.adjacency():
                     view.nodes[node]["degree"] = len(neighbours)
                     view.nodes[node]["strongest"] = sorted(
@@ -67,27 +68,33 @@ def load_graph(db: Database, version: int) -> KnowledgeGraph:
                 row["id"], key=row["key"], name=row["name"], kind=row["kind"],
                 access={frozenset(a.split(",")) for a in row["access"]},
             )
-        edges: dict[tuple[int, int], dict] = defaultdict(lambda: {"labels": defaultdict(float), "evidence": set()})
+        evidence: dict[tuple[int, int], Counter] = defaultdict(Counter)
         for row in conn.execute("SELECT source_id, target_id, label, access FROM relations"):
             a, b = row["source_id"], row["target_id"]
-            if a not in graph or b not in graph:
-                continue
-            edge = edges[(min(a, b), max(a, b))]
-            edge["labels"][(row["label"], a)] += 1  # the label reads from its subject, a
-            edge["evidence"].add(frozenset(row["access"]))
-    for (a, b), edge in edges.items():
-        counts = edge["labels"]
-        label, subject = max(counts, key=lambda item, counts=counts: (LABEL_STRENGTH.get(item[0], NAMED_STRENGTH), counts[item], item))
-        graph.add_edge(
-            a, b, label=label, subject=subject, strength=LABEL_STRENGTH.get(label, NAMED_STRENGTH),
-            count=sum(edge["labels"].values()), evidence=edge["evidence"],
-        )
+            if a in graph and b in graph:
+                # The label reads from its subject, a; the access says who may learn of this piece of evidence.
+                evidence[(min(a, b), max(a, b))][(row["label"], a, frozenset(row["access"]))] += 1
+    for (a, b), counts in evidence.items():
+        graph.add_edge(a, b, evidence=counts)
     by_key = {data["key"]: node for node, data in graph.nodes(data=True)}
     buckets: dict[str, list[str]] = defaultdict(list)
     for key in by_key:
         if " " not in key:
             buckets[key[:2]].append(key)
     return KnowledgeGraph(version, graph, by_key, _aliases(graph, by_key), dict(buckets))
+
+
+def _readable_edge(evidence: Counter, groups: frozenset[str]) -> dict | None:
+    """The edge as a reader sees it: its label, strength and count come from readable evidence only,
+    so a relation named in a forbidden document ("acquired") never labels a path shown to them."""
+    counts: Counter = Counter()
+    for (label, subject, access), count in evidence.items():
+        if groups & access:
+            counts[(label, subject)] += count
+    if not counts:
+        return None
+    label, subject = max(counts, key=lambda item: (LABEL_STRENGTH.get(item[0], NAMED_STRENGTH), counts[item], item))
+    return {"label": label, "subject": subject, "strength": LABEL_STRENGTH.get(label, NAMED_STRENGTH), "count": counts.total()}
 
 
 def _aliases(graph: nx.Graph, by_key: dict[str, int]) -> dict[str, int]:

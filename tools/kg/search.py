@@ -84,7 +84,7 @@ class GraphSearch:
     ) -> tuple[dict[int, float], dict[int, int]]:
         """Chunks mentioning the entities (readable and admitted by filters), scored by the entities they hold."""
         predicate, params = chunk_predicate(filters, principal, alias="c")
-        with self.db.transaction() as conn:
+        with self.db.reading(principal.groups) as conn:
             rows = conn.execute(
                 "SELECT DISTINCT m.chunk_id, m.entity_id FROM mentions m JOIN chunks c ON c.id = m.chunk_id"
                 f" WHERE m.entity_id = ANY(%(ids)s) AND {predicate}",

@@ -27,6 +27,9 @@ class LLMConfig(BaseModel):
     """Planning and reranking."""
     premium_model: str = "claude-sonnet-5-5"
     """Synthesis."""
+    fallback: Literal["none", "offline"] = "none"
+    """When Claude stays unavailable (429/529/5xx/connection after retries): "offline" answers with the
+    extractive model instead (the trace says so); "none" stops the run, partial, with stopped_by=error."""
     base_url: str | None = None
     """Messages API endpoint; null = Anthropic's (ANTHROPIC_BASE_URL also works)."""
     safety_factor: float = Field(default=1.35, ge=1.0, le=4.0)

@@ -8,6 +8,8 @@ from Claude, so the graph cannot tell the two apart:
 - synthesize: greedily picks the evidence sentences that cover the most still-uncovered question
   words, cites each, and reports as gaps the words no sentence covers, joined with the bridge
   entities the chosen sentences introduced (the next hop's query: "Ledgerline own team lead").
+  A quoted sentence is document data: it loses the document's own citation-like markers, its
+  line breaks and any reply section label, so a quote can neither cite nor restructure the reply.
 """
 
 import re
@@ -18,17 +20,17 @@ from dataclasses import dataclass
 from corpus.chunking import sentence_spans
 from corpus.entities import entity_names
 from corpus.tokens import count_tokens, encoding
-from tools.citations import with_markers
+from tools.citations import strip_markers, with_markers
 from tools.llm.base import Completion, ContextualizeTask, Passage, PlanTask, Prompt, RerankTask, SynthesizeTask
 from tools.llm.errors import LLMTimeout
 from tools.llm.followup import resolve_followup
 from tools.llm.pricing import FREE, Usage
+from tools.llm.prompts import as_data
 from tools.text import content_terms, stem, tokenize
 
 # Words that frame a question rather than name what it is about: never worth a gap query of their own.
 _FRAME_WORDS = frozenset(content_terms("many much long often kind type name list tell give describe explain"))
 _CLAUSE = re.compile(r",?\s+\b(?:and|but)\s+(?=(?:who|what|which|when|where|why|how)\b)", re.IGNORECASE)
-_EMBEDDED_MARKER = re.compile(r"\s*\[\d+\]")
 MAX_BRIDGE_ENTITIES = 2
 
 
@@ -135,7 +137,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
             raw = passage.text[start:end]
             if raw.startswith("#"):  # a heading names a topic; it answers nothing
                 continue
-            text = _EMBEDDED_MARKER.sub("", raw).lstrip("-* ").strip()
+            text = " ".join(as_data(strip_markers(raw)).split()).lstrip("-* ")
             if len(text) < 12 or text.casefold() in seen:
                 continue
             seen.add(text.casefold())
