@@ -145,7 +145,7 @@ def load_run(db: Database, run_id: str, *, viewer: Principal | None = None) -> R
         stored = row["trace"] or []
         answer = row["result"]
         if viewer is not None:
-            unreadable = _unreadable(conn, _cited_documents(stored, answer), viewer)
+            unreadable = _unreadable(conn, _documents_used(stored, answer), viewer)
             stored, answer = _redact_trace(stored, unreadable), _redact_answer(answer, unreadable)
     trace = tuple(_span(s) for s in stored)
     row = {**row, "result": answer}
@@ -200,7 +200,7 @@ def _span(stored: dict) -> TraceSpan:
 REDACTED = "[restricted]"
 
 
-def _cited_documents(trace: list[dict], answer: dict | None) -> set[str]:
+def _documents_used(trace: list[dict], answer: dict | None) -> set[str]:
     found = {h["document_id"] for span in trace for h in span.get("hits", [])}
     found.update(c["document_id"] for c in (answer or {}).get("citations", []))
     return found

@@ -126,11 +126,13 @@ class Database:
 
     @contextmanager
     def reading(self, groups: Sequence[str]) -> Iterator[psycopg.Connection]:
-        """A read-only transaction for a reader with `groups`. With database.row_security on, it runs
-        as the reader role, so PostgreSQL's row-level security admits only rows the groups may read,
-        whatever the statement says; otherwise it is `transaction()` (the SQL predicate still applies)."""
+        """A transaction for a reader with `groups` to search in. With database.row_security on, it is
+        read-only and runs as the reader role, so PostgreSQL's row-level security admits only rows
+        the groups may read, whatever the statement says; otherwise it is `transaction()` (the SQL
+        predicate every retriever carries still applies)."""
         with self.transaction() as conn:
             if self.config.row_security:
+                conn.execute("SET TRANSACTION READ ONLY")
                 conn.execute(f"SET LOCAL ROLE {READER_ROLE}")
                 conn.execute("SELECT set_config('quarry.reader_groups', %s, true)", (json.dumps(list(groups)),))
             yield conn

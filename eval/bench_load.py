@@ -31,10 +31,8 @@ import os
 import platform
 import random
 import resource
-import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from array import array
@@ -45,13 +43,14 @@ from pathlib import Path
 from agent.assistant import Assistant
 from corpus.filters import Principal
 from graph.answer import Answer
+from eval.memory_sampler import MemorySampler, slope_mb_per_minute
 from graph.budget.limits import Limits
 from tests.fakes.anthropic_server import FakeAnthropic, Script
 from tests.fakes.research_replies import plausible_reply
 
 REPO = Path(__file__).resolve().parents[1]
 MODES = ("offline", "claude")
-BUDGET_STOPS = ("deadline", "tokens", "cost", "hops")
+BUDGET_STOPS = ("deadline", "tokens", "cost", "hops", "account")
 OVERSHOOT_TOLERANCE_S = 0.100
 FLAT_MB_PER_MIN = 0.5
 """Soak verdict: anonymous memory (heap, not mapped files) growing by at most this over the second
@@ -201,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 async def load_row(assistant: Assistant, mode: str, sessions: int, turns: int, limits: Limits, tag: str) -> dict:
     """N sessions at once, each asking its `turns` questions in order; then the ledger is checked."""
     principals = [Principal(id=f"{tag}-{mode}-n{sessions}-u{i}", groups=("public",)) for i in range(sessions)]
-    sampler = _MemorySampler(0.25).start()
+    sampler = MemorySampler(0.25).start()
     started = time.perf_counter()
     outcomes = [o for per_session in await asyncio.gather(*(
         converse(assistant, principal, conversation(i, turns), limits) for i, principal in enumerate(principals)
@@ -223,7 +222,7 @@ async def soak(
 ) -> dict:
     """`sessions` workers, each starting a new session as soon as its last one has asked its turns."""
     await load_row(assistant, f"{mode}-warmup", sessions, 1, limits, tag)  # first-use costs out of the baseline
-    sampler = _MemorySampler(every).start()
+    sampler = MemorySampler(every).start()
     tally, started, stop_at = Tally(), time.perf_counter(), time.monotonic() + seconds
     principals = [Principal(id=f"{tag}-soak-{mode}-w{w}", groups=("public",)) for w in range(sessions)]
     reported = [time.monotonic()]
@@ -246,11 +245,11 @@ async def soak(
     row = _row(mode, sessions, tally, wall, sampler, mismatches, ledger_violations)
     samples = sampler.samples
     half = [s for s in samples if s[0] >= samples[-1][0] / 2]
-    slope = _slope([(t, anon) for t, _, anon in half])
+    slope = slope_mb_per_minute([(t, anon) for t, _, anon in half])
     row.update({
         "seconds": seconds, "rss_start_mb": samples[0][1], "rss_end_mb": samples[-1][1], "rss_max_mb": max(s[1] for s in samples),
         "anon_start_mb": samples[0][2], "anon_end_mb": samples[-1][2], "slope_mb_per_min": round(slope, 3),
-        "rss_slope_mb_per_min": round(_slope([(t, rss) for t, rss, _ in half]), 3),
+        "rss_slope_mb_per_min": round(slope_mb_per_minute([(t, rss) for t, rss, _ in half]), 3),
         "kb_per_question": round(slope * 1024 / (60 * row["questions_per_s"]), 3) if row["questions_per_s"] else 0.0,
         "flat": slope <= FLAT_MB_PER_MIN, "threshold_mb_per_min": FLAT_MB_PER_MIN, "samples": samples,
     })
@@ -352,7 +351,7 @@ def _dollars_by_principal(assistant: Assistant, principals: list[Principal], ans
     return []
 
 
-def _row(mode: str, sessions: int, tally: Tally, wall: float, sampler: "_MemorySampler", mismatches: list[str],
+def _row(mode: str, sessions: int, tally: Tally, wall: float, sampler: "MemorySampler", mismatches: list[str],
          ledger_violations: dict[str, str]) -> dict:
     latencies = sorted(tally.latencies)
     return {
@@ -401,54 +400,6 @@ def _responder(fake: FakeAnthropic, rng: random.Random, latency_ms: tuple[int, .
         return plausible_reply(body, rng, delay_s=rng.uniform(low, high))
 
     return respond
-
-
-class _MemorySampler:
-    """(seconds, RSS MB, anonymous MB) of this process every `every` seconds, on a thread of its own."""
-
-    def __init__(self, every: float) -> None:
-        self.every = every
-        self.samples: list[tuple[float, float, float]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
-        self._t0 = time.monotonic()
-
-    def start(self) -> "_MemorySampler":
-        self._sample()
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            self._sample()
-
-    def _sample(self) -> None:
-        rss, anon = memory_mb()
-        self.samples.append((round(time.monotonic() - self._t0, 1), round(rss, 1), round(anon, 1)))
-
-
-def memory_mb() -> tuple[float, float]:
-    """This process's resident set size and its anonymous part (without file-backed and shared pages), in MB."""
-    try:
-        import psutil
-    except ImportError:
-        fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
-        rss = int(fields["VmRSS"].split()[0]) / 1024
-        return rss, int(fields["RssAnon"].split()[0]) / 1024 if "RssAnon" in fields else rss
-    info = psutil.Process().memory_info()
-    return info.rss / 2**20, (info.rss - getattr(info, "shared", 0)) / 2**20
-
-
-def _slope(points: list[tuple[float, float]]) -> float:
-    """Least-squares slope of (seconds, MB) points, in MB per minute."""
-    if len({t for t, _ in points}) < 2:
-        return 0.0
-    return statistics.linear_regression([t for t, _ in points], [mb for _, mb in points]).slope * 60
 
 
 def _pct(values: list[float], q: float) -> float:

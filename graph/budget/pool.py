@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from graph.budget.limits import Limits, StopReason
@@ -58,10 +57,10 @@ class BudgetPool:
         self._tokens = 0
         self._usd = 0.0
         self.overruns = 0
+        """Settlements whose reported usage exceeded the reservation (token-count safety factor too low)."""
         self.outage: str | None = None
         """The model found unavailable during this run, if any: later calls go straight to the fallback
         model (if one is configured), since its tiers share one API."""
-        """Settlements whose reported usage exceeded the reservation (token-count safety factor too low)."""
 
     @property
     def deadline(self) -> float:
