@@ -23,6 +23,7 @@ from pathlib import Path
 
 from agent.runtime import Runtime
 from agent.settings import load_settings
+from eval.cli_env import quarry_env
 from eval.kill_loop import kill_loop
 from tests.integration.image_corpus import png
 
@@ -43,9 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         "with_images": ingest_once(root, args.documents, images=2),
     }
     say(f"kill loop: {args.kills} SIGKILLs…")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
-    env.update(QUARRY_DATA_DIR=str(root / "kill" / "data"), QUARRY_DATABASE__SCHEMA_NAME=f"bench_kill_{uuid.uuid4().hex[:6]}",
-               PYTHONPATH=str(REPO))
+    env = quarry_env(QUARRY_DATA_DIR=str(root / "kill" / "data"), QUARRY_DATABASE__SCHEMA_NAME=f"bench_kill_{uuid.uuid4().hex[:6]}")
     if os.environ.get("QUARRY_DATABASE_URL"):
         env["QUARRY_DATABASE_URL"] = os.environ["QUARRY_DATABASE_URL"]
     loop = kill_loop(args.kills, root / "kill", env, seed=7, say=say)

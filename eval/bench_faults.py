@@ -31,7 +31,8 @@ from corpus.errors import DatabaseUnavailable
 from eval.canary import CANARY_CORPUS, run_canaries
 from eval.consistency import corrupted_rows
 from eval.disk_full import CannotFillDisk, run_disk_full
-from eval.eval_kill import clean_environment, kill_and_resume
+from eval.cli_env import quarry_env
+from eval.eval_kill import kill_and_resume
 from eval.fuzz_inputs import run_fuzz
 from eval.leak_probe import SAMPLE_PROBES, probe_leaks
 from eval.pg_control import ConnectionKiller, EmbeddedCluster, once_the_pool_recovers
@@ -221,7 +222,7 @@ def _eval_kill(url: str, root: Path) -> FaultRow:
     _say("eval worker killed (SIGKILL) mid-run, then --resume")
     workdir = root / "eval-kill"
     workdir.mkdir()
-    env = clean_environment(QUARRY_DATABASE_URL=url, QUARRY_DATA_DIR=str(root / "eval-data"), QUARRY_LLM__PROVIDER="offline")
+    env = quarry_env(QUARRY_DATABASE_URL=url, QUARRY_DATA_DIR=str(root / "eval-data"), QUARRY_LLM__PROVIDER="offline")
     outcome = kill_and_resume(env, workdir, f"kill_{uuid.uuid4().hex[:8]}")
     fine = outcome.killed and outcome.resume_exit_code == 0 and outcome.exactly_once \
         and outcome.rerun == len(outcome.questions) - len(outcome.done_before)

@@ -8,7 +8,6 @@ where mounting is allowed, i.e. as root).
 """
 
 import io
-import os
 import random
 import resource
 import signal
@@ -22,11 +21,11 @@ import psycopg
 from PIL import Image
 
 from corpus.blobs import LocalBlobStore
+from eval.cli_env import quarry_env
 
 How = Literal["file-size-limit", "full-filesystem"]
 IMAGE_BYTES = 96 * 1024
 CAUSE = {"file-size-limit": "File too large", "full-filesystem": "No space left on device"}
-_REPO = Path(__file__).resolve().parents[1]
 
 
 class CannotFillDisk(Exception):
@@ -63,9 +62,7 @@ class DiskFullOutcome:
 def run_disk_full(how: How, pg_url: str, schema: str, workdir: Path) -> DiskFullOutcome:
     folder, data_dir = workdir / "corpus", workdir / "data"
     text_only, with_images = _write_corpus(folder)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
-    env.update(PYTHONPATH=str(_REPO), QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=schema,
-               QUARRY_DATA_DIR=str(data_dir))
+    env = quarry_env(QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=schema, QUARRY_DATA_DIR=str(data_dir))
     preexec = None
     if how == "file-size-limit":
         preexec = _limit_file_size(IMAGE_BYTES // 2)

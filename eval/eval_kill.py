@@ -3,7 +3,6 @@ with --resume: what is on disk and in the ledger before and after. Shared by
 tests/e2e/test_eval_qa.py and eval/bench_faults.py."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,11 +12,11 @@ from pathlib import Path
 
 import psycopg
 
+from eval.cli_env import REPO
 from eval.corpus_loader import corpus_schema
 
-_REPO = Path(__file__).resolve().parents[1]
-FIXTURE = _REPO / "tests" / "fixtures" / "qa" / "halyard-3.jsonl"
-DOCUMENTS = _REPO / "examples" / "corpus"
+FIXTURE = REPO / "tests" / "fixtures" / "qa" / "halyard-3.jsonl"
+DOCUMENTS = REPO / "examples" / "corpus"
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,8 @@ class KillOutcome:
 
 
 def kill_and_resume(env: dict[str, str], workdir: Path, corpus: str, *, questions: int = 12, after: int = 3) -> KillOutcome:
-    """`env` must point quarry at a database (QUARRY_DATABASE_URL) and use the offline model."""
+    """`env` (eval.cli_env.quarry_env) must point quarry at a database (QUARRY_DATABASE_URL) and use the
+    offline model."""
     base = [json.loads(line) for line in FIXTURE.read_text().splitlines()]
     dataset = workdir / "questions.jsonl"
     ids = tuple(f"q{n:02d}" for n in range(questions))
@@ -54,7 +54,6 @@ def kill_and_resume(env: dict[str, str], workdir: Path, corpus: str, *, question
     answers = out / "answers.jsonl"
     command = [sys.executable, "-m", "agent.cli.main", "eval", "qa", str(dataset), "--documents", str(DOCUMENTS),
                "--out", str(out), "--corpus", corpus, "--concurrency", "1", "--quiet"]
-    env = {**env, "PYTHONPATH": str(_REPO)}
     worker = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while worker.poll() is None and (not answers.exists() or answers.read_text().count("\n") < after):
@@ -74,9 +73,3 @@ def kill_and_resume(env: dict[str, str], workdir: Path, corpus: str, *, question
 def _runs(url: str, corpus: str) -> int:
     with psycopg.connect(url, options=f"-c search_path={corpus_schema(corpus)}") as conn:
         return conn.execute("SELECT count(*) FROM runs").fetchone()[0]
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
-    env.update(extra)
-    return env

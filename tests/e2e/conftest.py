@@ -1,4 +1,3 @@
-import os
 import subprocess
 import sys
 import uuid
@@ -6,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from eval.cli_env import quarry_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,11 +23,7 @@ class Cli:
         )
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QUARRY_")}
-    env["PYTHONPATH"] = str(REPO)
-    env.update(extra)
-    return env
+clean_env = quarry_env
 
 
 @pytest.fixture
