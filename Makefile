@@ -28,13 +28,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m eval.bench_ingest
-	$(BIN)/python -m eval.bench_budget
-	$(BIN)/python -m eval.bench_cache
-	$(BIN)/python -m eval.bench_assets
-	$(BIN)/python -m eval.bench_load
-	$(BIN)/python -m eval.bench_faults
-	$(BIN)/python -m eval.bench_rls
+	$(BIN)/python -m bench.bench_ingest
+	$(BIN)/python -m bench.bench_budget
+	$(BIN)/python -m bench.bench_cache
+	$(BIN)/python -m bench.bench_assets
+	$(BIN)/python -m bench.bench_load
+	$(BIN)/python -m bench.bench_faults
+	$(BIN)/python -m bench.bench_rls
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.tmp

@@ -1,6 +1,6 @@
 """The Python API: one Assistant per corpus and configuration.
 
-    from agent import Assistant, Limits
+    from quarry.agent import Assistant, Limits
 
     with Assistant.from_config() as assistant:
         answer = assistant.ask("Which team owns Ledgerline?", budget=Limits(max_usd=0.05))
@@ -22,20 +22,20 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from agent.errors import QuarryError
-from agent.history import RunRecord, RunSummary, SpendKey, SpendRow, load_run, recent_runs, spend_by
-from agent.loop import LoopThread
-from agent.passages import CitedPassage, open_citation
-from agent.runtime import Runtime
-from agent.session import Session
-from agent.sessions import SessionStore
-from agent.settings import Settings, load_settings
-from corpus.filters import Principal, SearchFilters
-from corpus.ingest import IngestEvent, IngestReport
-from graph.answer import Answer, Citation
-from graph.budget.limits import Limits
-from graph.events import FinalAnswer, RunEvent
-from tools.llm.base import Turn
+from quarry.agent.errors import QuarryError
+from quarry.agent.history import RunRecord, RunSummary, SpendKey, SpendRow, load_run, recent_runs, spend_by
+from quarry.agent.loop import LoopThread
+from quarry.agent.passages import CitedPassage, open_citation
+from quarry.agent.runtime import Runtime
+from quarry.agent.session import Session
+from quarry.agent.sessions import SessionStore
+from quarry.agent.settings import Settings, load_settings
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.corpus.ingest import IngestEvent, IngestReport
+from quarry.graph.answer import Answer, Citation
+from quarry.graph.budget.limits import Limits
+from quarry.graph.events import FinalAnswer, RunEvent
+from quarry.tools.llm.base import Turn
 
 T = TypeVar("T")
 
@@ -55,13 +55,17 @@ class Assistant:
         self._closed = False
 
     @classmethod
-    def from_config(cls, path: str | Path | None = None, *, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Assistant":
+    def from_config(
+        cls, path: str | Path | None = None, *, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> "Assistant":
         """Settings from `path` (default: $QUARRY_CONFIG or ./config.yaml), the environment, then
         `overrides`: a section as a dict (`llm={"provider": "offline"}`), a key as
         `section__key=value`, or a short name: data_dir, database_url, provider."""
         dotted = {_ALIASES.get(key, key.replace("__", ".")): value for key, value in overrides.items()}
         settings = load_settings(
-            Path(path) if path is not None else None, overrides=dotted, environ=dict(environ) if environ is not None else None,
+            Path(path) if path is not None else None,
+            overrides=dotted,
+            environ=dict(environ) if environ is not None else None,
         )
         return cls(settings, environ=environ)
 
@@ -72,24 +76,43 @@ class Assistant:
     # -- questions --------------------------------------------------------------------------------
 
     def ask(
-        self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None, use_cache: bool = True,
+        self,
+        question: str,
+        *,
+        budget: Limits | None = None,
+        filters: SearchFilters | Mapping[str, Any] | None = None,
+        principal: Principal | str | None = None,
+        use_cache: bool = True,
     ) -> Answer:
         """Research `question` within `budget` (default: research.budget in config) and return the
         answer with citations; a limit makes it partial, never an exception. A question answered
         before for the same reader scope and corpus version is served from the semantic cache
         (`answer.cache_hit`) unless `use_cache=False`."""
-        return self._loop.run(self._answer(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache))
+        return self._loop.run(
+            self._answer(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache)
+        )
 
     async def aask(
-        self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None, use_cache: bool = True,
+        self,
+        question: str,
+        *,
+        budget: Limits | None = None,
+        filters: SearchFilters | Mapping[str, Any] | None = None,
+        principal: Principal | str | None = None,
+        use_cache: bool = True,
     ) -> Answer:
-        return await self._loop.arun(self._answer(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache))
+        return await self._loop.arun(
+            self._answer(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache)
+        )
 
     def stream(
-        self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None, use_cache: bool = True,
+        self,
+        question: str,
+        *,
+        budget: Limits | None = None,
+        filters: SearchFilters | Mapping[str, Any] | None = None,
+        principal: Principal | str | None = None,
+        use_cache: bool = True,
     ) -> Iterator[RunEvent]:
         """`astream` for synchronous code."""
         return self._loop.iterate(
@@ -97,8 +120,13 @@ class Assistant:
         )
 
     def astream(
-        self, question: str, *, budget: Limits | None = None, filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None, use_cache: bool = True,
+        self,
+        question: str,
+        *,
+        budget: Limits | None = None,
+        filters: SearchFilters | Mapping[str, Any] | None = None,
+        principal: Principal | str | None = None,
+        use_cache: bool = True,
     ) -> AsyncIterator[RunEvent]:
         """The run's events as they happen (graph.events): NodeStarted, HitsFound, TokensSpent,
         DraftReady, NodeFinished …, and last the FinalAnswer. Closing the iterator early
@@ -108,8 +136,12 @@ class Assistant:
         )
 
     def chat(
-        self, *, principal: Principal | str | None = None, budget: Limits | None = None,
-        session_budget: Limits | None = None, session_id: str | None = None,
+        self,
+        *,
+        principal: Principal | str | None = None,
+        budget: Limits | None = None,
+        session_budget: Limits | None = None,
+        session_id: str | None = None,
     ) -> Session:
         """A new conversation, or the one with `session_id` (resumed from PostgreSQL). `budget` caps
         each turn; `session_budget` (default: research.session_budget) caps the whole conversation."""
@@ -123,25 +155,34 @@ class Assistant:
     # -- corpus and ledger ------------------------------------------------------------------------
 
     def ingest(
-        self, *paths: str | Path, defaults: Mapping[str, Any] | None = None,
+        self,
+        *paths: str | Path,
+        defaults: Mapping[str, Any] | None = None,
         on_progress: Callable[[IngestEvent], None] | None = None,
     ) -> IngestReport:
         """What `quarry ingest PATH...` does: files or folders, with metadata defaults for fields a
         document leaves out. Refusals are in the report, each naming the document and field."""
-        from corpus.loaders import load_paths
+        from quarry.corpus.loaders import load_paths
 
-        loaded = load_paths([Path(p) for p in paths], defaults=dict(defaults or {}),
-                            max_bytes=self.settings.ingest.max_document_bytes,
-                            max_asset_bytes=self.settings.ingest.max_asset_bytes)
+        loaded = load_paths(
+            [Path(p) for p in paths],
+            defaults=dict(defaults or {}),
+            max_bytes=self.settings.ingest.max_document_bytes,
+            max_asset_bytes=self.settings.ingest.max_asset_bytes,
+        )
         return self.runtime.ingestor.ingest_documents(loaded, progress=on_progress)
 
-    def open_citation(self, citation: Citation, *, principal: Principal | str | None = None, context_chars: int = 400) -> CitedPassage:
+    def open_citation(
+        self, citation: Citation, *, principal: Principal | str | None = None, context_chars: int = 400
+    ) -> CitedPassage:
         """The cited passage inside its document, with `context_chars` either side, if `principal` may read it."""
         return open_citation(self.runtime.store, citation, _principal(principal), context_chars=context_chars)
 
     def runs(self, *, limit: int = 20, principal: Principal | str | None = None) -> list[RunSummary]:
         """Recent runs: a principal's own, or (with none) everyone's, the operator's view."""
-        return recent_runs(self.runtime.db, limit=limit, principal_id=None if principal is None else _principal(principal).id)
+        return recent_runs(
+            self.runtime.db, limit=limit, principal_id=None if principal is None else _principal(principal).id
+        )
 
     def run(self, run_id: str, *, principal: Principal | str | None = None) -> RunRecord:
         """One run's trace and calls. Given a principal, only their own run, with evidence they can
@@ -187,13 +228,23 @@ class Assistant:
         raise AssertionError("a run always ends with its final answer")
 
     async def _stream_on_loop(
-        self, question: str, *, budget: Limits | None, filters: SearchFilters | Mapping[str, Any] | None,
-        principal: Principal | str | None, history: Iterable[Turn] = (), use_cache: bool = True,
+        self,
+        question: str,
+        *,
+        budget: Limits | None,
+        filters: SearchFilters | Mapping[str, Any] | None,
+        principal: Principal | str | None,
+        history: Iterable[Turn] = (),
+        use_cache: bool = True,
     ) -> AsyncIterator[RunEvent]:
         # Building the components loads the embedding model and opens the database: not on the loop.
         researcher = await self._in_thread(lambda: self.runtime.researcher)
         async for event in researcher.stream(
-            question, principal=_principal(principal), filters=_filters(filters), limits=budget, history=list(history),
+            question,
+            principal=_principal(principal),
+            filters=_filters(filters),
+            limits=budget,
+            history=list(history),
             use_cache=use_cache,
         ):
             yield event
@@ -218,5 +269,10 @@ def _filters(value: SearchFilters | Mapping[str, Any] | None) -> SearchFilters:
     try:
         return SearchFilters.model_validate(dict(value))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'filters'}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
-        raise InvalidFilters(f"invalid filters: {problems} (allowed: {', '.join(SearchFilters.model_fields)})") from None
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'filters'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise InvalidFilters(
+            f"invalid filters: {problems} (allowed: {', '.join(SearchFilters.model_fields)})"
+        ) from None

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from agent.errors import QuarryError
-from corpus.db import Database
-from corpus.filters import Principal
+from quarry.agent.errors import QuarryError
+from quarry.corpus.db import Database
+from quarry.corpus.filters import Principal
 
 SpendKey = Literal["node", "model", "day", "principal"]
 SPEND_KEYS: tuple[SpendKey, ...] = ("node", "model", "day", "principal")
@@ -129,7 +129,8 @@ def load_run(db: Database, run_id: str, *, viewer: Principal | None = None) -> R
     where, value = ("id = %s", text) if _is_uuid(text) else ("id::text LIKE %s", text + "%")
     with db.transaction() as conn:
         rows = conn.execute(
-            f"SELECT {_SUMMARY_COLUMNS}, limits, corpus_version, result, trace FROM runs WHERE {where} LIMIT 2", (value,),
+            f"SELECT {_SUMMARY_COLUMNS}, limits, corpus_version, result, trace FROM runs WHERE {where} LIMIT 2",
+            (value,),
         ).fetchall()
         if not rows:
             raise RunNotFound(f"no run {run_id} in this corpus (see `quarry runs` for recent ones)")
@@ -140,7 +141,8 @@ def load_run(db: Database, run_id: str, *, viewer: Principal | None = None) -> R
             raise RunForbidden(f"run {run_id} belongs to another principal; {viewer.id} may only see their own runs")
         calls = conn.execute(
             "SELECT node, model, kind, input_tokens, output_tokens, usd, ms, outcome, attempts, estimated FROM spend"
-            " WHERE run_id = %s ORDER BY id", (row["id"],),
+            " WHERE run_id = %s ORDER BY id",
+            (row["id"],),
         ).fetchall()
         stored = row["trace"] or []
         answer = row["result"]
@@ -149,7 +151,9 @@ def load_run(db: Database, run_id: str, *, viewer: Principal | None = None) -> R
             stored, answer = _redact_trace(stored, unreadable), _redact_answer(answer, unreadable)
     trace = tuple(_span(s) for s in stored)
     row = {**row, "result": answer}
-    return RunRecord(_summary(row), row["limits"], row["corpus_version"], row["result"], trace, tuple(CallRow(**c) for c in calls))
+    return RunRecord(
+        _summary(row), row["limits"], row["corpus_version"], row["result"], trace, tuple(CallRow(**c) for c in calls)
+    )
 
 
 def spend_by(db: Database, by: SpendKey, *, since: datetime | None = None) -> list[SpendRow]:
@@ -165,7 +169,9 @@ def spend_by(db: Database, by: SpendKey, *, since: datetime | None = None) -> li
             f" GROUP BY {group} ORDER BY {order}",
             {"since": since},
         ).fetchall()
-    return [SpendRow(str(r["key"]), r["runs"], r["calls"], r["input_tokens"], r["output_tokens"], r["usd"]) for r in rows]
+    return [
+        SpendRow(str(r["key"]), r["runs"], r["calls"], r["input_tokens"], r["output_tokens"], r["usd"]) for r in rows
+    ]
 
 
 def saved_by_cache(db: Database, *, since: datetime | None = None) -> tuple[int, float]:
@@ -181,8 +187,18 @@ def saved_by_cache(db: Database, *, since: datetime | None = None) -> tuple[int,
 
 def _summary(row: dict) -> RunSummary:
     return RunSummary(
-        str(row["id"]), row["started_at"], row["principal_id"], row["status"], row["stopped_by"], row["hops"],
-        row["usd"], row["tokens"], row["elapsed_ms"], row["question"], row["cache_hit"], row["saved_usd"],
+        str(row["id"]),
+        row["started_at"],
+        row["principal_id"],
+        row["status"],
+        row["stopped_by"],
+        row["hops"],
+        row["usd"],
+        row["tokens"],
+        row["elapsed_ms"],
+        row["question"],
+        row["cache_hit"],
+        row["saved_usd"],
     )
 
 
@@ -192,8 +208,15 @@ def _span(stored: dict) -> TraceSpan:
         for h in stored.get("hits", [])
     )
     return TraceSpan(
-        stored["node"], stored["start_ms"], stored["ms"], stored["outcome"], stored.get("detail", ""),
-        stored.get("tokens", 0), stored.get("usd", 0.0), stored.get("inputs", ""), hits,
+        stored["node"],
+        stored["start_ms"],
+        stored["ms"],
+        stored["outcome"],
+        stored.get("detail", ""),
+        stored.get("tokens", 0),
+        stored.get("usd", 0.0),
+        stored.get("inputs", ""),
+        hits,
     )
 
 
@@ -211,7 +234,8 @@ def _unreadable(conn, document_ids: set[str], viewer: Principal) -> set[str]:
     if not document_ids:
         return set()
     readable = conn.execute(
-        "SELECT id FROM documents WHERE id = ANY(%s) AND access && %s::text[]", (list(document_ids), list(viewer.groups)),
+        "SELECT id FROM documents WHERE id = ANY(%s) AND access && %s::text[]",
+        (list(document_ids), list(viewer.groups)),
     ).fetchall()
     return document_ids - {r["id"] for r in readable}
 
@@ -223,14 +247,24 @@ def _redact_trace(trace: list[dict], unreadable: set[str]) -> list[dict]:
         return trace
     hidden = {"document_id": REDACTED, "chunk_id": -1, "title": REDACTED, "score": 0.0, "ranks": {}}
     return [
-        {**span, "inputs": REDACTED if span.get("inputs") else "", "detail": REDACTED if span.get("detail") else "",
-         "hits": [hidden if h["document_id"] in unreadable else h for h in span.get("hits", [])]}
+        {
+            **span,
+            "inputs": REDACTED if span.get("inputs") else "",
+            "detail": REDACTED if span.get("detail") else "",
+            "hits": [hidden if h["document_id"] in unreadable else h for h in span.get("hits", [])],
+        }
         for span in trace
     ]
 
 
-_DERIVED_TEXT = {"answer": REDACTED + " (drawn from documents this reader can no longer read)", "citations": [],
-                 "gaps": [], "unsupported_sentences": [], "evidence_sources": [], "stop_detail": ""}
+_DERIVED_TEXT = {
+    "answer": REDACTED + " (drawn from documents this reader can no longer read)",
+    "citations": [],
+    "gaps": [],
+    "unsupported_sentences": [],
+    "evidence_sources": [],
+    "stop_detail": "",
+}
 
 
 def _redact_answer(answer: dict | None, unreadable: set[str]) -> dict | None:

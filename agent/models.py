@@ -4,11 +4,11 @@ offline extractive model for both."""
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from agent.errors import ConfigError
-from tools.llm.base import ChatModel
-from tools.llm.claude import ClaudeModel
-from tools.llm.config import LLMConfig
-from tools.llm.extractive import ExtractiveModel
+from quarry.agent.errors import ConfigError
+from quarry.tools.llm.base import ChatModel
+from quarry.tools.llm.claude import ClaudeModel
+from quarry.tools.llm.config import LLMConfig
+from quarry.tools.llm.extractive import ExtractiveModel
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
@@ -30,13 +30,21 @@ def build_models(config: LLMConfig, environ: Mapping[str, str]) -> Models:
         model = ExtractiveModel(max_sentences=config.extractive_max_sentences)
         return Models(model, model, online=False)
     if not key:
-        raise ConfigError(f"llm.provider is 'claude' but {API_KEY_ENV} is not set (set it, or use provider 'auto' or 'offline')")
+        raise ConfigError(
+            f"llm.provider is 'claude' but {API_KEY_ENV} is not set (set it, or use provider 'auto' or 'offline')"
+        )
     base_url = config.base_url or environ.get(BASE_URL_ENV) or None
 
     def claude(name: str) -> ClaudeModel:
         return ClaudeModel(
-            name, config.prices[name], api_key=key, base_url=base_url, safety_factor=config.safety_factor,
-            max_attempts=config.max_attempts, backoff_base_s=config.backoff_base_s, backoff_cap_s=config.backoff_cap_s,
+            name,
+            config.prices[name],
+            api_key=key,
+            base_url=base_url,
+            safety_factor=config.safety_factor,
+            max_attempts=config.max_attempts,
+            backoff_base_s=config.backoff_base_s,
+            backoff_cap_s=config.backoff_cap_s,
             read_timeout_s=config.read_timeout_s,
         )
 

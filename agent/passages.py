@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from agent.errors import QuarryError
-from corpus.filters import Principal
-from corpus.store import DocumentStore
-from graph.answer import Citation
+from quarry.agent.errors import QuarryError
+from quarry.corpus.filters import Principal
+from quarry.corpus.store import DocumentStore
+from quarry.graph.answer import Citation
 
 
 class PassageUnavailable(QuarryError):
@@ -23,14 +23,18 @@ class CitedPassage:
     `cited` is then the passage as it was cited, and before/after are empty."""
 
 
-def open_citation(store: DocumentStore, citation: Citation, principal: Principal, *, context_chars: int = 400) -> CitedPassage:
+def open_citation(
+    store: DocumentStore, citation: Citation, principal: Principal, *, context_chars: int = 400
+) -> CitedPassage:
     document = store.document(citation.document_id)
     # A document the reader may not see is reported as missing: its existence is not disclosed.
     if document is None or not set(document.access) & set(principal.groups):
-        raise PassageUnavailable(f"document {citation.document_id} is not in the corpus any more, or not readable by '{principal.id}'")
+        raise PassageUnavailable(
+            f"document {citation.document_id} is not in the corpus any more, or not readable by '{principal.id}'"
+        )
     body, start, end = document.body, citation.start_char, citation.end_char
     if body[start:end] != citation.text:
         return CitedPassage(citation, "", citation.text, "", changed=True)
-    before = body[max(0, start - context_chars):start]
-    after = body[end:end + context_chars]
+    before = body[max(0, start - context_chars) : start]
+    after = body[end : end + context_chars]
     return CitedPassage(citation, before, body[start:end], after, changed=False)

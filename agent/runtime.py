@@ -4,29 +4,29 @@ import os
 from collections.abc import Mapping
 from functools import cached_property
 
-from agent.errors import ConfigError
-from agent.models import Models, build_models
-from agent.settings import Settings
-from corpus.assets import AssetIndex
-from corpus.blobs import BlobError, LocalBlobStore, S3BlobStore
-from corpus.db import Database
-from corpus.gc import GcReport, collect_garbage
-from corpus.embed import LocalEmbeddings
-from corpus.entities import OfflineExtractor
-from corpus.ingest import Ingestor
-from corpus.store import DocumentStore, corpus_version
-from graph.budget.account import Accounts
-from graph.budget.ledger import PostgresLedger
-from graph.context import Services
-from graph.errors import AccountNotFound
-from graph.runner import Researcher
-from graph.telemetry import RunExporter, TelemetryUnavailable
-from tools.bm25 import Bm25Search
-from tools.cache import SemanticCache
-from tools.dense import DenseSearch
-from tools.hybrid import HybridRetriever
-from tools.kg import GraphSearch
-from tools.rerank import OfflineReranker
+from quarry.agent.errors import ConfigError
+from quarry.agent.models import Models, build_models
+from quarry.agent.settings import Settings
+from quarry.corpus.assets import AssetIndex
+from quarry.corpus.blobs import BlobError, LocalBlobStore, S3BlobStore
+from quarry.corpus.db import Database
+from quarry.corpus.embed import LocalEmbeddings
+from quarry.corpus.entities import OfflineExtractor
+from quarry.corpus.gc import GcReport, collect_garbage
+from quarry.corpus.ingest import Ingestor
+from quarry.corpus.store import DocumentStore, corpus_version
+from quarry.graph.budget.account import Accounts
+from quarry.graph.budget.ledger import PostgresLedger
+from quarry.graph.context import Services
+from quarry.graph.errors import AccountNotFound
+from quarry.graph.runner import Researcher
+from quarry.graph.telemetry import RunExporter, TelemetryUnavailable
+from quarry.tools.bm25 import Bm25Search
+from quarry.tools.cache import SemanticCache
+from quarry.tools.dense import DenseSearch
+from quarry.tools.hybrid import HybridRetriever
+from quarry.tools.kg import GraphSearch
+from quarry.tools.rerank import OfflineReranker
 
 
 class Runtime:
@@ -64,7 +64,9 @@ class Runtime:
         storage = self.settings.storage
         if storage.blob_store == "s3":
             try:
-                return S3BlobStore(storage.s3_bucket or "", prefix=storage.s3_prefix, endpoint_url=storage.s3_endpoint_url)
+                return S3BlobStore(
+                    storage.s3_bucket or "", prefix=storage.s3_prefix, endpoint_url=storage.s3_endpoint_url
+                )
             except BlobError as exc:
                 raise ConfigError(str(exc)) from None
         return LocalBlobStore(self.settings.data_dir / "blobs")

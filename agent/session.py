@@ -5,17 +5,16 @@ PostgreSQL, so a session resumes by id after a restart."""
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
-from corpus.filters import Principal, SearchFilters
-from graph.answer import Answer, Citation
-from graph.budget.limits import Limits
-from graph.budget.session import SessionBudgetSpent, SessionUsage, turn_limits
-from graph.budget.spend import Spend
-from graph.events import FinalAnswer, RunEvent
-
-from agent.sessions import SessionRecord, TurnRecord
+from quarry.agent.sessions import SessionRecord, TurnRecord
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.graph.answer import Answer, Citation
+from quarry.graph.budget.limits import Limits
+from quarry.graph.budget.session import SessionBudgetSpent, SessionUsage, turn_limits
+from quarry.graph.budget.spend import Spend
+from quarry.graph.events import FinalAnswer, RunEvent
 
 if TYPE_CHECKING:
-    from agent.assistant import Assistant
+    from quarry.agent.assistant import Assistant
 
 
 class Session:
@@ -83,7 +82,11 @@ class Session:
             return
         history = [turn.turn for turn in self.turns]
         async for event in self._assistant._stream_on_loop(
-            question, budget=limits, filters=filters, principal=self.principal, history=history,
+            question,
+            budget=limits,
+            filters=filters,
+            principal=self.principal,
+            history=history,
         ):
             if isinstance(event, FinalAnswer):
                 await self._assistant._in_thread(self._record_turn, question, event.answer)
@@ -92,7 +95,9 @@ class Session:
     def _record_turn(self, asked: str, answer: Answer) -> None:
         turn = self._assistant._sessions.add_turn(self.id, asked, answer)
         record = self._record
-        self._record = SessionRecord(record.id, record.principal, record.budget, record.created_at, (*record.turns, turn))
+        self._record = SessionRecord(
+            record.id, record.principal, record.budget, record.created_at, (*record.turns, turn)
+        )
 
 
 def _not_researched(question: str, spent: SessionBudgetSpent) -> Answer:

@@ -5,13 +5,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from agent.errors import QuarryError
-from corpus.db import Database
-from corpus.filters import Principal
-from graph.answer import Answer, Citation
-from graph.budget.limits import Limits
-from graph.budget.session import SessionUsage
-from tools.llm.base import Turn
+from quarry.agent.errors import QuarryError
+from quarry.corpus.db import Database
+from quarry.corpus.filters import Principal
+from quarry.graph.answer import Answer, Citation
+from quarry.graph.budget.limits import Limits
+from quarry.graph.budget.session import SessionUsage
+from quarry.tools.llm.base import Turn
 
 
 class SessionNotFound(QuarryError):
@@ -85,7 +85,8 @@ class SessionStore:
                 raise SessionNotFound(f"no session {key} in this corpus")
             turns = conn.execute(
                 "SELECT turn, asked, question, run_id, answer, usd, tokens, hops, elapsed_ms FROM session_turns"
-                " WHERE session_id = %s ORDER BY turn", (key,),
+                " WHERE session_id = %s ORDER BY turn",
+                (key,),
             ).fetchall()
         owner = Principal(id=row["principal_id"], groups=tuple(row["principal_groups"]))
         if principal is not None and (principal.id != owner.id or set(principal.groups) != set(owner.groups)):
@@ -94,10 +95,17 @@ class SessionStore:
                 f"'{principal.id}' cannot resume it"
             )
         return SessionRecord(
-            key, owner, Limits.model_validate(row["budget"]), row["created_at"],
+            key,
+            owner,
+            Limits.model_validate(row["budget"]),
+            row["created_at"],
             tuple(
                 TurnRecord(
-                    t["turn"], t["asked"], t["question"], str(t["run_id"]) if t["run_id"] else None, t["answer"],
+                    t["turn"],
+                    t["asked"],
+                    t["question"],
+                    str(t["run_id"]) if t["run_id"] else None,
+                    t["answer"],
                     SessionUsage(t["elapsed_ms"] / 1000, t["hops"], t["tokens"], t["usd"]),
                 )
                 for t in turns
@@ -112,13 +120,24 @@ class SessionStore:
             # The row lock serialises two processes appending to one session: turn numbers stay dense.
             conn.execute("SELECT 1 FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
             number = conn.execute(
-                "SELECT coalesce(max(turn), 0) + 1 AS n FROM session_turns WHERE session_id = %s", (session_id,),
+                "SELECT coalesce(max(turn), 0) + 1 AS n FROM session_turns WHERE session_id = %s",
+                (session_id,),
             ).fetchone()["n"]
             conn.execute(
                 "INSERT INTO session_turns (session_id, turn, asked, question, run_id, answer, usd, tokens, hops,"
                 " elapsed_ms) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)",
-                (session_id, number, asked, answer.question, answer.run_id or None,
-                 json.dumps(payload, default=str), usage.usd, usage.tokens, usage.hops, usage.seconds * 1000),
+                (
+                    session_id,
+                    number,
+                    asked,
+                    answer.question,
+                    answer.run_id or None,
+                    json.dumps(payload, default=str),
+                    usage.usd,
+                    usage.tokens,
+                    usage.hops,
+                    usage.seconds * 1000,
+                ),
             )
             conn.execute("UPDATE sessions SET updated_at = now() WHERE id = %s", (session_id,))
         return TurnRecord(number, asked, answer.question, answer.run_id or None, payload, usage)

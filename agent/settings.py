@@ -14,14 +14,21 @@ from typing import Any
 import platformdirs
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent.errors import ConfigError
-from corpus.config import ChunkingConfig, DatabaseConfig, EmbeddingConfig, EntityConfig, IngestConfig, StorageConfig
-from corpus.shown import shown, shown_name
-from corpus.yaml_text import YamlProblem, load_yaml
-from graph.config import ResearchConfig
-from graph.telemetry import TelemetryConfig
-from tools.config import CacheConfig, RetrievalConfig
-from tools.llm.config import LLMConfig
+from quarry.agent.errors import ConfigError
+from quarry.corpus.config import (
+    ChunkingConfig,
+    DatabaseConfig,
+    EmbeddingConfig,
+    EntityConfig,
+    IngestConfig,
+    StorageConfig,
+)
+from quarry.corpus.shown import shown, shown_name
+from quarry.corpus.yaml_text import YamlProblem, load_yaml
+from quarry.graph.config import ResearchConfig
+from quarry.graph.telemetry import TelemetryConfig
+from quarry.tools.config import CacheConfig, RetrievalConfig
+from quarry.tools.llm.config import LLMConfig
 
 CONFIG_ENV = "QUARRY_CONFIG"
 _ENV_PREFIX = "QUARRY_"
@@ -76,7 +83,9 @@ def load_settings(
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_explain(label, exc, env_values)) from None
-    unusable = [f"  {key}: {problem}{_origin(key, env_values)}" for key, problem in dict(_unusable_values(settings)).items()]
+    unusable = [
+        f"  {key}: {problem}{_origin(key, env_values)}" for key, problem in dict(_unusable_values(settings)).items()
+    ]
     if unusable:
         raise ConfigError("\n".join([f"invalid configuration in {label}:", *unusable]))
     return settings
@@ -97,7 +106,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file '{path}' must be a mapping of sections, got {type(data).__name__}")
-    return {key: {} if value is None else value for key, value in data.items()}  # `database:` with every key commented out
+    return {
+        key: {} if value is None else value for key, value in data.items()
+    }  # `database:` with every key commented out
 
 
 def _from_environment(environ: dict[str, str] | os._Environ) -> dict[str, str]:

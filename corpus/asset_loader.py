@@ -18,9 +18,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import DocumentParseError
-from corpus.images import ImageAsset, ImageProblem, check_image
-from corpus.metadata import unstorable_character
+from quarry.corpus.errors import DocumentParseError
+from quarry.corpus.images import ImageAsset, ImageProblem, check_image
+from quarry.corpus.metadata import unstorable_character
 
 _MARKDOWN_IMAGE = re.compile(
     r"!\[(?P<alt>[^\]\n]*)\]\(\s*(?P<target><[^>\n]+>|[^)\s]+)(?:\s+\"(?P<title>[^\"\n]*)\")?\s*\)"
@@ -36,7 +36,11 @@ def markdown_images(body: str, folder: Path, label: str, max_bytes: int) -> tupl
         if _REMOTE.match(target):
             continue
         name = target if not target.startswith("data:") else f"inline image #{len(assets) + 1}"
-        data = _inline(target, label, name) if target.startswith("data:") else _read(folder / target, label, name, max_bytes)
+        data = (
+            _inline(target, label, name)
+            if target.startswith("data:")
+            else _read(folder / target, label, name, max_bytes)
+        )
         alt = match.group("alt").strip()
         span = "alt" if alt else "target"
         caption_start, caption_end = match.span(span)
@@ -47,20 +51,28 @@ def markdown_images(body: str, folder: Path, label: str, max_bytes: int) -> tupl
     return tuple(assets)
 
 
-def jsonl_images(images: Any, text: str, folder: Path, label: str, max_bytes: int) -> tuple[str, tuple[ImageAsset, ...]]:
+def jsonl_images(
+    images: Any, text: str, folder: Path, label: str, max_bytes: int
+) -> tuple[str, tuple[ImageAsset, ...]]:
     """The record's text with a Markdown reference appended per image, and the images."""
     if not isinstance(images, list):
-        raise DocumentParseError(label, "'images' must be a list of {\"path\": ...} or {\"data\": base64} objects")
+        raise DocumentParseError(label, '\'images\' must be a list of {"path": ...} or {"data": base64} objects')
     assets = []
     for number, image in enumerate(images, start=1):
-        if not isinstance(image, dict) or not ({"path", "data"} & set(image)) or set(image) - {"path", "data", "alt", "mime"}:
+        if (
+            not isinstance(image, dict)
+            or not ({"path", "data"} & set(image))
+            or set(image) - {"path", "data", "alt", "mime"}
+        ):
             raise DocumentParseError(
                 label, f"image #{number} must be an object with 'path' or 'data' (base64) and an optional 'alt'"
             )
         for key in ("path", "data", "alt"):
             value = image.get(key)
             if key in image and not isinstance(value, str) and not (key == "alt" and value is None):
-                raise DocumentParseError(label, f"image #{number}: '{key}' must be a string, got {type(value).__name__}")
+                raise DocumentParseError(
+                    label, f"image #{number}: '{key}' must be a string, got {type(value).__name__}"
+                )
             if isinstance(value, str) and (bad := unstorable_character(value)):
                 raise DocumentParseError(label, f"image #{number}: '{key}' contains {bad}")
         name = str(image["path"]) if "path" in image else f"image #{number}"
@@ -98,11 +110,14 @@ def _read(path: Path, label: str, name: str, max_bytes: int) -> bytes:
         if stat.S_ISDIR(status.st_mode):
             raise DocumentParseError(label, f"image '{name}' is a folder, not a file")
         if not stat.S_ISREG(status.st_mode):  # /dev/zero or a pipe would be read forever
-            raise DocumentParseError(label, f"image '{name}' is not a regular file (a device, pipe or socket is never read)")
+            raise DocumentParseError(
+                label, f"image '{name}' is not a regular file (a device, pipe or socket is never read)"
+            )
         size = status.st_size
         if size > max_bytes:
             raise DocumentParseError(
-                label, f"image '{name}' is {size:,} bytes, over the {max_bytes:,}-byte limit (raise ingest.max_asset_bytes)"
+                label,
+                f"image '{name}' is {size:,} bytes, over the {max_bytes:,}-byte limit (raise ingest.max_asset_bytes)",
             )
         return path.read_bytes()
     except FileNotFoundError:

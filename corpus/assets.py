@@ -3,8 +3,8 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from corpus.blobs import BlobStore
-from corpus.db import Database
+from quarry.corpus.blobs import BlobStore
+from quarry.corpus.db import Database
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,21 @@ class AssetIndex:
 
     def of_document(self, document_id: str) -> list[StoredAsset]:
         with self.db.transaction() as conn:
-            rows = conn.execute("SELECT * FROM assets WHERE document_id = %s ORDER BY ordinal", (document_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT * FROM assets WHERE document_id = %s ORDER BY ordinal", (document_id,)
+            ).fetchall()
         return [self._asset(row) for row in rows]
 
     def _asset(self, row: dict) -> StoredAsset:
         return StoredAsset(
-            row["document_id"], row["ordinal"], row["name"], row["mime"], row["blob_key"], row["bytes"],
-            row["width"], row["height"], row["caption"], self.blobs.locate(row["blob_key"]),
+            row["document_id"],
+            row["ordinal"],
+            row["name"],
+            row["mime"],
+            row["blob_key"],
+            row["bytes"],
+            row["width"],
+            row["height"],
+            row["caption"],
+            self.blobs.locate(row["blob_key"]),
         )

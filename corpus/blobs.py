@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from corpus.errors import CorpusError
+from quarry.corpus.errors import CorpusError
 
 
 class BlobError(CorpusError):
@@ -146,7 +146,9 @@ class S3BlobStore:
     addressing makes it idempotent) and re-copies an existing object onto itself to refresh its age,
     as the local store touches its file. S3 writes are atomic per object; no temporary keys."""
 
-    def __init__(self, bucket: str, *, prefix: str = "quarry-blobs", client: object | None = None, **client_options: object) -> None:
+    def __init__(
+        self, bucket: str, *, prefix: str = "quarry-blobs", client: object | None = None, **client_options: object
+    ) -> None:
         if client is None:
             try:
                 import boto3
@@ -162,8 +164,12 @@ class S3BlobStore:
         name = self._name(key)
         try:
             if self.exists(key):
-                self.client.copy_object(Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket, "Key": name},
-                                        MetadataDirective="REPLACE")
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=name,
+                    CopySource={"Bucket": self.bucket, "Key": name},
+                    MetadataDirective="REPLACE",
+                )
             else:
                 self.client.put_object(Bucket=self.bucket, Key=name, Body=data, ChecksumAlgorithm="SHA256")
         except Exception as exc:  # botocore's errors are not importable without the extra
@@ -176,7 +182,9 @@ class S3BlobStore:
         except Exception as exc:
             raise BlobError(f"blob {key} is missing from s3://{self.bucket}/{self.prefix}: {exc}") from None
         if blob_key(data) != key:
-            raise BlobError(f"blob {key} in s3://{self.bucket}/{self.prefix} is corrupt: its content does not hash to its key")
+            raise BlobError(
+                f"blob {key} in s3://{self.bucket}/{self.prefix} is corrupt: its content does not hash to its key"
+            )
         return data
 
     def exists(self, key: str) -> bool:

@@ -10,8 +10,8 @@ For every chunk `text[start_char:end_char] == chunk.text`.
 import re
 from dataclasses import dataclass
 
-from corpus.config import ChunkingConfig
-from corpus.tokens import count_tokens
+from quarry.corpus.config import ChunkingConfig
+from quarry.corpus.tokens import count_tokens
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")

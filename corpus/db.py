@@ -18,8 +18,8 @@ from pgvector.psycopg import register_vector
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from corpus.config import DatabaseConfig, EmbeddingConfig
-from corpus.errors import CorpusError, DatabaseUnavailable, EmbeddingMismatch
+from quarry.corpus.config import DatabaseConfig, EmbeddingConfig
+from quarry.corpus.errors import CorpusError, DatabaseUnavailable, EmbeddingMismatch
 
 Connection = psycopg.Connection
 _MIGRATION_LOCK = 0x51A77_0001  # advisory lock key: one migrator at a time
@@ -120,7 +120,9 @@ class Database:
         except PoolTimeout:
             raise DatabaseUnavailable(f"no connection to PostgreSQL at {self.where} became free in time") from None
         except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable(f"lost the connection to PostgreSQL at {self.where}: {_first_line(exc)}") from None
+            raise DatabaseUnavailable(
+                f"lost the connection to PostgreSQL at {self.where}: {_first_line(exc)}"
+            ) from None
         except psycopg.Error as exc:
             raise StorageError(f"database error: {_first_line(exc)}") from exc
 
@@ -146,7 +148,9 @@ class Database:
                 if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone():
                     conn.execute(f"CREATE ROLE {READER_ROLE} NOLOGIN")
                 conn.execute(psycopg.sql.SQL("GRANT USAGE ON SCHEMA {} TO " + READER_ROLE).format(schema))
-                conn.execute(psycopg.sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO " + READER_ROLE).format(schema))
+                conn.execute(
+                    psycopg.sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO " + READER_ROLE).format(schema)
+                )
                 conn.execute(f"GRANT {READER_ROLE} TO CURRENT_USER")
         except psycopg.Error as exc:
             raise StorageError(
@@ -245,7 +249,7 @@ def _pgvector_parallel_build_unsafe(version: str) -> bool:
 
 def _migrations() -> list[tuple[int, str, str]]:
     found = []
-    for entry in resources.files("corpus.migrations").iterdir():
+    for entry in resources.files("quarry.corpus.migrations").iterdir():
         match = re.match(r"^(\d{4})_(\w+)\.sql$", entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text()))

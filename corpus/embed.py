@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from corpus.config import EmbeddingConfig
-from corpus.errors import EmbeddingMismatch, EmbeddingModelError
+from quarry.corpus.config import EmbeddingConfig
+from quarry.corpus.errors import EmbeddingMismatch, EmbeddingModelError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -24,7 +24,7 @@ class LocalEmbeddings(Embeddings):
 
     def __init__(self, config: EmbeddingConfig) -> None:
         self.config = config
-        self._model: "SentenceTransformer | None" = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
     @property

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from corpus.chunking import Chunk
+from quarry.corpus.chunking import Chunk
 
 _CAPITALISED = r"(?:[A-Z][\w'’.-]*[\w]|[A-Z])"
 _CONNECTOR = r"(?:of|de|van|von|der|la|le)"
@@ -22,13 +22,9 @@ _SPAN = re.compile(
 )
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 _LABEL_WORDS = re.compile(r"[a-z][a-z-]*")
-_DROP_FROM_LABEL = frozenset("is are was were be been the a an its their his her this that which who and also".split())
+_DROP_FROM_LABEL = frozenset(["is", "are", "was", "were", "be", "been", "the", "a", "an", "its", "their", "his", "her", "this", "that", "which", "who", "and", "also"])
 _JUNK = frozenset(
-    """the a an it its this that these those there here when where what which who whom why how if in on at by for
-    from to of and or but not no yes as after before during until since every each all any some our we you they he she
-    i my your his her their january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday status actions members note notes see also nobody
-    everyone someone anyone none both most many several other others""".split()
+    ["the", "a", "an", "it", "its", "this", "that", "these", "those", "there", "here", "when", "where", "what", "which", "who", "whom", "why", "how", "if", "in", "on", "at", "by", "for", "from", "to", "of", "and", "or", "but", "not", "no", "yes", "as", "after", "before", "during", "until", "since", "every", "each", "all", "any", "some", "our", "we", "you", "they", "he", "she", "i", "my", "your", "his", "her", "their", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "status", "actions", "members", "note", "notes", "see", "also", "nobody", "everyone", "someone", "anyone", "none", "both", "most", "many", "several", "other", "others"]
 )
 MAX_LABEL_WORDS = 5
 
@@ -73,7 +69,9 @@ def entity_key(name: str) -> str:
 
 class OfflineExtractor:
     def __init__(self, gazetteer: Sequence[str] = ()) -> None:
-        self._gazetteer = [(g, re.compile(rf"(?<!\w){re.escape(g)}(?!\w)", re.IGNORECASE)) for g in gazetteer if g.strip()]
+        self._gazetteer = [
+            (g, re.compile(rf"(?<!\w){re.escape(g)}(?!\w)", re.IGNORECASE)) for g in gazetteer if g.strip()
+        ]
 
     def extract(self, title: str, text: str, chunks: Sequence[Chunk]) -> Extraction:
         names: dict[str, tuple[str, str]] = {}
@@ -92,7 +90,9 @@ class OfflineExtractor:
                 relations.extend(_sentence_relations(found, text, chunk.ordinal))
         for chunk in chunks[:1]:
             # The title is not in the body text: its mention spans the first chunk, which stands for the document.
-            mentions.append(EntityMention(title_key, title.strip(), "title", chunk.ordinal, chunk.start_char, chunk.end_char))
+            mentions.append(
+                EntityMention(title_key, title.strip(), "title", chunk.ordinal, chunk.start_char, chunk.end_char)
+            )
             for key in sorted(in_document - {title_key}):
                 relations.append(EntityRelation(title_key, key, "mentions", chunk.ordinal))
         return Extraction(mentions, relations, names)
@@ -112,7 +112,13 @@ class OfflineExtractor:
         for name, pattern in self._gazetteer:
             for match in pattern.finditer(sentence):
                 if not any(s <= match.start() < s + (e - b) for s, (_, _, _, b, e) in found.items()):
-                    found[match.start()] = (entity_key(name), name, "gazetteer", offset + match.start(), offset + match.end())
+                    found[match.start()] = (
+                        entity_key(name),
+                        name,
+                        "gazetteer",
+                        offset + match.start(),
+                        offset + match.end(),
+                    )
         return [found[s] for s in sorted(found)]
 
 

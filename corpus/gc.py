@@ -10,9 +10,9 @@ writers that do not take the lock. Run by `quarry gc` and at the start of every 
 import time
 from dataclasses import dataclass
 
-from corpus.blobs import LocalBlobStore, S3BlobStore
-from corpus.db import Database
-from corpus.store import BLOB_GC_LOCK
+from quarry.corpus.blobs import LocalBlobStore, S3BlobStore
+from quarry.corpus.db import Database
+from quarry.corpus.store import BLOB_GC_LOCK
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,9 @@ class GcReport:
     freed_bytes: int
 
 
-def collect_garbage(db: Database, blobs: LocalBlobStore | S3BlobStore, *, grace_seconds: float, dry_run: bool = False) -> GcReport:
+def collect_garbage(
+    db: Database, blobs: LocalBlobStore | S3BlobStore, *, grace_seconds: float, dry_run: bool = False
+) -> GcReport:
     with db.transaction() as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (BLOB_GC_LOCK,))
         referenced = {row["blob_key"] for row in conn.execute("SELECT DISTINCT blob_key FROM assets")}

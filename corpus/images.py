@@ -9,7 +9,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from corpus.blobs import blob_key
+from quarry.corpus.blobs import blob_key
 
 MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -65,7 +65,9 @@ def check_image(data: bytes, *, max_bytes: int) -> CheckedImage:
                 kind = image.format
                 width, height = image.size
                 if kind not in MIME_TYPES:
-                    raise ImageProblem(f"is {kind or 'an unknown format'}, not an accepted image type (PNG, JPEG, GIF, WebP)")
+                    raise ImageProblem(
+                        f"is {kind or 'an unknown format'}, not an accepted image type (PNG, JPEG, GIF, WebP)"
+                    )
                 if width * height > MAX_PIXELS:
                     raise ImageProblem(f"is {width}×{height} pixels, over the {MAX_PIXELS:,}-pixel limit")
                 image.load()  # decodes every byte: a truncated or corrupt file fails here
@@ -81,5 +83,6 @@ def check_image(data: bytes, *, max_bytes: int) -> CheckedImage:
 
 
 def _looks_like_image(data: bytes) -> bool:
-    return (data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a"))
-            or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"))
+    return data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")) or (
+        data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    )

@@ -17,15 +17,15 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from corpus.blobs import BlobError, BlobStore
-from corpus.chunking import Chunk, chunk_text
-from corpus.config import ChunkingConfig
-from corpus.db import StorageError
-from corpus.entities import EntityExtractor, OfflineExtractor
-from corpus.loaders import Refusal, Skipped, load_paths
-from corpus.metadata import SourceDocument
-from corpus.store import DocumentStore, WriteHook, WriteOutcome
-from corpus.tokens import count_tokens
+from quarry.corpus.blobs import BlobError, BlobStore
+from quarry.corpus.chunking import Chunk, chunk_text
+from quarry.corpus.config import ChunkingConfig
+from quarry.corpus.db import StorageError
+from quarry.corpus.entities import EntityExtractor, OfflineExtractor
+from quarry.corpus.loaders import Refusal, Skipped, load_paths
+from quarry.corpus.metadata import SourceDocument
+from quarry.corpus.store import DocumentStore, WriteHook, WriteOutcome
+from quarry.corpus.tokens import count_tokens
 
 
 @dataclass
@@ -108,7 +108,9 @@ class Ingestor:
     def ingest_paths(
         self, paths: Iterable[Path], *, defaults: dict[str, Any] | None = None, progress: ProgressCallback | None = None
     ) -> IngestReport:
-        results = load_paths(paths, defaults=defaults, max_bytes=self.max_document_bytes, max_asset_bytes=self.max_asset_bytes)
+        results = load_paths(
+            paths, defaults=defaults, max_bytes=self.max_document_bytes, max_asset_bytes=self.max_asset_bytes
+        )
         return self.ingest_documents(results, progress=progress)
 
     def ingest_documents(
@@ -127,9 +129,14 @@ class Ingestor:
                 self._refuse(report, notify, result)
                 continue
             if result.id in seen:
-                self._refuse(report, notify, Refusal(
-                    result.label, f"duplicate document id '{result.id}' (also used by '{seen[result.id]}' in this batch)"
-                ))
+                self._refuse(
+                    report,
+                    notify,
+                    Refusal(
+                        result.label,
+                        f"duplicate document id '{result.id}' (also used by '{seen[result.id]}' in this batch)",
+                    ),
+                )
                 continue
             seen[result.id] = result.label
             if self.store.stored_hash(result.id) == result.content_hash:
@@ -161,8 +168,12 @@ class Ingestor:
             extraction = self.extractor.extract(item.document.metadata.title, item.document.text, text_chunks)
             try:
                 outcome = self.store.write(
-                    item.document, item.chunks, embeddings, extraction,
-                    put_blobs=lambda: self._put_blobs(item.document), hook=self.on_step,
+                    item.document,
+                    item.chunks,
+                    embeddings,
+                    extraction,
+                    put_blobs=lambda: self._put_blobs(item.document),
+                    hook=self.on_step,
                 )
             except (StorageError, BlobError) as exc:
                 self._refuse(report, notify, Refusal(item.document.label, f"not stored: {exc}"))
@@ -202,12 +213,23 @@ def _chunks(document: SourceDocument, config: ChunkingConfig) -> list[Chunk]:
     """The text's chunks, then one per image: its caption, where it sits in the text."""
     chunks = chunk_text(document.text, config)
     for number, asset in enumerate(document.assets):
-        same = next((i for i, c in enumerate(chunks) if (c.start_char, c.end_char) == (asset.caption_start, asset.caption_end)), None)
+        same = next(
+            (i for i, c in enumerate(chunks) if (c.start_char, c.end_char) == (asset.caption_start, asset.caption_end)),
+            None,
+        )
         if same is not None:  # an image document's text is its caption: that chunk is the image's
             chunks[same] = replace(chunks[same], asset_ordinal=number)
             continue
-        chunks.append(Chunk(len(chunks), asset.caption_start, asset.caption_end, asset.caption,
-                            max(1, count_tokens(asset.caption)), asset_ordinal=number))
+        chunks.append(
+            Chunk(
+                len(chunks),
+                asset.caption_start,
+                asset.caption_end,
+                asset.caption,
+                max(1, count_tokens(asset.caption)),
+                asset_ordinal=number,
+            )
+        )
     return chunks
 
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus.asset_loader import jsonl_images, markdown_images, standalone_image
-from corpus.errors import CorpusError, DocumentParseError
-from corpus.images import IMAGE_SUFFIXES
-from corpus.metadata import SourceDocument, unstorable_character, validate_metadata
-from corpus.yaml_text import YamlProblem, load_yaml
+from quarry.corpus.asset_loader import jsonl_images, markdown_images, standalone_image
+from quarry.corpus.errors import CorpusError, DocumentParseError
+from quarry.corpus.images import IMAGE_SUFFIXES
+from quarry.corpus.metadata import SourceDocument, unstorable_character, validate_metadata
+from quarry.corpus.yaml_text import YamlProblem, load_yaml
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -53,7 +53,10 @@ class _Limits:
 
 
 def load_paths(
-    paths: Iterable[Path], *, defaults: dict[str, Any] | None = None, max_bytes: int = 10_000_000,
+    paths: Iterable[Path],
+    *,
+    defaults: dict[str, Any] | None = None,
+    max_bytes: int = 10_000_000,
     max_asset_bytes: int = DEFAULT_MAX_ASSET_BYTES,
 ) -> Iterator[LoadResult]:
     """Yield one result per document found under `paths` (files or folders, walked in sorted order)."""
@@ -103,8 +106,11 @@ def _load_file(path: Path, defaults: dict[str, Any], limits: _Limits, *, explici
             if result is not None:
                 yield result
         elif explicit:
-            yield Refusal(label, f"unsupported file type '{suffix or path.name}' (Quarry reads .md, .markdown, .txt, .jsonl, "
-                                 "and images with a sidecar NAME.png.meta.yaml)")
+            yield Refusal(
+                label,
+                f"unsupported file type '{suffix or path.name}' (Quarry reads .md, .markdown, .txt, .jsonl, "
+                "and images with a sidecar NAME.png.meta.yaml)",
+            )
         else:
             yield Skipped(label)
     except CorpusError as exc:
@@ -132,11 +138,17 @@ def _load_text(path: Path, label: str, defaults: dict[str, Any], limits: _Limits
         return Refusal(label, "has no text")
     merged = {**defaults, "source": str(path.resolve()), **raw}
     metadata = validate_metadata(label, merged, where=where)
-    assets = markdown_images(body, path.parent, label, limits.asset_bytes) if path.suffix.lower() in MARKDOWN_SUFFIXES else ()
+    assets = (
+        markdown_images(body, path.parent, label, limits.asset_bytes)
+        if path.suffix.lower() in MARKDOWN_SUFFIXES
+        else ()
+    )
     return SourceDocument(id=metadata.document_id(), label=label, text=body, metadata=metadata, assets=assets)
 
 
-def _load_image(path: Path, label: str, defaults: dict[str, Any], limits: _Limits, *, explicit: bool) -> LoadResult | None:
+def _load_image(
+    path: Path, label: str, defaults: dict[str, Any], limits: _Limits, *, explicit: bool
+) -> LoadResult | None:
     """An image with a sidecar is a document of its own; without one it is a Markdown document's
     image (skipped when walking a folder) or, named explicitly, refused."""
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
@@ -188,7 +200,9 @@ def _jsonl_record(
         raise DocumentParseError(label, 'a record must be a JSON object {"text": ..., "metadata": {...}}')
     unknown = sorted(set(record) - {"text", "metadata", "images"})
     if unknown:
-        raise DocumentParseError(label, f"unknown key '{unknown[0]}' in record (a record has 'text', 'metadata' and 'images')")
+        raise DocumentParseError(
+            label, f"unknown key '{unknown[0]}' in record (a record has 'text', 'metadata' and 'images')"
+        )
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         return Refusal(label, "missing or empty 'text' (each record needs the document text as a string)")

@@ -4,14 +4,14 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from corpus.errors import FieldProblem, MetadataError
-from corpus.images import ImageAsset
-from corpus.shown import shown, shown_name
+from quarry.corpus.errors import FieldProblem, MetadataError
+from quarry.corpus.images import ImageAsset
+from quarry.corpus.shown import shown, shown_name
 
 _GROUP = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -60,7 +60,7 @@ class DocumentMetadata(BaseModel):
         if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
             value = date.fromisoformat(value.strip())
         if isinstance(value, date) and not isinstance(value, datetime):
-            return datetime.combine(value, time(0, 0), tzinfo=timezone.utc)
+            return datetime.combine(value, time(0, 0), tzinfo=UTC)
         return value
 
     @field_validator("published_at")
@@ -69,7 +69,7 @@ class DocumentMetadata(BaseModel):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("naive datetime")
         try:
-            value.astimezone(timezone.utc)
+            value.astimezone(UTC)
         except OverflowError:
             raise ValueError("out of range: in UTC it falls outside the years 1 to 9999") from None
         return value

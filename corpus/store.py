@@ -12,10 +12,10 @@ from enum import Enum
 
 import numpy as np
 
-from corpus.chunking import Chunk
-from corpus.db import Database
-from corpus.entities import Extraction
-from corpus.metadata import SourceDocument
+from quarry.corpus.chunking import Chunk
+from quarry.corpus.db import Database
+from quarry.corpus.entities import Extraction
+from quarry.corpus.metadata import SourceDocument
 
 
 class WriteOutcome(Enum):
@@ -125,8 +125,16 @@ class DocumentStore:
                 conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (BLOB_GC_LOCK,))
                 put_blobs()
             values = (
-                meta.source, meta.title, meta.author, meta.domain, meta.published_at,
-                list(meta.access), list(meta.tags), meta.language, document.text, document.content_hash,
+                meta.source,
+                meta.title,
+                meta.author,
+                meta.domain,
+                meta.published_at,
+                list(meta.access),
+                list(meta.tags),
+                meta.language,
+                document.text,
+                document.content_hash,
             )
             if row:
                 conn.execute(
@@ -148,18 +156,31 @@ class DocumentStore:
                     _INSERT_CHUNK,
                     [
                         (
-                            document.id, c.ordinal, c.text, c.start_char, c.end_char, c.token_count,
-                            np.asarray(vector, dtype=np.float32), meta.domain, meta.author,
-                            meta.published_at, list(meta.access), list(meta.tags), c.asset_ordinal,
+                            document.id,
+                            c.ordinal,
+                            c.text,
+                            c.start_char,
+                            c.end_char,
+                            c.token_count,
+                            np.asarray(vector, dtype=np.float32),
+                            meta.domain,
+                            meta.author,
+                            meta.published_at,
+                            list(meta.access),
+                            list(meta.tags),
+                            c.asset_ordinal,
                         )
                         for c, vector in zip(chunks, embeddings)
                     ],
                 )
                 if document.assets:
-                    cur.executemany(_INSERT_ASSET, [
-                        (document.id, n, a.name, a.key, a.mime, len(a.data), a.width, a.height, a.caption)
-                        for n, a in enumerate(document.assets)
-                    ])
+                    cur.executemany(
+                        _INSERT_ASSET,
+                        [
+                            (document.id, n, a.name, a.key, a.mime, len(a.data), a.width, a.height, a.caption)
+                            for n, a in enumerate(document.assets)
+                        ],
+                    )
             if extraction is not None and extraction.mentions:
                 _write_graph(conn, document, extraction)
             conn.execute("UPDATE corpus_state SET version = version + 1, updated_at = now()")
@@ -224,7 +245,11 @@ def _write_graph(conn, document: SourceDocument, extraction: Extraction) -> None
         "INSERT INTO entities (key, name, kind)"
         " SELECT * FROM unnest(%(keys)s::text[], %(names)s::text[], %(kinds)s::text[])"
         " ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING id, key",
-        {"keys": keys, "names": [extraction.names[k][0] for k in keys], "kinds": [extraction.names[k][1] for k in keys]},
+        {
+            "keys": keys,
+            "names": [extraction.names[k][0] for k in keys],
+            "kinds": [extraction.names[k][1] for k in keys],
+        },
     ).fetchall()
     entity_ids = {row["key"]: row["id"] for row in rows}
     access = list(document.metadata.access)
@@ -234,9 +259,12 @@ def _write_graph(conn, document: SourceDocument, extraction: Extraction) -> None
         " SELECT e, c, %(doc)s, s, x, %(access)s FROM unnest(%(e)s::bigint[], %(c)s::bigint[], %(s)s::int[], %(x)s::int[])"
         " AS t(e, c, s, x)",
         {
-            "doc": document.id, "access": access,
-            "e": [k[0] for k in mentions], "c": [k[1] for k in mentions],
-            "s": [k[2] for k in mentions], "x": [m.end_char for m in mentions.values()],
+            "doc": document.id,
+            "access": access,
+            "e": [k[0] for k in mentions],
+            "c": [k[1] for k in mentions],
+            "s": [k[2] for k in mentions],
+            "x": [m.end_char for m in mentions.values()],
         },
     )
     relations = [r for r in extraction.relations if r.source_key != r.target_key]
@@ -246,8 +274,11 @@ def _write_graph(conn, document: SourceDocument, extraction: Extraction) -> None
             " SELECT a, b, l, c, %(doc)s, %(access)s"
             " FROM unnest(%(a)s::bigint[], %(b)s::bigint[], %(l)s::text[], %(c)s::bigint[]) AS t(a, b, l, c)",
             {
-                "doc": document.id, "access": access,
-                "a": [entity_ids[r.source_key] for r in relations], "b": [entity_ids[r.target_key] for r in relations],
-                "l": [r.label for r in relations], "c": [chunk_ids[r.chunk_ordinal] for r in relations],
+                "doc": document.id,
+                "access": access,
+                "a": [entity_ids[r.source_key] for r in relations],
+                "b": [entity_ids[r.target_key] for r in relations],
+                "l": [r.label for r in relations],
+                "c": [chunk_ids[r.chunk_ordinal] for r in relations],
             },
         )

@@ -34,6 +34,7 @@ def _lenient(construct: Callable[[SafeConstructor, Node], Any]) -> Callable[[Saf
             return construct(loader, node)
         except (ValueError, TypeError, AttributeError, LookupError, OverflowError):
             return node.value
+
     return build
 
 

@@ -4,9 +4,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from agent.cli.arguments import UsageError, add_budget_arguments, limits_from, positive_int
-from agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
-from agent.settings import Settings
+from quarry.agent.cli.arguments import UsageError, add_budget_arguments, limits_from, positive_int
+from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from quarry.agent.settings import Settings
 
 MAX_CONCURRENCY = 64
 
@@ -27,7 +27,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     retrieval.add_argument("--out", type=Path, default=Path("eval/out"), help="report folder (default: eval/out)")
     retrieval.add_argument("--corpus", help="name of the evaluation corpus (default: the dataset's name)")
     retrieval.add_argument(
-        "--max-documents", type=positive_int, metavar="N",
+        "--max-documents",
+        type=positive_int,
+        metavar="N",
         help="quick run: keep the gold documents of the evaluated queries plus others up to N",
     )
     retrieval.add_argument("--no-peer", action="store_true", help="skip the LangChain EnsembleRetriever peer")
@@ -36,12 +38,19 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.errors import DatasetError
-    from eval.run_retrieval import run_retrieval_eval
+    from quarry.eval.errors import DatasetError
+    from quarry.eval.run_retrieval import run_retrieval_eval
 
     try:
-        run_retrieval_eval(settings, args.dataset, limit=args.limit, out_dir=args.out / _folder(args.dataset),
-                           corpus=args.corpus, peer=not args.no_peer, max_documents=args.max_documents)
+        run_retrieval_eval(
+            settings,
+            args.dataset,
+            limit=args.limit,
+            out_dir=args.out / _folder(args.dataset),
+            corpus=args.corpus,
+            peer=not args.no_peer,
+            max_documents=args.max_documents,
+        )
     except DatasetError as exc:
         print(f"quarry eval: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -67,17 +76,32 @@ def _register_qa(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
     )
     qa.add_argument("dataset", type=Path)
     qa.add_argument("--limit", type=positive_int, metavar="N", help="only the first N questions")
-    qa.add_argument("--concurrency", type=positive_int, default=4, metavar="C", help="questions in flight at once (default 4)")
+    qa.add_argument(
+        "--concurrency", type=positive_int, default=4, metavar="C", help="questions in flight at once (default 4)"
+    )
     add_budget_arguments(qa)
     qa.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: eval/out/qa/<dataset name>)")
-    qa.add_argument("--resume", action="store_true", help="keep the answers already in DIR/answers.jsonl; answer the rest")
+    qa.add_argument(
+        "--resume", action="store_true", help="keep the answers already in DIR/answers.jsonl; answer the rest"
+    )
     qa.add_argument("--corpus", metavar="NAME", help="name of the evaluation corpus (default: the dataset's name)")
-    qa.add_argument("--documents", type=Path, metavar="DIR",
-                    help="folder of Quarry documents a QA JSONL set is asked over (e.g. examples/corpus)")
-    qa.add_argument("--max-documents", type=positive_int, metavar="N",
-                    help="quick run: keep the gold documents of the evaluated questions plus others up to N")
-    qa.add_argument("--no-cache", action="store_true",
-                    help="research every question afresh (by default a repeated question is served from the semantic cache)")
+    qa.add_argument(
+        "--documents",
+        type=Path,
+        metavar="DIR",
+        help="folder of Quarry documents a QA JSONL set is asked over (e.g. examples/corpus)",
+    )
+    qa.add_argument(
+        "--max-documents",
+        type=positive_int,
+        metavar="N",
+        help="quick run: keep the gold documents of the evaluated questions plus others up to N",
+    )
+    qa.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="research every question afresh (by default a repeated question is served from the semantic cache)",
+    )
     qa.add_argument("--quiet", action="store_true", help="no progress on stderr")
     qa.set_defaults(run=run_qa)
 
@@ -89,13 +113,21 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
         limits = limits_from(args, settings.research.budget)
     except UsageError as exc:
         return _usage(str(exc))
-    from eval.errors import DatasetError, RunMismatch
-    from eval.run_qa import QaOptions, run_qa_eval
+    from quarry.eval.errors import DatasetError, RunMismatch
+    from quarry.eval.run_qa import QaOptions, run_qa_eval
 
     options = QaOptions(
-        dataset=args.dataset, out_dir=args.out or Path("eval/out/qa") / _folder(args.dataset), limits=limits,
-        limit=args.limit, concurrency=args.concurrency, resume=args.resume, corpus=args.corpus,
-        documents=args.documents, max_documents=args.max_documents, quiet=args.quiet, use_cache=not args.no_cache,
+        dataset=args.dataset,
+        out_dir=args.out or Path("eval/out/qa") / _folder(args.dataset),
+        limits=limits,
+        limit=args.limit,
+        concurrency=args.concurrency,
+        resume=args.resume,
+        corpus=args.corpus,
+        documents=args.documents,
+        max_documents=args.max_documents,
+        quiet=args.quiet,
+        use_cache=not args.no_cache,
     )
     try:
         run_qa_eval(settings, options)

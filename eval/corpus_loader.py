@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.ingest import IngestReport, Ingestor, ProgressCallback
-from corpus.loaders import LoadResult, Refusal, load_paths
-from corpus.metadata import SourceDocument, validate_metadata
-from eval.datasets import EvalDataset
-from eval.errors import DatasetError
+from quarry.corpus.ingest import Ingestor, IngestReport, ProgressCallback
+from quarry.corpus.loaders import LoadResult, Refusal, load_paths
+from quarry.corpus.metadata import SourceDocument, validate_metadata
+from quarry.eval.datasets import EvalDataset
+from quarry.eval.errors import DatasetError
 
 _PUBLISHED = "2020-01-01T00:00:00Z"
 
@@ -30,12 +30,19 @@ def dataset_documents(dataset: EvalDataset) -> Iterator[SourceDocument]:
         metadata = validate_metadata(
             document.id,
             {
-                "id": document.id, "source": f"{dataset.name}:{document.id}", "title": title,
-                "author": dataset.name, "domain": dataset.name, "published_at": _PUBLISHED, "access": ["public"],
+                "id": document.id,
+                "source": f"{dataset.name}:{document.id}",
+                "title": title,
+                "author": dataset.name,
+                "domain": dataset.name,
+                "published_at": _PUBLISHED,
+                "access": ["public"],
             },
             where="the dataset record",
         )
-        yield SourceDocument(id=document.id, label=f"{dataset.name}:{document.id}", text=document.text, metadata=metadata)
+        yield SourceDocument(
+            id=document.id, label=f"{dataset.name}:{document.id}", text=document.text, metadata=metadata
+        )
 
 
 def ingest_dataset(ingestor: Ingestor, dataset: EvalDataset, progress: ProgressCallback | None = None) -> IngestReport:
@@ -77,7 +84,9 @@ def read_documents_folder(folder: Path, dataset_path: Path, *, max_bytes: int) -
         for name in names:
             aliases.setdefault(_clean(name), document.id)
     if not aliases:
-        raise DatasetError(f"--documents '{folder}' holds no readable Quarry documents (.md, .txt or .jsonl with metadata)")
+        raise DatasetError(
+            f"--documents '{folder}' holds no readable Quarry documents (.md, .txt or .jsonl with metadata)"
+        )
     return DocumentsFolder(folder, results, aliases)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from eval.errors import DatasetError
+from quarry.eval.errors import DatasetError
 
 Format = Literal["beir", "hotpotqa", "qa-jsonl"]
 
@@ -101,11 +101,15 @@ def _load_qa_jsonl(path: Path, limit: int | None, resolve_source: Callable[[str]
             break
         query_id = _query_id(record, number, ids, path)
         question = _question(record, path, number)
-        answers = _strings(_require(record, "answers", path, number), "answers", path, number, example='["Payments Core"]')
+        answers = _strings(
+            _require(record, "answers", path, number), "answers", path, number, example='["Payments Core"]'
+        )
         if not answers:
             raise DatasetError(f"{path}:{number}: 'answers' is empty (give at least one gold answer)")
         gold: dict[str, int] = {}
-        for label in _strings(record.get("gold_sources") or [], "gold_sources", path, number, example='["wiki/ledgerline.md"]'):
+        for label in _strings(
+            record.get("gold_sources") or [], "gold_sources", path, number, example='["wiki/ledgerline.md"]'
+        ):
             document_id = resolve_source(label)
             if document_id is None:
                 raise DatasetError(
@@ -140,7 +144,9 @@ def _load_beir(folder: Path, limit: int | None) -> EvalDataset:
         dataset.documents.append(EvalDocument(str(doc_id), title, text))
     ids: dict[str, int] = {}
     for number, record in _records(folder / "queries.jsonl"):
-        query_id = _query_id({"_id": _require(record, "_id", folder / "queries.jsonl", number)}, number, ids, folder / "queries.jsonl")
+        query_id = _query_id(
+            {"_id": _require(record, "_id", folder / "queries.jsonl", number)}, number, ids, folder / "queries.jsonl"
+        )
         text = str(_require(record, "text", folder / "queries.jsonl", number)).strip()
         if not text:
             raise DatasetError(f"{folder / 'queries.jsonl'}:{number}: empty query 'text'")
@@ -165,7 +171,9 @@ def _load_hotpot(path: Path, limit: int | None) -> EvalDataset:
             seen.setdefault(doc_id, EvalDocument(doc_id, title, " ".join(s.strip() for s in sentences)))
         gold = {_title_id(fact[0]): 1 for fact in _require(record, "supporting_facts", path, number)}
         answer = record.get("answer")
-        dataset.queries.append(EvalQuery(query_id, question, gold, (answer,) if answer else (), multi_hop=len(gold) > 1))
+        dataset.queries.append(
+            EvalQuery(query_id, question, gold, (answer,) if answer else (), multi_hop=len(gold) > 1)
+        )
     dataset.documents = list(seen.values())
     return dataset
 
@@ -175,7 +183,9 @@ def _hotpot_context(context: Any, path: Path, number: int) -> list[tuple[str, li
         return list(zip(context["title"], context["sentences"]))
     if isinstance(context, list) and all(isinstance(c, list) and len(c) == 2 for c in context):
         return [(c[0], c[1]) for c in context]
-    raise DatasetError(f"{path}:{number}: 'context' must be [[title, [sentences]]...] or {{title: [...], sentences: [...]}}")
+    raise DatasetError(
+        f"{path}:{number}: 'context' must be [[title, [sentences]]...] or {{title: [...], sentences: [...]}}"
+    )
 
 
 def _hotpot_file(folder: Path) -> Path:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from graph.budget.limits import Limits
+from quarry.graph.budget.limits import Limits
 
 DEADLINE_TOLERANCE_S = 0.5
 """Grace past max_seconds before a run counts as a deadline violation: the controller stops work at the

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.qa_rows import QaRow
+from quarry.eval.qa_rows import QaRow
 
 PLOTS = ("cost_vs_quality.png", "latency.png", "spend_by_node.png")
 
@@ -28,8 +28,13 @@ def _cost_vs_quality(plt, rows: Sequence[QaRow], summary: dict[str, Any]):
     # Offline runs cost $0, so dollars would put every point on one line: fall back to tokens.
     by_usd = any(r.usd > 0 for r in rows)
     cost = [r.usd if by_usd else r.tokens for r in rows]
-    panels = [(label, [getattr(r, key) for r in rows]) for key, label in (("f1", "answer F1"), ("evidence_recall", "evidence recall"))]
-    panels = [(label, values) for label, values in panels if any(v is not None for v in values)] or [("answer F1", [None] * len(rows))]
+    panels = [
+        (label, [getattr(r, key) for r in rows])
+        for key, label in (("f1", "answer F1"), ("evidence_recall", "evidence recall"))
+    ]
+    panels = [(label, values) for label, values in panels if any(v is not None for v in values)] or [
+        ("answer F1", [None] * len(rows))
+    ]
     figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
     for axis, (label, values) in zip(axes[0], panels):
         for partial, colour, name in ((False, "tab:blue", "complete"), (True, "tab:orange", "partial")):

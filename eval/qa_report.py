@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import mean_ci95, percentile
-from eval.qa_metrics import DEADLINE_TOLERANCE_S, defined
-from eval.qa_rows import QaRow
+from quarry.eval.metrics import mean_ci95, percentile
+from quarry.eval.qa_metrics import DEADLINE_TOLERANCE_S, defined
+from quarry.eval.qa_rows import QaRow
 
 VIOLATION_KINDS = ("usd", "tokens", "hops", "seconds")
 
@@ -77,12 +77,16 @@ def summarize(rows: Sequence[QaRow], info: RunInfo, notes: Sequence[str] = ()) -
             "stopped_by": dict(sorted(stopped.items())),
         },
         "latency_s": {
-            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
-            "mean": _mean(latencies), "max": max(latencies, default=0.0),
+            "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95),
+            "mean": _mean(latencies),
+            "max": max(latencies, default=0.0),
         },
         "tokens": {
-            "mean": _mean([r.tokens for r in rows]), "total": sum(r.tokens for r in rows),
-            "input_total": sum(r.input_tokens for r in rows), "output_total": sum(r.output_tokens for r in rows),
+            "mean": _mean([r.tokens for r in rows]),
+            "total": sum(r.tokens for r in rows),
+            "input_total": sum(r.input_tokens for r in rows),
+            "output_total": sum(r.output_tokens for r in rows),
         },
         "usd": {"mean": _mean([r.usd for r in rows]), "total": sum(r.usd for r in rows)},
         "spend_by_node": dict(sorted(by_node.items())),
@@ -101,7 +105,8 @@ def markdown_report(summary: dict[str, Any]) -> str:
         "|---|---|---|",
     ]
     for label, stat in (
-        ("exact match", summary["answer"]["exact_match"]), ("F1", summary["answer"]["f1"]),
+        ("exact match", summary["answer"]["exact_match"]),
+        ("F1", summary["answer"]["f1"]),
         ("contains answer", summary["answer"]["contains"]),
         ("evidence recall", summary["evidence"]["evidence_recall"]),
         ("citation precision", summary["evidence"]["citation_precision"]),

@@ -9,11 +9,18 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
-from eval.datasets import EvalQuery
-from eval.errors import DatasetError
-from eval.qa_metrics import budget_violations, citation_precision, contains_answer, evidence_recall, exact_match, f1_score
-from graph.answer import Answer
-from graph.budget.limits import Limits
+from quarry.eval.datasets import EvalQuery
+from quarry.eval.errors import DatasetError
+from quarry.eval.qa_metrics import (
+    budget_violations,
+    citation_precision,
+    contains_answer,
+    evidence_recall,
+    exact_match,
+    f1_score,
+)
+from quarry.graph.answer import Answer
+from quarry.graph.budget.limits import Limits
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,9 @@ class QaRow:
     def from_json(cls, data: Any) -> "QaRow":
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-        missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING and f.name not in data]
+        missing = [
+            f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING and f.name not in data
+        ]
         if missing:
             raise ValueError(f"missing field '{missing[0]}'")
         known = {f.name for f in fields(cls)}
@@ -139,7 +148,9 @@ def read_rows(path: Path) -> Existing:
         except (json.JSONDecodeError, TypeError, ValueError) as exc:
             if number == len(lines):  # no newline after it: the write never finished
                 return Existing(rows, number, text[: len(text) - len(line)])
-            raise DatasetError(f"{path}:{number}: not an answers.jsonl row ({exc}); remove the line or run without --resume") from None
+            raise DatasetError(
+                f"{path}:{number}: not an answers.jsonl row ({exc}); remove the line or run without --resume"
+            ) from None
     return Existing(rows, None, text)
 
 

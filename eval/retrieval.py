@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.datasets import EvalDataset, EvalQuery
-from eval.metrics import all_found_at, dedupe, mean_ci95, ndcg_at, percentile, recall_at, reciprocal_rank
+from quarry.eval.datasets import EvalDataset, EvalQuery
+from quarry.eval.metrics import all_found_at, dedupe, mean_ci95, ndcg_at, percentile, recall_at, reciprocal_rank
 
 RECALL_KS = (2, 5, 10, 20)
 
@@ -70,14 +70,21 @@ def evaluate(
     return runs
 
 
-def write_reports(dataset: EvalDataset, runs: Mapping[str, SystemRun], out_dir: Path, notes: Sequence[str] = ()) -> dict:
+def write_reports(
+    dataset: EvalDataset, runs: Mapping[str, SystemRun], out_dir: Path, notes: Sequence[str] = ()
+) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     multi_hop = any(q.multi_hop for q in dataset.queries)
     report = {name: run.summary(multi_hop) for name, run in runs.items()}
     payload = {
         **report,
-        "_meta": {"dataset": dataset.name, "format": dataset.format, "documents": len(dataset.documents),
-                  "queries": len(dataset.queries), "notes": list(notes)},
+        "_meta": {
+            "dataset": dataset.name,
+            "format": dataset.format,
+            "documents": len(dataset.documents),
+            "queries": len(dataset.queries),
+            "notes": list(notes),
+        },
         "_per_query": {name: run.per_query for name, run in runs.items()},
     }
     (out_dir / "retrieval.json").write_text(json.dumps(payload, indent=2))

@@ -15,20 +15,26 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.settings import Settings
-from corpus.filters import Principal
-from eval.corpus_loader import DocumentsFolder, corpus_schema, dataset_documents, read_documents_folder, sliced_folder
-from eval.datasets import EvalDataset, EvalQuery, detect_format, load_qa_dataset, sliced
-from eval.errors import DatasetError, RunMismatch
-from agent.cli.progress import StageProgress
-from eval.qa_plots import write_plots
-from eval.qa_report import RunInfo, summarize, write_report
-from eval.qa_rows import Existing, QaRow, append, open_for_append, read_rows, score
-from graph.budget.limits import Limits
+from quarry.agent.cli.progress import StageProgress
+from quarry.agent.settings import Settings
+from quarry.corpus.filters import Principal
+from quarry.eval.corpus_loader import (
+    DocumentsFolder,
+    corpus_schema,
+    dataset_documents,
+    read_documents_folder,
+    sliced_folder,
+)
+from quarry.eval.datasets import EvalDataset, EvalQuery, detect_format, load_qa_dataset, sliced
+from quarry.eval.errors import DatasetError, RunMismatch
+from quarry.eval.qa_plots import write_plots
+from quarry.eval.qa_report import RunInfo, summarize, write_report
+from quarry.eval.qa_rows import Existing, QaRow, append, open_for_append, read_rows, score
+from quarry.graph.budget.limits import Limits
 
 if TYPE_CHECKING:
-    from agent.runtime import Runtime
-    from graph.runner import Researcher
+    from quarry.agent.runtime import Runtime
+    from quarry.graph.runner import Researcher
 
 PRINCIPAL = Principal(id="eval", groups=("public",))
 ANSWERS, RUN_INFO = "answers.jsonl", "run.json"
@@ -63,7 +69,7 @@ class _Plan:
 def run_qa_eval(settings: Settings, options: QaOptions) -> dict:
     """Answer and score every pending question, then report on all rows; returns the report."""
     plan = prepare(settings, options)
-    from agent.runtime import Runtime  # torch and the models: only once the input is known to be good
+    from quarry.agent.runtime import Runtime  # torch and the models: only once the input is known to be good
 
     notes = [f"principal 'eval' (groups: public); {plan.info.documents} documents in corpus '{plan.info.corpus}'"]
     if plan.existing.rows:
@@ -75,7 +81,9 @@ def run_qa_eval(settings: Settings, options: QaOptions) -> dict:
         with Runtime(settings) as runtime:
             notes += _ingest(runtime, plan, options.quiet)
             notes += _warm(runtime)
-            notes.append(f"model: {'Claude' if runtime.models.online else 'offline extractive'}; concurrency {options.concurrency}")
+            notes.append(
+                f"model: {'Claude' if runtime.models.online else 'offline extractive'}; concurrency {options.concurrency}"
+            )
             with _open_answers(options, plan) as handle:
                 asyncio.run(_answer_all(runtime.researcher, plan.pending, options, handle))
     else:
@@ -95,13 +103,18 @@ def prepare(settings: Settings, options: QaOptions) -> _Plan:
     folder: DocumentsFolder | None = None
     if options.documents is not None:
         if kind != "qa-jsonl":
-            raise DatasetError(f"--documents is for QA JSONL sets; '{path}' is a {kind} dataset with documents of its own")
+            raise DatasetError(
+                f"--documents is for QA JSONL sets; '{path}' is a {kind} dataset with documents of its own"
+            )
         folder = read_documents_folder(options.documents, path, max_bytes=settings.ingest.max_document_bytes)
     dataset = load_qa_dataset(path, limit=options.limit, resolve_source=folder.resolve if folder else None)
     if not dataset.queries:
-        raise DatasetError(f"'{path}' has no questions to evaluate" + (" (no query has a relevant document in qrels)" if kind == "beir" else ""))
-    from graph.errors import InvalidQuestion
-    from graph.runner import validate_question
+        raise DatasetError(
+            f"'{path}' has no questions to evaluate"
+            + (" (no query has a relevant document in qrels)" if kind == "beir" else "")
+        )
+    from quarry.graph.errors import InvalidQuestion
+    from quarry.graph.runner import validate_question
 
     for query in dataset.queries:
         try:
@@ -115,12 +128,16 @@ def prepare(settings: Settings, options: QaOptions) -> _Plan:
         else:
             dataset = sliced(dataset, options.max_documents)
     info = RunInfo(
-        dataset=dataset.name, path=str(path.resolve()), format=dataset.format, fingerprint=_fingerprint(path, kind),
+        dataset=dataset.name,
+        path=str(path.resolve()),
+        format=dataset.format,
+        fingerprint=_fingerprint(path, kind),
         corpus=corpus_schema(options.corpus or dataset.name),
         documents=len(folder.documents) if folder else sum(1 for d in dataset.documents if d.text.strip()),
         limits=options.limits.model_dump(mode="json"),
         documents_folder=str(options.documents.resolve()) if options.documents else None,
-        max_documents=options.max_documents, concurrency=options.concurrency,
+        max_documents=options.max_documents,
+        concurrency=options.concurrency,
     )
     existing = _existing(options, info) if options.resume else Existing([])
     done = {row.id for row in existing.rows}
@@ -133,11 +150,15 @@ def _existing(options: QaOptions, info: RunInfo) -> Existing:
         _say(f"--resume: nothing to resume in {options.out_dir}; starting")
         return Existing([])
     if not recorded.exists():
-        raise RunMismatch(f"cannot resume: {options.out_dir} has {ANSWERS} but no {RUN_INFO}; run without --resume to start over")
+        raise RunMismatch(
+            f"cannot resume: {options.out_dir} has {ANSWERS} but no {RUN_INFO}; run without --resume to start over"
+        )
     try:
         before = RunInfo.from_json(json.loads(recorded.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as exc:
-        raise RunMismatch(f"cannot resume: {recorded} is unreadable ({exc}); run without --resume to start over") from None
+        raise RunMismatch(
+            f"cannot resume: {recorded} is unreadable ({exc}); run without --resume to start over"
+        ) from None
     old, new = _flat(before.identity()), _flat(info.identity())
     changed = [key for key in new if old.get(key) != new[key]]
     if changed:
@@ -166,8 +187,12 @@ def _open_answers(options: QaOptions, plan: _Plan):
 def _ingest(runtime: "Runtime", plan: _Plan, quiet: bool) -> list[str]:
     started = time.perf_counter()
     results = plan.folder.results if plan.folder else list(dataset_documents(plan.dataset))
-    _say(f"{plan.info.dataset}: {len(plan.dataset.queries)} questions, {plan.info.documents} documents → corpus '{plan.info.corpus}'", quiet)
+    _say(
+        f"{plan.info.dataset}: {len(plan.dataset.queries)} questions, {plan.info.documents} documents → corpus '{plan.info.corpus}'",
+        quiet,
+    )
     with StageProgress("ingest", len(results), quiet=quiet, every=max(1, len(results) // 10)) as progress:
+
         def notify(event) -> None:
             if event.outcome == "refused":
                 progress.always(f"refused {event.label}: {event.detail}")
@@ -193,10 +218,13 @@ def _warm(runtime: "Runtime") -> list[str]:
 async def _answer_all(researcher: "Researcher", queries: list[EvalQuery], options: QaOptions, handle) -> None:
     gate = asyncio.Semaphore(options.concurrency)
     with StageProgress("answer", len(queries), quiet=options.quiet) as progress:
+
         async def one(query: EvalQuery) -> None:
             async with gate:
                 started = time.perf_counter()
-                result = await researcher.ask(query.text, principal=PRINCIPAL, limits=options.limits, use_cache=options.use_cache)
+                result = await researcher.ask(
+                    query.text, principal=PRINCIPAL, limits=options.limits, use_cache=options.use_cache
+                )
                 latency = time.perf_counter() - started
             row = score(query, result.answer, latency_s=latency, limits=options.limits)
             append(handle, row)

@@ -7,25 +7,35 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.runtime import Runtime
-from agent.settings import Settings
-from corpus.filters import Principal
-from eval.corpus_loader import corpus_schema, ingest_dataset
-from eval.datasets import load_dataset, sliced
-from eval.peer import PEER_NAME, build_peer
-from eval.retrieval import RECALL_KS, SystemFn, evaluate, markdown_table, write_reports
+from quarry.agent.runtime import Runtime
+from quarry.agent.settings import Settings
+from quarry.corpus.filters import Principal
+from quarry.eval.corpus_loader import corpus_schema, ingest_dataset
+from quarry.eval.datasets import load_dataset, sliced
+from quarry.eval.peer import PEER_NAME, build_peer
+from quarry.eval.retrieval import RECALL_KS, SystemFn, evaluate, markdown_table, write_reports
 
 PRINCIPAL = Principal(id="eval", groups=("public",))
 
 
-def run_retrieval_eval(settings: Settings, dataset_path: Path, *, limit: int | None, out_dir: Path,
-                       corpus: str | None = None, peer: bool = True, max_documents: int | None = None) -> dict:
+def run_retrieval_eval(
+    settings: Settings,
+    dataset_path: Path,
+    *,
+    limit: int | None,
+    out_dir: Path,
+    corpus: str | None = None,
+    peer: bool = True,
+    max_documents: int | None = None,
+) -> dict:
     dataset = load_dataset(dataset_path, limit=limit)
     if max_documents:
         dataset = sliced(dataset, max_documents)
     schema = corpus_schema(corpus or dataset.name)
     settings = settings.model_copy(update={"database": settings.database.model_copy(update={"schema_name": schema})})
-    say(f"dataset {dataset.name}: {len(dataset.documents)} documents, {len(dataset.queries)} queries → corpus '{schema}'")
+    say(
+        f"dataset {dataset.name}: {len(dataset.documents)} documents, {len(dataset.queries)} queries → corpus '{schema}'"
+    )
     notes: list[str] = []
     with Runtime(settings) as runtime:
         started = time.perf_counter()
@@ -46,26 +56,36 @@ def run_retrieval_eval(settings: Settings, dataset_path: Path, *, limit: int | N
 
         def system(mode: str, rerank: bool) -> SystemFn:
             def run(query: str, vector: list[float]) -> list[str]:
-                result = retriever.retrieve(query, principal=PRINCIPAL, k=depth, mode=mode, rerank=rerank, query_vector=vector)
+                result = retriever.retrieve(
+                    query, principal=PRINCIPAL, k=depth, mode=mode, rerank=rerank, query_vector=vector
+                )
                 return [f.hit.document_id for f in result.hits]
+
             return run
 
         systems: dict[str, SystemFn] = {
-            "dense": system("dense", False), "bm25": system("bm25", False), "kg": system("kg", False),
-            "hybrid": system("hybrid", False), "hybrid_rerank": system("hybrid", True),
+            "dense": system("dense", False),
+            "bm25": system("bm25", False),
+            "kg": system("kg", False),
+            "hybrid": system("hybrid", False),
+            "hybrid_rerank": system("hybrid", True),
         }
         # Warm the per-version BM25 index and graph so the timed queries measure retrieval, not building.
         started = time.perf_counter()
         runtime.bm25.index()
         retriever.graph.graph()
-        notes.append(f"index warm-up (BM25 + graph build or load): {time.perf_counter() - started:.1f}s, not timed per query")
+        notes.append(
+            f"index warm-up (BM25 + graph build or load): {time.perf_counter() - started:.1f}s, not timed per query"
+        )
         peer_embeddings = None
         if peer:
             try:
                 peer_retriever, peer_embeddings = _peer(runtime, depth)
                 systems[PEER_NAME] = lambda query, vector: _run_peer(peer_retriever, peer_embeddings, query, vector)
-                notes.append(f"{PEER_NAME}: langchain-classic EnsembleRetriever(BM25Retriever, InMemoryVectorStore), "
-                             "weights 0.5/0.5, same chunks and stored vectors")
+                notes.append(
+                    f"{PEER_NAME}: langchain-classic EnsembleRetriever(BM25Retriever, InMemoryVectorStore), "
+                    "weights 0.5/0.5, same chunks and stored vectors"
+                )
             except ImportError:
                 notes.append(f"{PEER_NAME} skipped: install the peer extra (pip install -e '.[peer]')")
         notes.append("latency excludes query embedding (computed once per query, shared by all systems)")
@@ -77,7 +97,9 @@ def run_retrieval_eval(settings: Settings, dataset_path: Path, *, limit: int | N
 
 def _peer(runtime: Runtime, depth: int):
     with runtime.db.transaction() as conn:
-        rows = conn.execute("SELECT document_id, body AS text, embedding::real[] AS embedding FROM chunks ORDER BY id").fetchall()
+        rows = conn.execute(
+            "SELECT document_id, body AS text, embedding::real[] AS embedding FROM chunks ORDER BY id"
+        ).fetchall()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community announces its sunset on import
         return build_peer(rows, [np.asarray(r["embedding"]) for r in rows], depth)

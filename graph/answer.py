@@ -2,8 +2,8 @@
 
 from dataclasses import asdict, dataclass
 
-from graph.budget.limits import StopReason
-from graph.budget.spend import Spend
+from quarry.graph.budget.limits import StopReason
+from quarry.graph.budget.spend import Spend
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,26 @@ Every node runs under the budget guard (finalize in its reserve form); any node 
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from graph.budget.guard import guarded
-from graph.context import RunContext
-from graph.nodes.cache import cache_lookup, cache_store
-from graph.nodes.contextualize import contextualize, contextualize_needs
-from graph.nodes.finalize import finalize
-from graph.nodes.plan import plan, plan_needs
-from graph.nodes.reflect import reflect
-from graph.nodes.rerank import rerank
-from graph.nodes.search import search
-from graph.nodes.synthesize import synthesize, synthesize_needs
-from graph.routes import after_cache_lookup, after_contextualize, after_plan, after_reflect, after_rerank, after_synthesize, entry
-from graph.state import InputState, OutputState, State
+from quarry.graph.budget.guard import guarded
+from quarry.graph.context import RunContext
+from quarry.graph.nodes.cache import cache_lookup, cache_store
+from quarry.graph.nodes.contextualize import contextualize, contextualize_needs
+from quarry.graph.nodes.finalize import finalize
+from quarry.graph.nodes.plan import plan, plan_needs
+from quarry.graph.nodes.reflect import reflect
+from quarry.graph.nodes.rerank import rerank
+from quarry.graph.nodes.search import search
+from quarry.graph.nodes.synthesize import synthesize, synthesize_needs
+from quarry.graph.routes import (
+    after_cache_lookup,
+    after_contextualize,
+    after_plan,
+    after_reflect,
+    after_rerank,
+    after_synthesize,
+    entry,
+)
+from quarry.graph.state import InputState, OutputState, State
 
 
 def build_graph() -> CompiledStateGraph:

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph.budget.limits import Limits
+from quarry.graph.budget.limits import Limits
 
 
 class ResearchConfig(BaseModel):

@@ -4,19 +4,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from corpus.filters import Principal, SearchFilters
-from graph.budget.account import Accounts
-from graph.budget.ledger import Ledger
-from graph.budget.pool import BudgetPool
-from graph.config import ResearchConfig
-from graph.events import BudgetLeft, RunEvent
-from corpus.assets import StoredAsset
-from graph.telemetry import FinishedRun
-from tools.cache import SemanticCache
-from tools.fusion import FusedHit
-from tools.hybrid import Retrieval
-from tools.llm.base import ChatModel
-from tools.rerank import RerankedHit
+from quarry.corpus.assets import StoredAsset
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.graph.budget.account import Accounts
+from quarry.graph.budget.ledger import Ledger
+from quarry.graph.budget.pool import BudgetPool
+from quarry.graph.config import ResearchConfig
+from quarry.graph.events import BudgetLeft, RunEvent
+from quarry.graph.telemetry import FinishedRun
+from quarry.tools.cache import SemanticCache
+from quarry.tools.fusion import FusedHit
+from quarry.tools.hybrid import Retrieval
+from quarry.tools.llm.base import ChatModel
+from quarry.tools.rerank import RerankedHit
 
 
 class CaptionImages(Protocol):
@@ -29,8 +29,14 @@ class TraceExporter(Protocol):
 
 class Retriever(Protocol):
     async def aretrieve(
-        self, query: str, *, principal: Principal, filters: SearchFilters | None = None, k: int | None = None,
-        rerank: bool | None = None, query_vector: Sequence[float] | None = None,
+        self,
+        query: str,
+        *,
+        principal: Principal,
+        filters: SearchFilters | None = None,
+        k: int | None = None,
+        rerank: bool | None = None,
+        query_vector: Sequence[float] | None = None,
     ) -> Retrieval: ...
 
 

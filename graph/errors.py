@@ -1,6 +1,6 @@
 """Errors of the graph layer. Budgets normally stop a run by routing to finalize; these are backstops."""
 
-from graph.budget.limits import StopReason
+from quarry.graph.budget.limits import StopReason
 
 
 class BudgetExceeded(RuntimeError):

@@ -3,8 +3,8 @@ and progress output. Every run ends with exactly one `FinalAnswer`."""
 
 from dataclasses import dataclass
 
-from graph.answer import Answer
-from graph.trace import Span
+from quarry.graph.answer import Answer
+from quarry.graph.trace import Span
 
 
 @dataclass(frozen=True)

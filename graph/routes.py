@@ -9,7 +9,7 @@ from typing import Literal
 
 from langgraph.types import Send
 
-from graph.state import SearchTask, State
+from quarry.graph.state import SearchTask, State
 
 
 def _searches(state: State) -> list[Send]:

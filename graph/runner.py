@@ -8,19 +8,19 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from corpus.filters import Principal, SearchFilters
-from graph.answer import Answer
-from graph.budget.account import AccountTab
-from graph.budget.ledger import RunClosed, RunOpened
-from graph.budget.limits import Limits
-from graph.budget.pool import BudgetPool
-from graph.builder import build_graph
-from graph.context import RunContext, Services
-from graph.errors import InvalidQuestion
-from graph.events import DraftReady, FinalAnswer, HitsFound, NodeFinished, RunEvent, TokensSpent
-from graph.telemetry import FinishedRun
-from graph.trace import Span
-from tools.llm.base import Turn
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.graph.answer import Answer
+from quarry.graph.budget.account import AccountTab
+from quarry.graph.budget.ledger import RunClosed, RunOpened
+from quarry.graph.budget.limits import Limits
+from quarry.graph.budget.pool import BudgetPool
+from quarry.graph.builder import build_graph
+from quarry.graph.context import RunContext, Services
+from quarry.graph.errors import InvalidQuestion
+from quarry.graph.events import DraftReady, FinalAnswer, HitsFound, NodeFinished, RunEvent, TokensSpent
+from quarry.graph.telemetry import FinishedRun
+from quarry.graph.trace import Span
+from quarry.tools.llm.base import Turn
 
 MAX_QUESTION_CHARS = 4000
 
@@ -50,7 +50,12 @@ class Researcher:
     ) -> RunResult:
         """Answer one question within `limits`; `on_span` hears of every node as it finishes."""
         async for event in self.stream(
-            question, principal=principal, filters=filters, limits=limits, history=history, use_cache=use_cache,
+            question,
+            principal=principal,
+            filters=filters,
+            limits=limits,
+            history=history,
+            use_cache=use_cache,
         ):
             if isinstance(event, NodeFinished) and on_span is not None:
                 on_span(event.span)
@@ -82,12 +87,22 @@ class Researcher:
         pool = BudgetPool(limits, account=AccountTab(accounts, account, run_id) if accounts and account else None)
         ledger = self.services.ledger
         version = await asyncio.to_thread(self.corpus_version)
-        await asyncio.to_thread(ledger.open_run, RunOpened(
-            run_id, question, principal.id, principal.groups, filters.model_dump(mode="json"),
-            limits.model_dump(mode="json"), version,
-        ))
+        await asyncio.to_thread(
+            ledger.open_run,
+            RunOpened(
+                run_id,
+                question,
+                principal.id,
+                principal.groups,
+                filters.model_dump(mode="json"),
+                limits.model_dump(mode="json"),
+                version,
+            ),
+        )
         events: asyncio.Queue[RunEvent | None] = asyncio.Queue()
-        context = RunContext(run_id, pool, self.services, corpus_version=version, use_cache=use_cache, emit=events.put_nowait)
+        context = RunContext(
+            run_id, pool, self.services, corpus_version=version, use_cache=use_cache, emit=events.put_nowait
+        )
         inputs: dict[str, Any] = {"question": question, "principal": principal, "filters": filters}
         if history:
             inputs["history"] = list(history)
@@ -102,7 +117,11 @@ class Researcher:
                 await asyncio.gather(worker, return_exceptions=True)
 
     async def _drive(
-        self, inputs: dict[str, Any], context: RunContext, events: "asyncio.Queue[RunEvent | None]", started_ns: int,
+        self,
+        inputs: dict[str, Any],
+        context: RunContext,
+        events: "asyncio.Queue[RunEvent | None]",
+        started_ns: int,
     ) -> None:
         pool, ledger, run_id = context.pool, self.services.ledger, context.run_id
         trace: list[Span] = []
@@ -110,7 +129,10 @@ class Researcher:
         hop = 0
         try:
             async for update in self.graph.astream(
-                inputs, config={"recursion_limit": pool.limits.recursion_limit()}, context=context, stream_mode="updates",
+                inputs,
+                config={"recursion_limit": pool.limits.recursion_limit()},
+                context=context,
+                stream_mode="updates",
             ):
                 for values in update.values():
                     hop = (values or {}).get("hop", hop)
@@ -122,19 +144,44 @@ class Researcher:
             assert final is not None, "finalize always produces an answer"
             answer = replace(final, elapsed_s=time.monotonic() - pool.started_at)
             total = answer.spend.total()
-            await asyncio.to_thread(ledger.close_run, RunClosed(
-                run_id, "partial" if answer.partial else "complete", answer.stopped_by, answer.hops, answer.text,
-                answer.to_json(), total.usd, total.input_tokens, total.output_tokens, answer.elapsed_s * 1000,
-                [asdict(span) for span in trace], answer.cache_hit, answer.saved_usd,
-            ))
+            await asyncio.to_thread(
+                ledger.close_run,
+                RunClosed(
+                    run_id,
+                    "partial" if answer.partial else "complete",
+                    answer.stopped_by,
+                    answer.hops,
+                    answer.text,
+                    answer.to_json(),
+                    total.usd,
+                    total.input_tokens,
+                    total.output_tokens,
+                    answer.elapsed_s * 1000,
+                    [asdict(span) for span in trace],
+                    answer.cache_hit,
+                    answer.saved_usd,
+                ),
+            )
             if pool.account is not None:
                 await asyncio.to_thread(pool.account.accounts.forfeit_run, run_id)
             if self.services.telemetry is not None:
-                await asyncio.to_thread(self.services.telemetry.export, FinishedRun(
-                    run_id, inputs["question"], inputs["principal"].id, started_ns, answer.elapsed_s * 1000,
-                    "partial" if answer.partial else "complete", answer.stopped_by, answer.hops, total.tokens, total.usd,
-                    answer.cache_hit, tuple(trace),
-                ))
+                await asyncio.to_thread(
+                    self.services.telemetry.export,
+                    FinishedRun(
+                        run_id,
+                        inputs["question"],
+                        inputs["principal"].id,
+                        started_ns,
+                        answer.elapsed_s * 1000,
+                        "partial" if answer.partial else "complete",
+                        answer.stopped_by,
+                        answer.hops,
+                        total.tokens,
+                        total.usd,
+                        answer.cache_hit,
+                        tuple(trace),
+                    ),
+                )
             events.put_nowait(FinalAnswer(answer, tuple(trace)))
         except BaseException:
             await asyncio.shield(asyncio.to_thread(_close_failed, ledger, run_id, pool))
@@ -176,7 +223,7 @@ def _events_of(values: dict[str, Any], context: RunContext, hop: int) -> list[Ru
 def validate_question(question: str) -> str:
     text = question.strip() if isinstance(question, str) else ""
     if not text:
-        raise InvalidQuestion("the question is empty: ask something, e.g. quarry ask \"Which team owns Ledgerline?\"")
+        raise InvalidQuestion('the question is empty: ask something, e.g. quarry ask "Which team owns Ledgerline?"')
     if len(text) > MAX_QUESTION_CHARS:
         raise InvalidQuestion(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")
     return text
@@ -185,6 +232,10 @@ def validate_question(question: str) -> str:
 def _close_failed(ledger, run_id: str, pool: BudgetPool) -> None:
     tokens, usd = pool.spent()
     try:
-        ledger.close_run(RunClosed(run_id, "failed", "error", 0, "", {}, usd, tokens, 0, (time.monotonic() - pool.started_at) * 1000, []))
+        ledger.close_run(
+            RunClosed(
+                run_id, "failed", "error", 0, "", {}, usd, tokens, 0, (time.monotonic() - pool.started_at) * 1000, []
+            )
+        )
     except Exception:  # the failure that got us here (often the database itself) is the one to report
         pass

@@ -5,16 +5,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, NotRequired, TypedDict
 
-from corpus.filters import Principal, SearchFilters
-from graph.answer import Answer
-from graph.budget.limits import StopReason
-from graph.budget.spend import Spend
-from graph.trace import Span
-from tools.citations import CitationCheck
-from tools.cache import CacheHit
-from tools.fusion import FusedHit, RetrieverRank
-from tools.hits import Hit
-from tools.llm.base import Turn
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.graph.answer import Answer
+from quarry.graph.budget.limits import StopReason
+from quarry.graph.budget.spend import Spend
+from quarry.graph.trace import Span
+from quarry.tools.cache import CacheHit
+from quarry.tools.citations import CitationCheck
+from quarry.tools.fusion import FusedHit, RetrieverRank
+from quarry.tools.hits import Hit
+from quarry.tools.llm.base import Turn
 
 
 @dataclass(frozen=True)

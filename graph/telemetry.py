@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graph.trace import Span
+from quarry.graph.trace import Span
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -82,8 +82,9 @@ class RunExporter:
             parent = trace.set_span_in_context(root)
             for span in run.spans:
                 start = run.started_ns + int(span.start_ms * 1e6)
-                child = self._tracer.start_span(f"quarry.node.{span.node}", context=parent, start_time=start,
-                                                attributes=_span_attributes(span))
+                child = self._tracer.start_span(
+                    f"quarry.node.{span.node}", context=parent, start_time=start, attributes=_span_attributes(span)
+                )
                 if span.outcome in ("stopped", "failed"):
                     child.set_status(trace.Status(trace.StatusCode.ERROR, span.detail[:200]))
                 child.end(end_time=start + int(span.ms * 1e6))
@@ -97,15 +98,27 @@ class RunExporter:
 
 def _run_attributes(run: FinishedRun) -> dict[str, Any]:
     return {
-        "quarry.run_id": run.run_id, "quarry.question": run.question, "quarry.principal": run.principal_id,
-        "quarry.status": run.status, "quarry.stopped_by": run.stopped_by or "", "quarry.hops": run.hops,
-        "quarry.tokens": run.tokens, "quarry.usd": run.usd, "quarry.cache_hit": run.cache_hit,
+        "quarry.run_id": run.run_id,
+        "quarry.question": run.question,
+        "quarry.principal": run.principal_id,
+        "quarry.status": run.status,
+        "quarry.stopped_by": run.stopped_by or "",
+        "quarry.hops": run.hops,
+        "quarry.tokens": run.tokens,
+        "quarry.usd": run.usd,
+        "quarry.cache_hit": run.cache_hit,
     }
 
 
 def _span_attributes(span: Span) -> dict[str, Any]:
     return {
-        "quarry.node": span.node, "quarry.outcome": span.outcome, "quarry.tokens": span.tokens, "quarry.usd": span.usd,
-        "quarry.detail": span.detail, "quarry.inputs": span.inputs, "quarry.hits": len(span.hits),
-        "quarry.model_ms": span.model_ms, "quarry.retrieval_ms": span.retrieval_ms,
+        "quarry.node": span.node,
+        "quarry.outcome": span.outcome,
+        "quarry.tokens": span.tokens,
+        "quarry.usd": span.usd,
+        "quarry.detail": span.detail,
+        "quarry.inputs": span.inputs,
+        "quarry.hits": len(span.hits),
+        "quarry.model_ms": span.model_ms,
+        "quarry.retrieval_ms": span.retrieval_ms,
     }

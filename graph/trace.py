@@ -7,7 +7,7 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import Literal
 
-from graph.budget.spend import Spend
+from quarry.graph.budget.spend import Spend
 
 SpanOutcome = Literal["ok", "skipped", "stopped", "failed"]
 

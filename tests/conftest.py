@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from agent.settings import Settings, load_settings
-from corpus.db import Database, start_embedded
-from corpus.embed import LocalEmbeddings
-from corpus.store import DocumentStore
+from quarry.agent.settings import Settings, load_settings
+from quarry.corpus.db import Database, start_embedded
+from quarry.corpus.embed import LocalEmbeddings
+from quarry.corpus.store import DocumentStore
 
 if TYPE_CHECKING:
-    from agent.runtime import Runtime
+    from quarry.agent.runtime import Runtime
 
 # Property tests check behaviour, not speed: no per-example deadline on a loaded CI machine.
 hypothesis_settings.register_profile("quarry", deadline=None)
@@ -62,7 +62,7 @@ def store(db: Database) -> DocumentStore:
 
 @pytest.fixture(scope="session")
 def embedder() -> LocalEmbeddings:
-    from corpus.config import EmbeddingConfig
+    from quarry.corpus.config import EmbeddingConfig
 
     model = LocalEmbeddings(EmbeddingConfig())
     model.load()
@@ -70,10 +70,12 @@ def embedder() -> LocalEmbeddings:
 
 
 @pytest.fixture(scope="module")
-def sample_runtime(pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pytest.TempPathFactory) -> Iterator["Runtime"]:
+def sample_runtime(
+    pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator["Runtime"]:
     """A Runtime over the bundled sample corpus, ingested once per test module into its own schema,
     with the offline models (no API key in its environment)."""
-    from agent.runtime import Runtime
+    from quarry.agent.runtime import Runtime
 
     settings = load_settings(
         Path(os.devnull),

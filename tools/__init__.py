@@ -2,32 +2,32 @@
 packing, citation checking, the semantic cache and its guard, and the LLM clients (tools.llm).
 Re-exported lazily."""
 
-from corpus.exports import lazy_exports
+from quarry.corpus.exports import lazy_exports
 
 _EXPORTS = {
-    "Bm25Config": "tools.config",
-    "DenseConfig": "tools.config",
-    "FusedHit": "tools.fusion",
-    "HybridRetriever": "tools.hybrid",
-    "OfflineReranker": "tools.rerank",
-    "PackedContext": "tools.packing",
-    "Retrieval": "tools.hybrid",
-    "Bm25Search": "tools.bm25",
-    "GraphSearch": "tools.kg",
-    "FusionConfig": "tools.config",
-    "GraphConfig": "tools.config",
-    "RerankConfig": "tools.config",
-    "RetrievalConfig": "tools.config",
-    "DenseResult": "tools.dense",
-    "DenseSearch": "tools.dense",
-    "SearchPlan": "tools.dense",
-    "Hit": "tools.hits",
-    "CitationCheck": "tools.citations",
-    "check_citations": "tools.citations",
-    "CacheConfig": "tools.config",
-    "SemanticCache": "tools.cache",
-    "CacheHit": "tools.cache",
-    "same_question": "tools.cache_guard",
+    "Bm25Config": "quarry.tools.config",
+    "DenseConfig": "quarry.tools.config",
+    "FusedHit": "quarry.tools.fusion",
+    "HybridRetriever": "quarry.tools.hybrid",
+    "OfflineReranker": "quarry.tools.rerank",
+    "PackedContext": "quarry.tools.packing",
+    "Retrieval": "quarry.tools.hybrid",
+    "Bm25Search": "quarry.tools.bm25",
+    "GraphSearch": "quarry.tools.kg",
+    "FusionConfig": "quarry.tools.config",
+    "GraphConfig": "quarry.tools.config",
+    "RerankConfig": "quarry.tools.config",
+    "RetrievalConfig": "quarry.tools.config",
+    "DenseResult": "quarry.tools.dense",
+    "DenseSearch": "quarry.tools.dense",
+    "SearchPlan": "quarry.tools.dense",
+    "Hit": "quarry.tools.hits",
+    "CitationCheck": "quarry.tools.citations",
+    "check_citations": "quarry.tools.citations",
+    "CacheConfig": "quarry.tools.config",
+    "SemanticCache": "quarry.tools.cache",
+    "CacheHit": "quarry.tools.cache",
+    "same_question": "quarry.tools.cache_guard",
 }
 
 __all__ = sorted(_EXPORTS)

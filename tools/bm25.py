@@ -24,12 +24,12 @@ from typing import Literal
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from corpus.db import Database
-from corpus.filters import Principal, SearchFilters
-from corpus.store import corpus_version
-from tools.config import Bm25Config
-from tools.hits import Hit, fetch_hits
-from tools.text import tokenize
+from quarry.corpus.db import Database
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.corpus.store import corpus_version
+from quarry.tools.config import Bm25Config
+from quarry.tools.hits import Hit, fetch_hits
+from quarry.tools.text import tokenize
 
 BuildSource = Literal["built", "disk", "memory"]
 _FORMAT = 1
@@ -136,15 +136,31 @@ class Bm25Search:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(bytes(data["meta"]).decode())
-                if meta["format"] != _FORMAT or meta["version"] != version or meta["config"] != self.config.model_dump():
+                if (
+                    meta["format"] != _FORMAT
+                    or meta["version"] != version
+                    or meta["config"] != self.config.model_dump()
+                ):
                     return None
                 return Bm25Index(
-                    version=version, chunk_ids=data["chunk_ids"], doc_len=data["doc_len"], avgdl=meta["avgdl"],
-                    vocab={t: i for i, t in enumerate(meta["terms"])}, idf=data["idf"], offsets=data["offsets"],
-                    positions=data["positions"], tfs=data["tfs"], access_id=data["access_id"], tags_id=data["tags_id"],
-                    domain_id=data["domain_id"], author_id=data["author_id"], published=data["published"],
-                    access_sets=[frozenset(s) for s in meta["access_sets"]], tag_sets=[frozenset(s) for s in meta["tag_sets"]],
-                    domains=meta["domains"], authors=meta["authors"],
+                    version=version,
+                    chunk_ids=data["chunk_ids"],
+                    doc_len=data["doc_len"],
+                    avgdl=meta["avgdl"],
+                    vocab={t: i for i, t in enumerate(meta["terms"])},
+                    idf=data["idf"],
+                    offsets=data["offsets"],
+                    positions=data["positions"],
+                    tfs=data["tfs"],
+                    access_id=data["access_id"],
+                    tags_id=data["tags_id"],
+                    domain_id=data["domain_id"],
+                    author_id=data["author_id"],
+                    published=data["published"],
+                    access_sets=[frozenset(s) for s in meta["access_sets"]],
+                    tag_sets=[frozenset(s) for s in meta["tag_sets"]],
+                    domains=meta["domains"],
+                    authors=meta["authors"],
                 )
         except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError):
             return None  # corrupt or foreign file: rebuild and overwrite
@@ -153,18 +169,33 @@ class Bm25Search:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         terms = [t for t, _ in sorted(index.vocab.items(), key=lambda item: item[1])]
         meta = {
-            "format": _FORMAT, "version": index.version, "avgdl": index.avgdl, "terms": terms,
-            "config": self.config.model_dump(), "access_sets": [sorted(s) for s in index.access_sets],
-            "tag_sets": [sorted(s) for s in index.tag_sets], "domains": index.domains, "authors": index.authors,
+            "format": _FORMAT,
+            "version": index.version,
+            "avgdl": index.avgdl,
+            "terms": terms,
+            "config": self.config.model_dump(),
+            "access_sets": [sorted(s) for s in index.access_sets],
+            "tag_sets": [sorted(s) for s in index.tag_sets],
+            "domains": index.domains,
+            "authors": index.authors,
         }
         handle, temp = tempfile.mkstemp(dir=self.cache_dir, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:
                 np.savez(
-                    out, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), chunk_ids=index.chunk_ids,
-                    doc_len=index.doc_len, idf=index.idf, offsets=index.offsets, positions=index.positions, tfs=index.tfs,
-                    access_id=index.access_id, tags_id=index.tags_id, domain_id=index.domain_id,
-                    author_id=index.author_id, published=index.published,
+                    out,
+                    meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                    chunk_ids=index.chunk_ids,
+                    doc_len=index.doc_len,
+                    idf=index.idf,
+                    offsets=index.offsets,
+                    positions=index.positions,
+                    tfs=index.tfs,
+                    access_id=index.access_id,
+                    tags_id=index.tags_id,
+                    domain_id=index.domain_id,
+                    author_id=index.author_id,
+                    published=index.published,
                 )
                 out.flush()
                 os.fsync(out.fileno())
@@ -209,11 +240,24 @@ def build_index(version: int, rows: list[dict], config: Bm25Config) -> Bm25Index
     domains, domain_id = _categorise(row["domain"] for row in rows)
     authors, author_id = _categorise(row["author"] for row in rows)
     return Bm25Index(
-        version=version, chunk_ids=np.array([row["id"] for row in rows], dtype=np.int64), doc_len=doc_len,
-        avgdl=avgdl, vocab=vocab, idf=idf, offsets=offsets, positions=positions, tfs=tfs,
-        access_id=access_id, tags_id=tags_id, domain_id=domain_id, author_id=author_id,
+        version=version,
+        chunk_ids=np.array([row["id"] for row in rows], dtype=np.int64),
+        doc_len=doc_len,
+        avgdl=avgdl,
+        vocab=vocab,
+        idf=idf,
+        offsets=offsets,
+        positions=positions,
+        tfs=tfs,
+        access_id=access_id,
+        tags_id=tags_id,
+        domain_id=domain_id,
+        author_id=author_id,
         published=np.array([row["ts"] for row in rows], dtype=np.float64),
-        access_sets=access_sets, tag_sets=tag_sets, domains=domains, authors=authors,
+        access_sets=access_sets,
+        tag_sets=tag_sets,
+        domains=domains,
+        authors=authors,
     )
 
 

@@ -20,10 +20,10 @@ from datetime import datetime
 
 import numpy as np
 
-from corpus.db import Database
-from corpus.filters import Principal, SearchFilters
-from tools.cache_guard import Verdict, same_question
-from tools.config import CacheConfig
+from quarry.corpus.db import Database
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.tools.cache_guard import Verdict, same_question
+from quarry.tools.config import CacheConfig
 
 WordEmbedder = Callable[[list[str]], list[list[float]]]
 
@@ -80,7 +80,9 @@ class NewEntry:
 
 def scope_of(principal: Principal, filters: SearchFilters) -> str:
     """The key readers share a cache under: same groups (as a set) and same filters."""
-    key = json.dumps({"groups": sorted(set(principal.groups)), "filters": filters.model_dump(mode="json")}, sort_keys=True)
+    key = json.dumps(
+        {"groups": sorted(set(principal.groups)), "filters": filters.model_dump(mode="json")}, sort_keys=True
+    )
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -91,7 +93,12 @@ class SemanticCache:
         self._embed_words = embed_words
 
     def lookup(
-        self, question: str, vector: Sequence[float], principal: Principal, filters: SearchFilters, corpus_version: int,
+        self,
+        question: str,
+        vector: Sequence[float],
+        principal: Principal,
+        filters: SearchFilters,
+        corpus_version: int,
     ) -> Lookup:
         config = self.config
         with self.db.transaction() as conn:
@@ -100,9 +107,14 @@ class SemanticCache:
                 " FROM cache_entries WHERE scope = %(scope)s AND (corpus_version = %(version)s OR %(stale_ok)s)"
                 " AND created_at > now() - make_interval(secs => %(ttl)s)"
                 " ORDER BY embedding <=> %(q)s, id LIMIT %(n)s",
-                {"q": np.asarray(vector, dtype=np.float32), "scope": scope_of(principal, filters),
-                 "version": corpus_version, "stale_ok": config.stale_ok, "ttl": config.ttl_seconds,
-                 "n": config.candidates},
+                {
+                    "q": np.asarray(vector, dtype=np.float32),
+                    "scope": scope_of(principal, filters),
+                    "version": corpus_version,
+                    "stale_ok": config.stale_ok,
+                    "ttl": config.ttl_seconds,
+                    "n": config.candidates,
+                },
             ).fetchall()
             best = float(rows[0]["similarity"]) if rows else 0.0
             refused = ""
@@ -113,9 +125,17 @@ class SemanticCache:
                 if not verdict.agree:
                     refused = refused or verdict.reason
                     continue
-                conn.execute("UPDATE cache_entries SET hits = hits + 1, last_used_at = now() WHERE id = %s", (row["id"],))
-                hit = CacheHit(row["id"], row["question"], float(row["similarity"]), row["answer"],
-                               str(row["run_id"]) if row["run_id"] else None, row["cost_usd"])
+                conn.execute(
+                    "UPDATE cache_entries SET hits = hits + 1, last_used_at = now() WHERE id = %s", (row["id"],)
+                )
+                hit = CacheHit(
+                    row["id"],
+                    row["question"],
+                    float(row["similarity"]),
+                    row["answer"],
+                    str(row["run_id"]) if row["run_id"] else None,
+                    row["cost_usd"],
+                )
                 return Lookup(hit, best, "")
         return Lookup(None, best, refused)
 
@@ -125,9 +145,18 @@ class SemanticCache:
             row = conn.execute(
                 "INSERT INTO cache_entries (question, embedding, scope, access_groups, filters, corpus_version, answer,"
                 " run_id, cost_usd, tokens) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s, %s, %s) RETURNING id",
-                (entry.question, np.asarray(entry.vector, dtype=np.float32), scope_of(entry.principal, entry.filters),
-                 sorted(set(entry.principal.groups)), json.dumps(entry.filters.model_dump(mode="json")),
-                 entry.corpus_version, json.dumps(entry.answer, default=str), entry.run_id, entry.cost_usd, entry.tokens),
+                (
+                    entry.question,
+                    np.asarray(entry.vector, dtype=np.float32),
+                    scope_of(entry.principal, entry.filters),
+                    sorted(set(entry.principal.groups)),
+                    json.dumps(entry.filters.model_dump(mode="json")),
+                    entry.corpus_version,
+                    json.dumps(entry.answer, default=str),
+                    entry.run_id,
+                    entry.cost_usd,
+                    entry.tokens,
+                ),
             ).fetchone()
             self._evict(conn)
         return row["id"]
@@ -144,8 +173,17 @@ class SemanticCache:
                 "SELECT count(*) AS runs, count(*) FILTER (WHERE cache_hit) AS hit_runs, coalesce(sum(saved_usd), 0) AS saved"
                 " FROM runs"
             ).fetchone()
-        return CacheStats(entries["entries"], entries["current"], entries["expired"], entries["hits"], runs["saved"],
-                          runs["hit_runs"], runs["runs"], entries["oldest"], entries["newest"])
+        return CacheStats(
+            entries["entries"],
+            entries["current"],
+            entries["expired"],
+            entries["hits"],
+            runs["saved"],
+            runs["hit_runs"],
+            runs["runs"],
+            entries["oldest"],
+            entries["newest"],
+        )
 
     def clear(self, *, corpus_version: int | None = None) -> int:
         """Delete every entry, or with `corpus_version` only those not built on it or expired; returns how many."""
@@ -168,8 +206,12 @@ class SemanticCache:
         return float(np.dot(left, right))
 
     def _evict(self, conn) -> None:
-        conn.execute("DELETE FROM cache_entries WHERE created_at <= now() - make_interval(secs => %s)", (self.config.ttl_seconds,))
+        conn.execute(
+            "DELETE FROM cache_entries WHERE created_at <= now() - make_interval(secs => %s)",
+            (self.config.ttl_seconds,),
+        )
         conn.execute(
             "DELETE FROM cache_entries WHERE id IN (SELECT id FROM cache_entries ORDER BY last_used_at DESC, id DESC"
-            " OFFSET %s)", (self.config.max_entries,),
+            " OFFSET %s)",
+            (self.config.max_entries,),
         )

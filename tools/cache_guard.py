@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from corpus.entities import entity_names
-from tools.text import STOP_WORDS, stem
+from quarry.corpus.entities import entity_names
+from quarry.tools.text import STOP_WORDS, stem
 
 
 def _root(word: str) -> str:
@@ -39,31 +39,81 @@ def _root(word: str) -> str:
 _WORD = re.compile(r"[\w'’]+")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*(?:st|nd|rd|th|s|k|m|%)?$")
 _NUMBER_WORDS = frozenset(
-    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
-    seventeen eighteen nineteen twenty thirty forty fifty hundred thousand million billion first second third
-    fourth fifth sixth seventh eighth ninth tenth dozen half quarter q1 q2 q3 q4 h1 h2""".split()
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "dozen", "half", "quarter", "q1", "q2", "q3", "q4", "h1", "h2"]
 )
 _CALENDAR = frozenset(
-    """january february march april may june july august september october november december jan feb mar apr jun
-    jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow
-    weekly monthly yearly daily""".split()
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday", "today", "tomorrow", "weekly", "monthly", "yearly", "daily"]
 )
-_NEGATIONS = frozenset("not no never none nobody nothing neither nor without except excluding cannot n't".split())
+_NEGATIONS = frozenset(["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "except", "excluding", "cannot", "n't"])
 _OPPOSITES = (
-    ("start", "end"), ("begin", "end"), ("start", "finish"), ("start", "stop"), ("open", "close"), ("first", "last"),
-    ("before", "after"), ("earliest", "latest"), ("oldest", "newest"), ("increase", "decrease"), ("rise", "fall"),
-    ("grow", "shrink"), ("gain", "loss"), ("most", "least"), ("more", "less"), ("more", "fewer"),
-    ("highest", "lowest"), ("largest", "smallest"), ("biggest", "smallest"), ("maximum", "minimum"), ("max", "min"),
-    ("buy", "sell"), ("import", "export"), ("upload", "download"), ("input", "output"), ("inbound", "outbound"),
-    ("add", "remove"), ("enable", "disable"), ("join", "leave"), ("hire", "fire"), ("win", "lose"),
-    ("accept", "reject"), ("approve", "reject"), ("success", "failure"), ("succeed", "fail"), ("pass", "fail"),
-    ("cause", "effect"), ("upstream", "downstream"), ("above", "below"), ("over", "under"), ("up", "down"),
-    ("forward", "backward"), ("from", "to"), ("send", "receive"), ("debit", "credit"),
-    ("parent", "child"), ("owner", "user"), ("primary", "secondary"), ("best", "worst"), ("cheapest", "dearest"),
-    ("fastest", "slowest"), ("longest", "shortest"), ("early", "late"), ("past", "future"), ("north", "south"),
-    ("east", "west"), ("internal", "external"), ("public", "private"), ("minimum", "maximum"), ("true", "false"),
-    ("this", "next"), ("next", "previous"), ("current", "previous"), ("have", "lack"), ("with", "without"),
-    ("create", "delete"), ("allow", "deny"), ("include", "exclude"),
+    ("start", "end"),
+    ("begin", "end"),
+    ("start", "finish"),
+    ("start", "stop"),
+    ("open", "close"),
+    ("first", "last"),
+    ("before", "after"),
+    ("earliest", "latest"),
+    ("oldest", "newest"),
+    ("increase", "decrease"),
+    ("rise", "fall"),
+    ("grow", "shrink"),
+    ("gain", "loss"),
+    ("most", "least"),
+    ("more", "less"),
+    ("more", "fewer"),
+    ("highest", "lowest"),
+    ("largest", "smallest"),
+    ("biggest", "smallest"),
+    ("maximum", "minimum"),
+    ("max", "min"),
+    ("buy", "sell"),
+    ("import", "export"),
+    ("upload", "download"),
+    ("input", "output"),
+    ("inbound", "outbound"),
+    ("add", "remove"),
+    ("enable", "disable"),
+    ("join", "leave"),
+    ("hire", "fire"),
+    ("win", "lose"),
+    ("accept", "reject"),
+    ("approve", "reject"),
+    ("success", "failure"),
+    ("succeed", "fail"),
+    ("pass", "fail"),
+    ("cause", "effect"),
+    ("upstream", "downstream"),
+    ("above", "below"),
+    ("over", "under"),
+    ("up", "down"),
+    ("forward", "backward"),
+    ("from", "to"),
+    ("send", "receive"),
+    ("debit", "credit"),
+    ("parent", "child"),
+    ("owner", "user"),
+    ("primary", "secondary"),
+    ("best", "worst"),
+    ("cheapest", "dearest"),
+    ("fastest", "slowest"),
+    ("longest", "shortest"),
+    ("early", "late"),
+    ("past", "future"),
+    ("north", "south"),
+    ("east", "west"),
+    ("internal", "external"),
+    ("public", "private"),
+    ("minimum", "maximum"),
+    ("true", "false"),
+    ("this", "next"),
+    ("next", "previous"),
+    ("current", "previous"),
+    ("have", "lack"),
+    ("with", "without"),
+    ("create", "delete"),
+    ("allow", "deny"),
+    ("include", "exclude"),
 )
 _OPPOSITE: dict[str, set[str]] = {}
 for _a, _b in _OPPOSITES:
@@ -71,18 +121,18 @@ for _a, _b in _OPPOSITES:
     _OPPOSITE.setdefault(_b, set()).add(_a)
 _PREPOSITIONS = frozenset(_OPPOSITE) & STOP_WORDS
 """Kept for the opposites rule ("before"/"after"), but a rephrasing adds and drops them freely."""
-_QUESTION_WORDS = frozenset("who whom whose what which when where why how".split())
+_QUESTION_WORDS = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
 # Words that only frame the question ("in what way", "on what date", "for what reason"): never a swap.
-_FRAME = _QUESTION_WORDS | frozenset(_root(stem(w)) for w in "way date year time reason process kind type sort".split())
+_FRAME = _QUESTION_WORDS | frozenset(_root(stem(w)) for w in ["way", "date", "year", "time", "reason", "process", "kind", "type", "sort"])
 # Generic words a paraphrase may add to name what kind of answer it wants ("which city", "which team").
 _TYPE_WORDS = frozenset(
-    _root(stem(w)) for w in """city country place location located team company organisation organization person people
-    engineer name called function purpose role thing way date year time reason process kind type sort""".split()
+    _root(stem(w))
+    for w in ["city", "country", "place", "location", "located", "team", "company", "organisation", "organization", "person", "people", "engineer", "name", "called", "function", "purpose", "role", "thing", "way", "date", "year", "time", "reason", "process", "kind", "type", "sort"]
 )
 # Light verbs and connectives rephrasing adds ("which port does X *use*", "what benefits does X *have*").
 _LIGHT_WORDS = frozenset(
-    _root(stem(w)) for w in """have use used work do done make serve stand cause regarding regard take get give become
-    mean happen exist involve""".split()
+    _root(stem(w))
+    for w in ["have", "use", "used", "work", "do", "done", "make", "serve", "stand", "cause", "regarding", "regard", "take", "get", "give", "become", "mean", "happen", "exist", "involve"]
 )
 MORPHOLOGY_PREFIX = 4
 """Swapped words sharing this many leading letters are forms of one word (discover/discoverer)."""
@@ -130,7 +180,9 @@ class Facts:
             words.append(bare if bare in _OPPOSITE else _root(stem(bare)))
             surface.append(bare)
         every = frozenset(re.findall(r"\w[\w\-]*", question.casefold().replace("'s", "")))
-        return cls(frozenset(_entity_words(question)), every, frozenset(numbers), negated, asks, tuple(words), tuple(surface))
+        return cls(
+            frozenset(_entity_words(question)), every, frozenset(numbers), negated, asks, tuple(words), tuple(surface)
+        )
 
 
 @dataclass(frozen=True)

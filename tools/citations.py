@@ -16,8 +16,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from corpus.chunking import sentence_spans
-from tools.text import content_terms
+from quarry.corpus.chunking import sentence_spans
+from quarry.tools.text import content_terms
 
 # The one marker form: ASCII brackets around ASCII digits. `\d` would also read "[３]" or "[٣]" as [3].
 _MARKER = re.compile(r"\[([0-9]+)\]")
@@ -98,7 +98,9 @@ def strip_markers(text: str) -> str:
 
 def _parenthesized(match: re.Match[str]) -> str:
     label = _HIDDEN_RUN.sub("", match.group("label"))
-    number = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in _HIDDEN_RUN.sub("", match.group("number")))
+    number = "".join(
+        str(unicodedata.digit(c)) if c.isdigit() else c for c in _HIDDEN_RUN.sub("", match.group("number"))
+    )
     return f"({label}{number})"
 
 

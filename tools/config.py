@@ -17,7 +17,9 @@ class DenseConfig(BaseModel):
     @model_validator(mode="after")
     def _bounds(self) -> "DenseConfig":
         if self.ef_search_min > self.ef_search_max:
-            raise ValueError(f"ef_search_min ({self.ef_search_min}) must not exceed ef_search_max ({self.ef_search_max})")
+            raise ValueError(
+                f"ef_search_min ({self.ef_search_min}) must not exceed ef_search_max ({self.ef_search_max})"
+            )
         return self
 
 

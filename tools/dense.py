@@ -13,10 +13,10 @@ from typing import Literal
 
 import numpy as np
 
-from corpus.db import Database
-from corpus.filters import Principal, SearchFilters, chunk_predicate
-from tools.config import DenseConfig
-from tools.hits import Hit, hit_columns
+from quarry.corpus.db import Database
+from quarry.corpus.filters import Principal, SearchFilters, chunk_predicate
+from quarry.tools.config import DenseConfig
+from quarry.tools.hits import Hit, hit_columns
 
 Strategy = Literal["exact", "hnsw"]
 
@@ -42,21 +42,27 @@ ORDER BY h.distance, h.id
 """
 
 # MATERIALIZED keeps the planner from pushing the ORDER BY into the HNSW index: exact by construction.
-_EXACT = """
+_EXACT = (
+    """
 WITH candidates AS MATERIALIZED (
     SELECT id, document_id, ordinal, body, start_char, end_char, embedding FROM chunks WHERE {predicate}
 ), hits AS (
     SELECT id, document_id, ordinal, body, start_char, end_char, embedding <=> %(q)s AS distance
     FROM candidates ORDER BY embedding <=> %(q)s, id LIMIT %(k)s
 )
-""" + _SELECT_HITS
+"""
+    + _SELECT_HITS
+)
 
-_INDEXED = """
+_INDEXED = (
+    """
 WITH hits AS (
     SELECT id, document_id, ordinal, body, start_char, end_char, embedding <=> %(q)s AS distance
     FROM chunks WHERE {predicate} ORDER BY embedding <=> %(q)s LIMIT %(k)s
 )
-""" + _SELECT_HITS
+"""
+    + _SELECT_HITS
+)
 
 
 class DenseSearch:

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from tools.config import FusionConfig
-from tools.hits import Hit
+from quarry.tools.config import FusionConfig
+from quarry.tools.hits import Hit
 
 # Which retriever's copy of a hit is kept when several found the same chunk (their scores differ).
 RETRIEVER_ORDER = ("dense", "bm25", "kg")

@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from corpus.db import Database
-from corpus.filters import Principal, SearchFilters, chunk_predicate
+from quarry.corpus.db import Database
+from quarry.corpus.filters import Principal, SearchFilters, chunk_predicate
 
 
 @dataclass(frozen=True)

@@ -8,21 +8,23 @@ from typing import Literal, Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from corpus.filters import Principal, SearchFilters
-from tools.bm25 import Bm25Search
-from tools.config import RetrievalConfig
-from tools.dense import DenseSearch
-from tools.fusion import FusedHit, fuse
-from tools.hits import Hit
-from tools.packing import PackedContext, pack
-from tools.rerank import Reranker, RerankedHit
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.tools.bm25 import Bm25Search
+from quarry.tools.config import RetrievalConfig
+from quarry.tools.dense import DenseSearch
+from quarry.tools.fusion import FusedHit, fuse
+from quarry.tools.hits import Hit
+from quarry.tools.packing import PackedContext, pack
+from quarry.tools.rerank import RerankedHit, Reranker
 
 Mode = Literal["dense", "bm25", "kg", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "kg", "hybrid")
 
 
 class GraphRetriever(Protocol):
-    def search(self, query: str, *, k: int, principal: Principal, filters: SearchFilters | None = None) -> "GraphHits": ...
+    def search(
+        self, query: str, *, k: int, principal: Principal, filters: SearchFilters | None = None
+    ) -> "GraphHits": ...
 
 
 class GraphHits(Protocol):
@@ -83,15 +85,19 @@ class HybridRetriever:
         wanted = self.config.fusion.candidates_per_retriever if mode == "hybrid" else k
         tasks: dict[str, Callable[[], list[Hit]]] = {}
         if mode in ("dense", "hybrid"):
-            tasks["dense"] = lambda: self.dense.search(query_vector, k=wanted, principal=principal, filters=filters).hits
+            tasks["dense"] = lambda: (
+                self.dense.search(query_vector, k=wanted, principal=principal, filters=filters).hits
+            )
         if mode in ("bm25", "hybrid"):
             tasks["bm25"] = lambda: self.bm25.search(query, k=wanted, principal=principal, filters=filters)
         graph_result = None
         if mode in ("kg", "hybrid") and self.graph is not None:
+
             def run_graph() -> list[Hit]:
                 nonlocal graph_result
                 graph_result = self.graph.search(query, k=wanted, principal=principal, filters=filters)
                 return graph_result.hits
+
             tasks["kg"] = run_graph
         results = await asyncio.gather(*(_timed(timings, name, task) for name, task in tasks.items()))
         by_retriever = dict(zip(tasks, results))

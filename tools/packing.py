@@ -8,8 +8,8 @@ counted is exactly the text `format_block` produces, so the prompt cannot be lar
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from corpus.tokens import count_tokens
-from tools.hits import Hit
+from quarry.corpus.tokens import count_tokens
+from quarry.tools.hits import Hit
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from typing import Protocol
 
 import numpy as np
 
-from corpus.db import Database
-from tools.config import RerankConfig
-from tools.fusion import FusedHit
-from tools.text import tokenize
+from quarry.corpus.db import Database
+from quarry.tools.config import RerankConfig
+from quarry.tools.fusion import FusedHit
+from quarry.tools.text import tokenize
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,9 @@ class OfflineReranker:
             return []
         vectors = self._vectors([c.hit.chunk_id for c in candidates])
         q = np.asarray(query_vector, dtype=np.float32)
-        cosine = np.array([float(vectors[c.hit.chunk_id] @ q) if c.hit.chunk_id in vectors else 0.0 for c in candidates])
+        cosine = np.array(
+            [float(vectors[c.hit.chunk_id] @ q) if c.hit.chunk_id in vectors else 0.0 for c in candidates]
+        )
         terms = set(tokenize(query))
         overlap = np.array([_coverage(terms, c.hit) for c in candidates])
         prior = np.array([c.score for c in candidates])
@@ -58,7 +60,9 @@ class OfflineReranker:
 
     def _vectors(self, chunk_ids: list[int]) -> dict[int, np.ndarray]:
         with self.db.transaction() as conn:
-            rows = conn.execute("SELECT id, embedding::real[] AS embedding FROM chunks WHERE id = ANY(%(ids)s)", {"ids": chunk_ids}).fetchall()
+            rows = conn.execute(
+                "SELECT id, embedding::real[] AS embedding FROM chunks WHERE id = ANY(%(ids)s)", {"ids": chunk_ids}
+            ).fetchall()
         return {row["id"]: np.asarray(row["embedding"], dtype=np.float32) for row in rows}
 
 

@@ -11,12 +11,7 @@ import unicodedata
 _WORD = re.compile(r"\w+")
 
 STOP_WORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below between
-    both but by can could did do does doing down during each few for from further had has have having he her here
-    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
-    off on once only or other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up very was we were what
-    when where which while who whom why will with would you your yours yourself yourselves s t""".split()
+    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "s", "t"]
 )
 
 
@@ -27,12 +22,41 @@ def tokenize(text: str, *, stop_words: bool = True) -> list[str]:
 
 # Irregular forms common in research questions ("who led", "who built"); suffix rules handle the rest.
 _IRREGULAR = {
-    "led": "lead", "built": "build", "wrote": "write", "written": "write", "ran": "run", "began": "begin",
-    "begun": "begin", "chose": "choose", "chosen": "choose", "made": "make", "held": "hold", "kept": "keep",
-    "paid": "pay", "sent": "send", "spent": "spend", "took": "take", "taken": "take", "went": "go",
-    "gone": "go", "broke": "break", "broken": "break", "sold": "sell", "bought": "buy", "found": "find",
-    "grew": "grow", "grown": "grow", "knew": "know", "known": "know", "left": "leave", "lost": "lose",
-    "met": "meet", "replaced": "replace", "owned": "own", "failed": "fail", "triggered": "trigger",
+    "led": "lead",
+    "built": "build",
+    "wrote": "write",
+    "written": "write",
+    "ran": "run",
+    "began": "begin",
+    "begun": "begin",
+    "chose": "choose",
+    "chosen": "choose",
+    "made": "make",
+    "held": "hold",
+    "kept": "keep",
+    "paid": "pay",
+    "sent": "send",
+    "spent": "spend",
+    "took": "take",
+    "taken": "take",
+    "went": "go",
+    "gone": "go",
+    "broke": "break",
+    "broken": "break",
+    "sold": "sell",
+    "bought": "buy",
+    "found": "find",
+    "grew": "grow",
+    "grown": "grow",
+    "knew": "know",
+    "known": "know",
+    "left": "leave",
+    "lost": "lose",
+    "met": "meet",
+    "replaced": "replace",
+    "owned": "own",
+    "failed": "fail",
+    "triggered": "trigger",
 }
 
 

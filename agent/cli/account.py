@@ -4,14 +4,15 @@ import argparse
 import json
 import sys
 
-from agent.cli.arguments import non_negative_float, positive_int
-from agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
-from agent.settings import Settings
+from quarry.agent.cli.arguments import non_negative_float, positive_int
+from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
-        "account", help="shared budget accounts: set a cap, show spend, reset a period",
+        "account",
+        help="shared budget accounts: set a cap, show spend, reset a period",
         description="An account caps tokens and dollars across every run that charges it, in any process: each "
         "model call holds its worst case on the account in PostgreSQL before it is made. Runs charge the account "
         "named by research.account (QUARRY_RESEARCH__ACCOUNT); a run the account cannot fund stops, partial, "
@@ -21,7 +22,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     set_cap = actions.add_parser("set", help="create an account or change its caps (spend so far is kept)")
     set_cap.add_argument("name", help="account name")
     set_cap.add_argument("--max-usd", type=non_negative_float, required=True, metavar="USD", help="dollar cap")
-    set_cap.add_argument("--max-tokens", type=positive_int, default=10**12, metavar="N", help="token cap (default: none)")
+    set_cap.add_argument(
+        "--max-tokens", type=positive_int, default=10**12, metavar="N", help="token cap (default: none)"
+    )
     show = actions.add_parser("show", help="caps, spend, open holds and what is left")
     show.add_argument("names", nargs="*", metavar="NAME", help="accounts to show (default: all)")
     show.add_argument("--json", action="store_true", help="machine-readable output")
@@ -31,9 +34,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.runtime import Runtime
-    from graph.budget.account import Accounts
-    from graph.errors import AccountNotFound
+    from quarry.agent.runtime import Runtime
+    from quarry.graph.budget.account import Accounts
+    from quarry.graph.errors import AccountNotFound
 
     with Runtime(settings) as runtime:
         accounts = Accounts(runtime.db)
@@ -53,6 +56,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not states:
         print("no accounts (create one with: quarry account set NAME --max-usd N)")
     for s in states:
-        print(f"{s.id}: spent ${s.spent_usd:.4f} of ${s.max_usd:.2f} and {s.spent_tokens:,} of {s.max_tokens:,} tokens; "
-              f"{s.open_holds} open hold(s) (${s.held_usd:.4f}); left ${s.left_usd:.4f} / {s.left_tokens:,} tokens")
+        print(
+            f"{s.id}: spent ${s.spent_usd:.4f} of ${s.max_usd:.2f} and {s.spent_tokens:,} of {s.max_tokens:,} tokens; "
+            f"{s.open_holds} open hold(s) (${s.held_usd:.4f}); left ${s.left_usd:.4f} / {s.left_tokens:,} tokens"
+        )
     return EXIT_OK

@@ -2,16 +2,21 @@
 
 import argparse
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from agent.errors import QuarryError
+from quarry.agent.errors import QuarryError
 
 if TYPE_CHECKING:
-    from corpus.filters import SearchFilters
-    from graph.budget.limits import Limits
+    from quarry.corpus.filters import SearchFilters
+    from quarry.graph.budget.limits import Limits
 
-_BUDGET_FLAGS = (("max_usd", "--max-usd"), ("max_seconds", "--max-seconds"), ("max_hops", "--max-hops"), ("max_tokens", "--max-tokens"))
+_BUDGET_FLAGS = (
+    ("max_usd", "--max-usd"),
+    ("max_seconds", "--max-seconds"),
+    ("max_hops", "--max-hops"),
+    ("max_tokens", "--max-tokens"),
+)
 
 
 class UsageError(QuarryError):
@@ -23,17 +28,21 @@ def when(value: str) -> datetime:
     text = value.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=timezone.utc)
+            return datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=UTC)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         reason = f" ({exc})" if re.match(r"\d{4}-\d{2}-\d{2}", text) and "isoformat" not in str(exc) else ""
-        raise argparse.ArgumentTypeError(f"'{clipped(value)}' is not a date (YYYY-MM-DD) or ISO-8601 timestamp{reason}") from None
+        raise argparse.ArgumentTypeError(
+            f"'{clipped(value)}' is not a date (YYYY-MM-DD) or ISO-8601 timestamp{reason}"
+        ) from None
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"'{clipped(value)}' has no timezone (add Z or an offset like +02:00)")
     try:
-        moment.astimezone(timezone.utc)
+        moment.astimezone(UTC)
     except OverflowError:
-        raise argparse.ArgumentTypeError(f"'{clipped(value)}' is out of range (in UTC it falls outside the years 1 to 9999)") from None
+        raise argparse.ArgumentTypeError(
+            f"'{clipped(value)}' is out of range (in UTC it falls outside the years 1 to 9999)"
+        ) from None
     return moment
 
 
@@ -83,7 +92,7 @@ def since(value: str) -> datetime:
     units = {"m": 60, "h": 3600, "d": 86400}
     if text[-1:] in units and text[:-1].isascii() and text[:-1].isdigit():
         try:
-            return datetime.now(timezone.utc) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+            return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
         except (OverflowError, ValueError):
             raise argparse.ArgumentTypeError(f"'{clipped(value)}' reaches back before the year 1") from None
     try:
@@ -99,22 +108,36 @@ def clipped(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def add_budget_arguments(parser: argparse.ArgumentParser, *, title: str = "budget (per question)", prefix: str = "") -> None:
+def add_budget_arguments(
+    parser: argparse.ArgumentParser, *, title: str = "budget (per question)", prefix: str = ""
+) -> None:
     """--max-usd/--max-seconds/--max-hops/--max-tokens (or with a prefix, e.g. --session-max-usd)."""
     group = parser.add_argument_group(title)
     flag = f"--{prefix}max"
     dest = prefix.replace("-", "_")
-    group.add_argument(f"{flag}-usd", dest=f"{dest}max_usd", type=non_negative_float, metavar="USD", help="dollar ceiling (0 allows only free models)")
-    group.add_argument(f"{flag}-seconds", dest=f"{dest}max_seconds", type=positive_float, metavar="S", help="wall-clock deadline")
-    group.add_argument(f"{flag}-hops", dest=f"{dest}max_hops", type=positive_int, metavar="N", help="search → synthesize rounds")
-    group.add_argument(f"{flag}-tokens", dest=f"{dest}max_tokens", type=positive_int, metavar="N", help="LLM tokens in + out")
+    group.add_argument(
+        f"{flag}-usd",
+        dest=f"{dest}max_usd",
+        type=non_negative_float,
+        metavar="USD",
+        help="dollar ceiling (0 allows only free models)",
+    )
+    group.add_argument(
+        f"{flag}-seconds", dest=f"{dest}max_seconds", type=positive_float, metavar="S", help="wall-clock deadline"
+    )
+    group.add_argument(
+        f"{flag}-hops", dest=f"{dest}max_hops", type=positive_int, metavar="N", help="search → synthesize rounds"
+    )
+    group.add_argument(
+        f"{flag}-tokens", dest=f"{dest}max_tokens", type=positive_int, metavar="N", help="LLM tokens in + out"
+    )
 
 
 def limits_from(args: argparse.Namespace, defaults: "Limits", *, prefix: str = "") -> "Limits":
     """`defaults` with the budget flags given on the command line; an inconsistent set raises UsageError."""
     from pydantic import ValidationError
 
-    from graph.budget.limits import Limits
+    from quarry.graph.budget.limits import Limits
 
     dest = prefix.replace("-", "_")
     given = {key: getattr(args, dest + key) for key, _ in _BUDGET_FLAGS if getattr(args, dest + key, None) is not None}
@@ -129,7 +152,11 @@ def _limit_error(error: dict, prefix: str) -> str:
     field = str(error["loc"][0]) if error["loc"] else ""
     flags = {key: flag.replace("--", f"--{prefix}", 1) for key, flag in _BUDGET_FLAGS}
     name = flags.get(field, f"research.budget.{field}" if field else "the budget")
-    bounds = {"less_than_equal": ("at most", "le"), "greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt")}
+    bounds = {
+        "less_than_equal": ("at most", "le"),
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+    }
     if error["type"] in bounds:
         words, key = bounds[error["type"]]
         return f"{name} must be {words} {_number(error['ctx'][key])}, got {_number(error['input'])}"
@@ -150,7 +177,10 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--after", type=when, metavar="WHEN", help="published at or after (YYYY-MM-DD or ISO-8601)")
     parser.add_argument("--before", type=when, metavar="WHEN", help="published before")
     parser.add_argument(
-        "--groups", type=group_list, default=("public",), metavar="GROUPS",
+        "--groups",
+        type=group_list,
+        default=("public",),
+        metavar="GROUPS",
         help="the reader's access groups, comma-separated (default: public)",
     )
 
@@ -159,12 +189,15 @@ def filters_from(args: argparse.Namespace) -> "SearchFilters":
     """The SearchFilters the flags describe; an inconsistent set (after ≥ before) raises UsageError."""
     from pydantic import ValidationError
 
-    from corpus.filters import SearchFilters
+    from quarry.corpus.filters import SearchFilters
 
     try:
         return SearchFilters(
-            domains=tuple(args.domain), authors=tuple(args.author), tags=tuple(args.tag),
-            published_after=args.after, published_before=args.before,
+            domains=tuple(args.domain),
+            authors=tuple(args.author),
+            tags=tuple(args.tag),
+            published_after=args.after,
+            published_before=args.before,
         )
     except ValidationError as exc:
         error = exc.errors()[0]

@@ -5,14 +5,15 @@ import asyncio
 import json
 import sys
 
-from agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
-from agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
-from agent.settings import Settings
+from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
+from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
-        "ask", help="answer a research question with citations, within a budget",
+        "ask",
+        help="answer a research question with citations, within a budget",
         description="Plan, search (dense + BM25 + knowledge graph), rerank, synthesize with verified citations, "
         "and search again for what is missing, until the answer is complete or a limit stops the run. A limit "
         "never fails the command: the best answer so far is printed, marked partial, with the limit that stopped it.",
@@ -23,18 +24,22 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     add_budget_arguments(parser)
     add_filter_arguments(parser)
     parser.add_argument("--principal", default="cli", metavar="ID", help="who is asking, for the ledger (default: cli)")
-    parser.add_argument("--no-cache", action="store_true", help="research afresh: do not serve or store a cached answer")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (answer, citations, spend, cache_hit, …)")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="research afresh: do not serve or store a cached answer"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (answer, citations, spend, cache_hit, …)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.runtime import Runtime
-    from corpus.filters import Principal
-    from graph.errors import InvalidQuestion
-    from graph.runner import validate_question
-    from graph.trace import Span
+    from quarry.agent.runtime import Runtime
+    from quarry.corpus.filters import Principal
+    from quarry.graph.errors import InvalidQuestion
+    from quarry.graph.runner import validate_question
+    from quarry.graph.trace import Span
 
     try:
         validate_question(args.question)
@@ -49,12 +54,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.quiet:
             cost = f", {span.tokens} tokens, ${span.usd:.6f}" if span.tokens else ""
             note = f" — {span.detail}" if span.detail else ""
-            print(f"[{(span.start_ms + span.ms) / 1000:6.2f}s] {span.node:<13} {span.outcome}{cost}{note}", file=sys.stderr)
+            print(
+                f"[{(span.start_ms + span.ms) / 1000:6.2f}s] {span.node:<13} {span.outcome}{cost}{note}",
+                file=sys.stderr,
+            )
 
     async def research(researcher):
         async with researcher:
-            return await researcher.ask(args.question, principal=principal, filters=filters, limits=limits,
-                                        use_cache=not args.no_cache, on_span=progress)
+            return await researcher.ask(
+                args.question,
+                principal=principal,
+                filters=filters,
+                limits=limits,
+                use_cache=not args.no_cache,
+                on_span=progress,
+            )
 
     with Runtime(settings) as runtime:
         result = asyncio.run(research(runtime.researcher))
@@ -70,7 +84,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if c.image is not None:
                 print(f"      image {c.image.name} ({c.image.mime}, {c.image.width}×{c.image.height}): {c.image.path}")
     if answer.cache_hit:
-        print(f"\nServed from the semantic cache (answer of run {answer.cached_from or 'unknown'}; saved ${answer.saved_usd:.6f}).")
+        print(
+            f"\nServed from the semantic cache (answer of run {answer.cached_from or 'unknown'}; saved ${answer.saved_usd:.6f})."
+        )
     elif answer.partial:
         print(f"\nPartial answer: stopped by {answer.stopped_by} after {answer.hops} hop(s). {answer.stop_detail}")
     else:
@@ -91,4 +107,6 @@ def _print_spend(answer) -> None:
         f"{total.calls} LLM call(s) · {answer.elapsed_s:.2f} s · model {answer.model or 'none'} · run {answer.run_id}"
     )
     for node, spent in answer.spend.by_node.items():
-        print(f"  {node:<11} ${spent.usd:.6f}  {spent.input_tokens:>6} in  {spent.output_tokens:>5} out  {spent.calls} call(s)")
+        print(
+            f"  {node:<11} ${spent.usd:.6f}  {spent.input_tokens:>6} in  {spent.output_tokens:>5} out  {spent.calls} call(s)"
+        )

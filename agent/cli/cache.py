@@ -4,13 +4,14 @@ import argparse
 import json
 from dataclasses import asdict
 
-from agent.cli.exit_codes import EXIT_OK
-from agent.settings import Settings
+from quarry.agent.cli.exit_codes import EXIT_OK
+from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
-        "cache", help="semantic cache: statistics, or clear it",
+        "cache",
+        help="semantic cache: statistics, or clear it",
         description="The semantic cache serves a stored answer when a question is close to one answered before "
         "(cosine ≥ cache.threshold and the false-hit guard agrees), for the same access groups and filters, on "
         "the same corpus version. See config.yaml's cache section.",
@@ -25,9 +26,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run_stats(args: argparse.Namespace, settings: Settings) -> int:
-    from corpus.db import Database
-    from corpus.store import corpus_version
-    from tools.cache import SemanticCache
+    from quarry.corpus.db import Database
+    from quarry.corpus.store import corpus_version
+    from quarry.tools.cache import SemanticCache
 
     with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
         stats = SemanticCache(db, settings.cache).stats(corpus_version(db))
@@ -36,8 +37,10 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     config = settings.cache
     state = "on" if config.enabled else "off (cache.enabled: false)"
-    print(f"Semantic cache: {state}; threshold {config.threshold}, guard {'on' if config.guard else 'off'}, "
-          f"TTL {config.ttl_seconds / 3600:g} h, at most {config.max_entries:,} entries")
+    print(
+        f"Semantic cache: {state}; threshold {config.threshold}, guard {'on' if config.guard else 'off'}, "
+        f"TTL {config.ttl_seconds / 3600:g} h, at most {config.max_entries:,} entries"
+    )
     print(f"Entries: {stats.entries:,} ({stats.current:,} on the current corpus version, {stats.expired:,} expired)")
     if stats.oldest:
         print(f"Stored between {stats.oldest:%Y-%m-%d %H:%M} and {stats.newest:%Y-%m-%d %H:%M} UTC")
@@ -47,9 +50,9 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_clear(args: argparse.Namespace, settings: Settings) -> int:
-    from corpus.db import Database
-    from corpus.store import corpus_version
-    from tools.cache import SemanticCache
+    from quarry.corpus.db import Database
+    from quarry.corpus.store import corpus_version
+    from quarry.tools.cache import SemanticCache
 
     with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
         cache = SemanticCache(db, settings.cache)

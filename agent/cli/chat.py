@@ -6,9 +6,9 @@ what is left; without one (pipes, CI) progress is plain lines on stderr with no 
 import argparse
 import sys
 
-from agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
-from agent.cli.exit_codes import EXIT_OK
-from agent.settings import Settings
+from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
+from quarry.agent.cli.exit_codes import EXIT_OK
+from quarry.agent.settings import Settings
 
 PROMPT = "you> "
 HELP = """\
@@ -24,12 +24,16 @@ Type a question, or a follow-up to the last answer ("and who leads it?"). Comman
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
-        "chat", help="an interactive research session with follow-ups and a session budget",
+        "chat",
+        help="an interactive research session with follow-ups and a session budget",
         description=__doc__.split("\n\n")[0].replace("`quarry chat`: ", "").capitalize(),
-        epilog=HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--session", metavar="ID", help="resume this session (its id is printed when it starts)")
-    parser.add_argument("--principal", metavar="ID", help="who is asking (default: cli; a resumed session keeps its own)")
+    parser.add_argument(
+        "--principal", metavar="ID", help="who is asking (default: cli; a resumed session keeps its own)"
+    )
     add_budget_arguments(parser, title="budget (per turn)")
     add_budget_arguments(parser, title="budget (whole session)", prefix="session-")
     add_filter_arguments(parser)
@@ -37,17 +41,21 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.assistant import Assistant
-    from agent.cli.chat_screen import ChatScreen
-    from corpus.filters import Principal
+    from quarry.agent.assistant import Assistant
+    from quarry.agent.cli.chat_screen import ChatScreen
+    from quarry.corpus.filters import Principal
 
     per_turn = limits_from(args, settings.research.budget)
     session_budget = limits_from(args, settings.research.session_budget, prefix="session-")
     filters = filters_from(args)
     resuming = args.session is not None
-    principal = None if resuming and args.principal is None else Principal(id=args.principal or "cli", groups=args.groups)
+    principal = (
+        None if resuming and args.principal is None else Principal(id=args.principal or "cli", groups=args.groups)
+    )
     with Assistant(settings) as assistant:
-        session = assistant.chat(principal=principal, budget=per_turn, session_budget=session_budget, session_id=args.session)
+        session = assistant.chat(
+            principal=principal, budget=per_turn, session_budget=session_budget, session_id=args.session
+        )
         screen = ChatScreen(assistant, session, filters)
         screen.welcome(resumed=resuming)
         while True:

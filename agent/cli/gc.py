@@ -2,14 +2,15 @@
 
 import argparse
 
-from agent.cli.arguments import non_negative_float
-from agent.cli.exit_codes import EXIT_OK
-from agent.settings import Settings
+from quarry.agent.cli.arguments import non_negative_float
+from quarry.agent.cli.exit_codes import EXIT_OK
+from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
-        "gc", help="delete image blobs no document references (left by interrupted ingests)",
+        "gc",
+        help="delete image blobs no document references (left by interrupted ingests)",
         description="Images are written to the blob store before the transaction that references them; an "
         "ingest interrupted in between leaves unreferenced blobs. This deletes those older than the grace period "
         "(ingest.gc_grace_seconds, default 1 h). `quarry ingest` also runs it at start.",
@@ -20,12 +21,14 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.runtime import Runtime
+    from quarry.agent.runtime import Runtime
 
     with Runtime(settings) as runtime:
         report = runtime.collect_garbage(grace_seconds=args.grace, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
-    print(f"{report.blobs} blob(s): {report.referenced} referenced, {verb} {report.deleted} unreferenced "
-          f"({report.freed_bytes:,} bytes), kept {report.kept_young} inside the grace period; "
-          f"removed {report.incomplete_removed} interrupted write(s).")
+    print(
+        f"{report.blobs} blob(s): {report.referenced} referenced, {verb} {report.deleted} unreferenced "
+        f"({report.freed_bytes:,} bytes), kept {report.kept_young} inside the grace period; "
+        f"removed {report.incomplete_removed} interrupted write(s)."
+    )
     return EXIT_OK

@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.cli.arguments import group_list, when
-from agent.cli.exit_codes import EXIT_OK, EXIT_REFUSED
-from agent.settings import Settings
+from quarry.agent.cli.arguments import group_list, when
+from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_REFUSED
+from quarry.agent.settings import Settings
 
 _HELP = """\
 Documents are Markdown with YAML front matter, .md/.txt files with a sidecar NAME.meta.yaml,
@@ -19,7 +19,9 @@ Unchanged documents are skipped; changed ones are replaced whole."""
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
-        "ingest", help="add documents to the corpus", description=_HELP,
+        "ingest",
+        help="add documents to the corpus",
+        description=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (walked recursively)")
@@ -34,20 +36,30 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.cli.progress import IngestProgress
-    from agent.runtime import Runtime
-    from corpus.loaders import load_paths
+    from quarry.agent.cli.progress import IngestProgress
+    from quarry.agent.runtime import Runtime
+    from quarry.corpus.loaders import load_paths
 
     defaults: dict[str, Any] = {
         key: value
         for key, value in {
-            "author": args.author, "domain": args.domain, "access": args.access, "tags": args.tags,
-            "language": args.language, "published_at": args.published_at,
+            "author": args.author,
+            "domain": args.domain,
+            "access": args.access,
+            "tags": args.tags,
+            "language": args.language,
+            "published_at": args.published_at,
         }.items()
         if value is not None
     }
-    results = list(load_paths(args.paths, defaults=defaults, max_bytes=settings.ingest.max_document_bytes,
-                              max_asset_bytes=settings.ingest.max_asset_bytes))
+    results = list(
+        load_paths(
+            args.paths,
+            defaults=defaults,
+            max_bytes=settings.ingest.max_document_bytes,
+            max_asset_bytes=settings.ingest.max_asset_bytes,
+        )
+    )
     with Runtime(settings) as runtime:
         swept = runtime.collect_garbage()  # what an interrupted earlier ingest left behind
         if swept.deleted and not args.quiet:
@@ -55,7 +67,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         with IngestProgress(total=len(results), quiet=args.quiet) as progress:
             report = runtime.ingestor.ingest_documents(results, progress=progress.update)
         counts = runtime.store.counts()
-    print(f"{report.summary()}. Corpus: {counts.documents} documents, {counts.chunks} chunks, version {counts.version}.")
+    print(
+        f"{report.summary()}. Corpus: {counts.documents} documents, {counts.chunks} chunks, version {counts.version}."
+    )
     if report.refused:
         print(f"{len(report.refused)} document(s) refused; fix them and run ingest again.", file=sys.stderr)
         return EXIT_REFUSED

@@ -5,17 +5,16 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 
-from importlib import import_module
-
-from agent.cli import account, ask, cache, chat, doctor, gc, ingest, runs, search, spend
-from agent.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE
-from agent.errors import QuarryError
+from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, runs, search, spend
+from quarry.agent.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE
+from quarry.agent.errors import QuarryError
 
 _COMMANDS = (ingest, search, ask, chat, runs, spend, account, cache, gc, doctor)
 # eval depends on agent (never the reverse), so its command module is found by name at start-up.
-_PLUGIN_COMMANDS = ("eval.cli",)
+_PLUGIN_COMMANDS = ("quarry.eval.cli",)
 
 _EPILOG = """\
 exit codes: 0 success; 1 some documents were refused; 2 bad arguments or configuration;
@@ -33,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--config", type=Path, metavar="FILE", help="config file (default: $QUARRY_CONFIG or ./config.yaml)")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="config file (default: $QUARRY_CONFIG or ./config.yaml)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _COMMANDS:
         module.register(commands)
@@ -45,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from agent.settings import load_settings
-    from corpus.errors import CorpusError, DatabaseUnavailable, EmbeddingMismatch, EmbeddingModelError
+    from quarry.agent.settings import load_settings
+    from quarry.corpus.errors import CorpusError, DatabaseUnavailable, EmbeddingMismatch, EmbeddingModelError
 
     unusable = _unusable_text(parser, args)
     if unusable:
@@ -70,8 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _unusable_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
     """A text argument the corpus could never hold: bytes that are not UTF-8 in a UTF-8 locale arrive as
     lone surrogates (and would fail deep inside the database driver), or a NUL from a programmatic caller."""
-    from agent.cli.arguments import clipped
-    from corpus.metadata import unstorable_character
+    from quarry.agent.cli.arguments import clipped
+    from quarry.corpus.metadata import unstorable_character
 
     for dest, value in vars(args).items():
         for text in value if isinstance(value, (list, tuple)) else (value,):

@@ -7,7 +7,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from corpus.ingest import IngestEvent
+from quarry.corpus.ingest import IngestEvent
 
 
 class StageProgress:
@@ -24,8 +24,13 @@ class StageProgress:
         self._bar: Progress | None = None
         if self.console.is_terminal and not quiet:
             self._bar = Progress(
-                TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                TextColumn("{task.fields[current]}"), console=self.console, transient=True,
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[current]}"),
+                console=self.console,
+                transient=True,
             )
             self._task = self._bar.add_task(label, total=total, current="")
 

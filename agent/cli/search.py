@@ -4,14 +4,15 @@ import argparse
 import json
 import sys
 
-from agent.cli.arguments import add_filter_arguments, filters_from, positive_int
-from agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
-from agent.settings import Settings
+from quarry.agent.cli.arguments import add_filter_arguments, filters_from, positive_int
+from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
-        "search", help="find passages (no LLM)",
+        "search",
+        help="find passages (no LLM)",
         description="Top-k passages from hybrid retrieval (dense + BM25 + knowledge graph, fused and reranked), "
         "filtered by metadata and access.",
     )
@@ -19,7 +20,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.add_argument("--k", type=positive_int, help="number of hits (default: retrieval.default_k)")
     add_filter_arguments(parser)
     parser.add_argument(
-        "--mode", choices=("dense", "bm25", "kg", "hybrid"), default="hybrid",
+        "--mode",
+        choices=("dense", "bm25", "kg", "hybrid"),
+        default="hybrid",
         help="which retrievers to use (default: hybrid = all, fused)",
     )
     parser.add_argument("--no-rerank", action="store_true", help="keep the fused order (skip the cheap reranker)")
@@ -28,8 +31,8 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.runtime import Runtime
-    from corpus.filters import Principal
+    from quarry.agent.runtime import Runtime
+    from quarry.corpus.filters import Principal
 
     if not args.query.strip():
         print("quarry search: the query is empty", file=sys.stderr)
@@ -51,7 +54,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         snippet = " ".join(hit.text.split())
         found_by = ", ".join(f"{name} #{r.rank}" for name, r in fused.ranks.items())
         print(f"{rank:>2}. {hit.title}  [{_score(fused, result):.3f}; {found_by}]")
-        print(f"    {hit.source}:{hit.start_char}-{hit.end_char}  ({hit.domain}, {hit.author}, {hit.published_at.date()})")
+        print(
+            f"    {hit.source}:{hit.start_char}-{hit.end_char}  ({hit.domain}, {hit.author}, {hit.published_at.date()})"
+        )
         print(f"    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
         if hit.chunk_id in result.paths:
             print(f"    via {' '.join(result.paths[hit.chunk_id])}")
@@ -68,10 +73,18 @@ def _score(fused, result) -> float:
 def _as_json(fused, result) -> dict:
     hit = fused.hit
     return {
-        "chunk_id": hit.chunk_id, "document_id": hit.document_id, "ordinal": hit.ordinal, "title": hit.title,
-        "source": hit.source, "author": hit.author, "domain": hit.domain,
-        "published_at": hit.published_at.isoformat(), "start_char": hit.start_char, "end_char": hit.end_char,
-        "text": hit.text, "score": round(_score(fused, result), 6),
+        "chunk_id": hit.chunk_id,
+        "document_id": hit.document_id,
+        "ordinal": hit.ordinal,
+        "title": hit.title,
+        "source": hit.source,
+        "author": hit.author,
+        "domain": hit.domain,
+        "published_at": hit.published_at.isoformat(),
+        "start_char": hit.start_char,
+        "end_char": hit.end_char,
+        "text": hit.text,
+        "score": round(_score(fused, result), 6),
         "retrievers": {name: r.rank for name, r in fused.ranks.items()},
         "retriever_scores": {name: round(r.score, 6) for name, r in fused.ranks.items()},
         **({"graph_path": list(result.paths[hit.chunk_id])} if hit.chunk_id in result.paths else {}),

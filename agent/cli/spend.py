@@ -4,19 +4,24 @@ import argparse
 import json
 from dataclasses import asdict
 
-from agent.cli.arguments import since
-from agent.cli.exit_codes import EXIT_OK
-from agent.settings import Settings
+from quarry.agent.cli.arguments import since
+from quarry.agent.cli.exit_codes import EXIT_OK
+from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
-        "spend", help="cost attribution: tokens and dollars by node, model, day or principal",
+        "spend",
+        help="cost attribution: tokens and dollars by node, model, day or principal",
         description="Totals from the ledger (one row per model or embedding call, attributed to the node that "
         "made it). Dollars are what the API reported; a call that timed out counts at its reservation (marked est.).",
     )
-    parser.add_argument("--by", choices=("node", "model", "day", "principal"), default="node", help="group by (default: node)")
-    parser.add_argument("--since", type=since, metavar="WHEN", help="only calls since: 30m, 24h, 7d, or a date (default: all)")
+    parser.add_argument(
+        "--by", choices=("node", "model", "day", "principal"), default="node", help="group by (default: node)"
+    )
+    parser.add_argument(
+        "--since", type=since, metavar="WHEN", help="only calls since: 30m, 24h, 7d, or a date (default: all)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON rows")
     parser.set_defaults(run=run)
 
@@ -24,9 +29,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
-    from agent.cli.tables import console_for_stdout
-    from agent.history import saved_by_cache, spend_by
-    from corpus.db import Database
+    from quarry.agent.cli.tables import console_for_stdout
+    from quarry.agent.history import saved_by_cache, spend_by
+    from quarry.corpus.db import Database
 
     with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
         rows = spend_by(db, args.by, since=args.since)
@@ -50,7 +55,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     table.add_column("share", justify="right")
     for r in rows:
         share = f"{r.usd / total_usd:.1%}" if total_usd else "—"
-        table.add_row(r.key, str(r.runs), str(r.calls), f"{r.input_tokens:,}", f"{r.output_tokens:,}", f"${r.usd:.6f}", share)
+        table.add_row(
+            r.key, str(r.runs), str(r.calls), f"{r.input_tokens:,}", f"{r.output_tokens:,}", f"${r.usd:.6f}", share
+        )
     console.print(table)
     if hits:
         console.print(f"Saved by the semantic cache: ${saved:.6f} over {hits} hit(s) (what the original runs cost).")

@@ -10,4 +10,6 @@ def console_for_stdout() -> Console:
     probe = Console(highlight=False)
     if probe.is_terminal:
         return probe
-    return Console(highlight=False, width=PIPE_WIDTH, no_color=True, color_system=None, force_terminal=False, soft_wrap=True)
+    return Console(
+        highlight=False, width=PIPE_WIDTH, no_color=True, color_system=None, force_terminal=False, soft_wrap=True
+    )

@@ -10,8 +10,8 @@ forfeited (counted as spent) when their runs are marked abandoned: safe rather t
 
 from dataclasses import dataclass
 
-from corpus.db import Database
-from graph.errors import AccountNotFound, BudgetExceeded
+from quarry.corpus.db import Database
+from quarry.graph.errors import AccountNotFound, BudgetExceeded
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ class Accounts:
         """Zero what the account has spent (a new billing period); open holds stay."""
         with self.db.transaction() as conn:
             if not conn.execute(
-                "UPDATE accounts SET spent_usd = 0, spent_tokens = 0, updated_at = now() WHERE id = %s", (account,),
+                "UPDATE accounts SET spent_usd = 0, spent_tokens = 0, updated_at = now() WHERE id = %s",
+                (account,),
             ).rowcount:
                 raise AccountNotFound(_missing(account))
         return self.state(account)

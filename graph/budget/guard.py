@@ -15,12 +15,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from graph.context import RunContext
-from graph.errors import BudgetExceeded
-from graph.events import NodeStarted
-from graph.state import Stop
-from graph.trace import Span, SpanClock, current_clock
-from tools.llm.errors import LLMError, LLMTimeout
+from quarry.graph.context import RunContext
+from quarry.graph.errors import BudgetExceeded
+from quarry.graph.events import NodeStarted
+from quarry.graph.state import Stop
+from quarry.graph.trace import Span, SpanClock, current_clock
+from quarry.tools.llm.errors import LLMError, LLMTimeout
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,9 @@ def guarded(name: str, node: Node, needs: NeedFn | None = None, *, reserve: bool
         need = needs(state, context) if needs else Need()
         short = None if reserve else pool.exhausted(min_tokens=need.tokens, min_usd=need.usd)
         if short:
-            detail = f"{name} not started: it needs at least {need.tokens} tokens / ${need.usd:.6f}; left {pool.remaining()}"
+            detail = (
+                f"{name} not started: it needs at least {need.tokens} tokens / ${need.usd:.6f}; left {pool.remaining()}"
+            )
             span = Span(name, start_ms, (time.perf_counter() - began) * 1000, "skipped", detail)
             return {"stop": Stop(short, detail), "trace": [span]}
         clock = SpanClock()
@@ -75,8 +77,17 @@ def guarded(name: str, node: Node, needs: NeedFn | None = None, *, reserve: bool
         total = clock.spend.total()
         detail = "; ".join(([stop.detail] if stop else []) + clock.notes)
         span = Span(
-            name, start_ms, ms, "stopped" if stop else "ok", detail, total.tokens, total.usd, clock.model_ms,
-            clock.retrieval_ms, " | ".join(clock.inputs), tuple(clock.hits),
+            name,
+            start_ms,
+            ms,
+            "stopped" if stop else "ok",
+            detail,
+            total.tokens,
+            total.usd,
+            clock.model_ms,
+            clock.retrieval_ms,
+            " | ".join(clock.inputs),
+            tuple(clock.hits),
         )
         result = {**update, "trace": [span]}
         if clock.spend:

@@ -8,8 +8,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 
-from corpus.db import Database
-from graph.budget.account import Accounts
+from quarry.corpus.db import Database
+from quarry.graph.budget.account import Accounts
 
 CallKind = Literal["llm", "embedding"]
 ABANDON_MARGIN_SECONDS = 300.0
@@ -79,8 +79,12 @@ class PostgresLedger:
                 "INSERT INTO runs (id, question, principal_id, principal_groups, filters, limits, corpus_version)"
                 " VALUES (%(run_id)s, %(question)s, %(principal_id)s, %(principal_groups)s, %(filters)s::jsonb,"
                 " %(limits)s::jsonb, %(corpus_version)s)",
-                {**asdict(run), "principal_groups": list(run.principal_groups),
-                 "filters": json.dumps(run.filters, default=str), "limits": json.dumps(run.limits)},
+                {
+                    **asdict(run),
+                    "principal_groups": list(run.principal_groups),
+                    "filters": json.dumps(run.filters, default=str),
+                    "limits": json.dumps(run.limits),
+                },
             )
 
     def record(self, call: CallRecord) -> None:
@@ -113,7 +117,11 @@ class PostgresLedger:
                 "UPDATE runs SET finished_at = now(), status = %(status)s, stopped_by = %(stopped_by)s, hops = %(hops)s,"
                 " answer = %(answer)s, result = %(result)s::jsonb, usd = %(usd)s, input_tokens = %(input_tokens)s,"
                 " output_tokens = %(output_tokens)s, elapsed_ms = %(elapsed_ms)s, trace = %(trace)s::jsonb,"
-            " cache_hit = %(cache_hit)s, saved_usd = %(saved_usd)s"
+                " cache_hit = %(cache_hit)s, saved_usd = %(saved_usd)s"
                 " WHERE id = %(run_id)s",
-                {**asdict(run), "result": json.dumps(run.result, default=str), "trace": json.dumps(run.trace, default=str)},
+                {
+                    **asdict(run),
+                    "result": json.dumps(run.result, default=str),
+                    "trace": json.dumps(run.trace, default=str),
+                },
             )

@@ -31,7 +31,9 @@ class Limits(BaseModel):
                 f"finalize_reserve_seconds ({self.finalize_reserve_seconds}) must be below max_seconds ({self.max_seconds})"
             )
         if self.finalize_reserve_tokens > self.max_tokens:
-            raise ValueError(f"finalize_reserve_tokens ({self.finalize_reserve_tokens}) exceeds max_tokens ({self.max_tokens})")
+            raise ValueError(
+                f"finalize_reserve_tokens ({self.finalize_reserve_tokens}) exceeds max_tokens ({self.max_tokens})"
+            )
         if self.finalize_reserve_usd > self.max_usd:
             raise ValueError(f"finalize_reserve_usd ({self.finalize_reserve_usd}) exceeds max_usd ({self.max_usd})")
         return self

@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graph.budget.account import AccountHold, AccountTab
-from graph.budget.ledger import CallRecord, Ledger, Outcome
-from graph.budget.pool import BudgetPool
-from graph.budget.spend import Spend
-from graph.errors import BudgetExceeded
-from graph.trace import add_model_ms, add_spend, note
-from tools.llm.base import ChatModel, Completion, Prompt
-from tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
-from tools.llm.pricing import Usage, affordable_output, cost_usd, worst_case_usd
+from quarry.graph.budget.account import AccountHold, AccountTab
+from quarry.graph.budget.ledger import CallRecord, Ledger, Outcome
+from quarry.graph.budget.pool import BudgetPool
+from quarry.graph.budget.spend import Spend
+from quarry.graph.errors import BudgetExceeded
+from quarry.graph.trace import add_model_ms, add_spend, note
+from quarry.tools.llm.base import ChatModel, Completion, Prompt
+from quarry.tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
+from quarry.tools.llm.pricing import Usage, affordable_output, cost_usd, worst_case_usd
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,18 @@ async def call_model(
     """One metered call. With a `fallback`, a model that stays unavailable (retries exhausted) hands the
     call to it, and later calls of the run go straight there rather than wait on the outage again."""
     if fallback is not None and pool.outage is not None:
-        return await _fall_back(pool.outage, fallback, prompt, node=node, run_id=run_id, pool=pool, ledger=ledger,
-                                max_tokens=max_tokens, min_tokens=min_tokens, for_finalize=for_finalize)
+        return await _fall_back(
+            pool.outage,
+            fallback,
+            prompt,
+            node=node,
+            run_id=run_id,
+            pool=pool,
+            ledger=ledger,
+            max_tokens=max_tokens,
+            min_tokens=min_tokens,
+            for_finalize=for_finalize,
+        )
     input_tokens = model.count_input_tokens(prompt)
     left = pool.remaining(for_finalize=for_finalize)
     output = min(max_tokens, left.tokens - input_tokens, affordable_output(model.price, input_tokens, left.usd))
@@ -52,7 +62,9 @@ async def call_model(
         raise BudgetExceeded(
             reason, f"{node}: a {model.name} call needs ~{input_tokens} input + {min_tokens} output tokens; left {left}"
         )
-    hold = pool.reserve(node, input_tokens + output, worst_case_usd(model.price, input_tokens, output), for_finalize=for_finalize)
+    hold = pool.reserve(
+        node, input_tokens + output, worst_case_usd(model.price, input_tokens, output), for_finalize=for_finalize
+    )
     tab = pool.account
     try:
         shared = await _hold_on_account(tab, node, hold.tokens, hold.usd) if tab else None
@@ -64,8 +76,19 @@ async def call_model(
 
     def record(outcome: Outcome, usage: Usage, usd: float, attempts: int, estimated: bool = False) -> CallRecord:
         return CallRecord(
-            run_id, node, "llm", model.name, usage.input_tokens, usage.output_tokens, usage.cache_write_tokens,
-            usage.cache_read_tokens, usd, (time.perf_counter() - started) * 1000, outcome, attempts, estimated,
+            run_id,
+            node,
+            "llm",
+            model.name,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_write_tokens,
+            usage.cache_read_tokens,
+            usd,
+            (time.perf_counter() - started) * 1000,
+            outcome,
+            attempts,
+            estimated,
         )
 
     def forfeit() -> CallRecord:
@@ -106,8 +129,18 @@ async def call_model(
             return MeteredCompletion(completion, spend, output)
     finally:
         add_model_ms((time.perf_counter() - started) * 1000)
-    return await _fall_back(model.name, fallback, prompt, node=node, run_id=run_id, pool=pool, ledger=ledger,
-                            max_tokens=max_tokens, min_tokens=min_tokens, for_finalize=for_finalize)
+    return await _fall_back(
+        model.name,
+        fallback,
+        prompt,
+        node=node,
+        run_id=run_id,
+        pool=pool,
+        ledger=ledger,
+        max_tokens=max_tokens,
+        min_tokens=min_tokens,
+        for_finalize=for_finalize,
+    )
 
 
 async def _fall_back(unavailable: str, fallback: ChatModel, prompt: Prompt, **call) -> MeteredCompletion:
@@ -133,8 +166,10 @@ async def _hold_on_account(tab: AccountTab, node: str, tokens: int, usd: float) 
     try:
         return await asyncio.shield(granting)
     except asyncio.CancelledError:
+
         def give_back(done: "asyncio.Future[AccountHold]") -> None:
             if not done.cancelled() and done.exception() is None:
                 asyncio.get_running_loop().run_in_executor(None, tab.release, done.result())
+
         granting.add_done_callback(give_back)
         raise

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from graph.budget.limits import Limits, StopReason
-from graph.budget.spend import Spend
-from graph.errors import BudgetExceeded
-from tools.llm.pricing import Usage
+from quarry.graph.budget.limits import Limits, StopReason
+from quarry.graph.budget.spend import Spend
+from quarry.graph.errors import BudgetExceeded
+from quarry.tools.llm.pricing import Usage
 
 if TYPE_CHECKING:
-    from graph.budget.account import AccountTab
+    from quarry.graph.budget.account import AccountTab
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,11 @@ class Reservation:
 
 class BudgetPool:
     def __init__(
-        self, limits: Limits, *, clock: Callable[[], float] = time.monotonic, account: "AccountTab | None" = None,
+        self,
+        limits: Limits,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        account: "AccountTab | None" = None,
     ) -> None:
         self.limits = limits
         self.account = account

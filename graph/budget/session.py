@@ -3,7 +3,7 @@ session as a whole has left. A spent session runs nothing more."""
 
 from dataclasses import dataclass
 
-from graph.budget.limits import Limits, StopReason
+from quarry.graph.budget.limits import Limits, StopReason
 
 MIN_TURN_SECONDS = 1.0
 """Below this, a turn could not search and answer: the session counts as out of time."""
@@ -18,7 +18,10 @@ class SessionUsage:
 
     def __add__(self, other: "SessionUsage") -> "SessionUsage":
         return SessionUsage(
-            self.seconds + other.seconds, self.hops + other.hops, self.tokens + other.tokens, self.usd + other.usd,
+            self.seconds + other.seconds,
+            self.hops + other.hops,
+            self.tokens + other.tokens,
+            self.usd + other.usd,
         )
 
 

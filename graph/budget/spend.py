@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from tools.llm.pricing import Usage
+from quarry.tools.llm.pricing import Usage
 
 
 @dataclass(frozen=True)
@@ -16,8 +16,10 @@ class NodeSpend:
 
     def __add__(self, other: "NodeSpend") -> "NodeSpend":
         return NodeSpend(
-            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens,
-            self.usd + other.usd, self.calls + other.calls,
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.usd + other.usd,
+            self.calls + other.calls,
         )
 
     @property

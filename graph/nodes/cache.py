@@ -11,12 +11,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from corpus.tokens import count_tokens
-from graph.budget.ledger import CallRecord
-from graph.context import RunContext
-from graph.state import State
-from graph.trace import add_model_ms, add_retrieval_ms, note, note_inputs
-from tools.cache import NewEntry
+from quarry.corpus.tokens import count_tokens
+from quarry.graph.budget.ledger import CallRecord
+from quarry.graph.context import RunContext
+from quarry.graph.state import State
+from quarry.graph.trace import add_model_ms, add_retrieval_ms, note, note_inputs
+from quarry.tools.cache import NewEntry
 
 
 async def cache_lookup(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -29,14 +29,31 @@ async def cache_lookup(state: State, runtime: Runtime[RunContext]) -> dict[str, 
     started = time.perf_counter()
     vector = await asyncio.to_thread(services.embedder.embed_query, question)
     embed_ms = (time.perf_counter() - started) * 1000
-    await asyncio.to_thread(services.ledger.record, CallRecord(
-        context.run_id, "cache_lookup", "embedding", services.embedder.model_name, count_tokens(question), 0, 0, 0,
-        0.0, embed_ms, "ok",
-    ))
+    await asyncio.to_thread(
+        services.ledger.record,
+        CallRecord(
+            context.run_id,
+            "cache_lookup",
+            "embedding",
+            services.embedder.model_name,
+            count_tokens(question),
+            0,
+            0,
+            0,
+            0.0,
+            embed_ms,
+            "ok",
+        ),
+    )
     add_model_ms((time.perf_counter() - started) * 1000)
     started = time.perf_counter()
     found = await asyncio.to_thread(
-        cache.lookup, question, vector, state["principal"], state["filters"], context.corpus_version,
+        cache.lookup,
+        question,
+        vector,
+        state["principal"],
+        state["filters"],
+        context.corpus_version,
     )
     add_retrieval_ms((time.perf_counter() - started) * 1000)
     note_inputs(question)
@@ -62,10 +79,20 @@ async def cache_store(state: State, runtime: Runtime[RunContext]) -> dict[str, A
         return {}
     total = answer.spend.total()
     started = time.perf_counter()
-    entry = await asyncio.to_thread(cache.store, NewEntry(
-        answer.question, vector, state["principal"], state["filters"], context.corpus_version, answer.to_json(),
-        context.run_id, total.usd, total.tokens,
-    ))
+    entry = await asyncio.to_thread(
+        cache.store,
+        NewEntry(
+            answer.question,
+            vector,
+            state["principal"],
+            state["filters"],
+            context.corpus_version,
+            answer.to_json(),
+            context.run_id,
+            total.usd,
+            total.tokens,
+        ),
+    )
     add_retrieval_ms((time.perf_counter() - started) * 1000)
     note(f"stored as entry {entry}")
     return {}

@@ -5,25 +5,32 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from corpus.tokens import count_tokens
-from graph.budget.guard import Need
-from graph.budget.metered import call_model
-from graph.context import RunContext
-from graph.state import State
-from graph.trace import note, note_inputs
-from tools.llm.base import ContextualizeTask
-from tools.llm.pricing import worst_case_usd
-from tools.llm.prompts import contextualize_prompt, parse_standalone
+from quarry.corpus.tokens import count_tokens
+from quarry.graph.budget.guard import Need
+from quarry.graph.budget.metered import call_model
+from quarry.graph.context import RunContext
+from quarry.graph.state import State
+from quarry.graph.trace import note, note_inputs
+from quarry.tools.llm.base import ContextualizeTask
+from quarry.tools.llm.pricing import worst_case_usd
+from quarry.tools.llm.prompts import contextualize_prompt, parse_standalone
 
 
 async def contextualize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     context = runtime.context
     services = context.services
     config = services.config
-    task = ContextualizeTask(state["question"], tuple(state.get("history", [])[-config.history_turns:]))
+    task = ContextualizeTask(state["question"], tuple(state.get("history", [])[-config.history_turns :]))
     reply = await call_model(
-        services.cheap, contextualize_prompt(task), node="contextualize", run_id=context.run_id, pool=context.pool,
-        ledger=services.ledger, fallback=services.fallback, max_tokens=config.contextualize_max_tokens, min_tokens=config.min_output_tokens,
+        services.cheap,
+        contextualize_prompt(task),
+        node="contextualize",
+        run_id=context.run_id,
+        pool=context.pool,
+        ledger=services.ledger,
+        fallback=services.fallback,
+        max_tokens=config.contextualize_max_tokens,
+        min_tokens=config.min_output_tokens,
     )
     standalone = parse_standalone(reply.completion.text, state["question"])
     note_inputs(f"{state['question']} (after {len(task.history)} turn(s))")
@@ -33,7 +40,7 @@ async def contextualize(state: State, runtime: Runtime[RunContext]) -> dict[str,
 
 def contextualize_needs(state: State, context: RunContext) -> Need:
     services = context.services
-    turns = state.get("history", [])[-services.config.history_turns:]
+    turns = state.get("history", [])[-services.config.history_turns :]
     tokens = count_tokens(state["question"] + "".join(t.question + t.answer for t in turns))
     tokens += services.config.min_output_tokens
     return Need(tokens, worst_case_usd(services.cheap.price, tokens, services.config.min_output_tokens))

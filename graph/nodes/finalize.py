@@ -13,14 +13,14 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from corpus.chunking import sentence_spans
-from graph.answer import Answer, Citation, CitationStats, ImageRef
-from graph.budget.spend import Spend
-from graph.context import RunContext
-from graph.state import Evidence, State
-from tools.cache import CacheHit
-from tools.citations import CheckedClaim, strip_markers, with_markers
-from tools.text import content_terms
+from quarry.corpus.chunking import sentence_spans
+from quarry.graph.answer import Answer, Citation, CitationStats, ImageRef
+from quarry.graph.budget.spend import Spend
+from quarry.graph.context import RunContext
+from quarry.graph.state import Evidence, State
+from quarry.tools.cache import CacheHit
+from quarry.tools.citations import CheckedClaim, strip_markers, with_markers
+from quarry.tools.text import content_terms
 
 FALLBACK_PASSAGES = 3
 
@@ -70,7 +70,9 @@ async def _with_images(citations: tuple[Citation, ...], context: RunContext) -> 
         return citations
     images = await asyncio.to_thread(index.for_chunks, [c.chunk_id for c in citations])
     return tuple(
-        replace(c, image=ImageRef(a.name, a.mime, a.blob_key, a.location, a.width, a.height)) if (a := images.get(c.chunk_id)) else c
+        replace(c, image=ImageRef(a.name, a.mime, a.blob_key, a.location, a.width, a.height))
+        if (a := images.get(c.chunk_id))
+        else c
         for c in citations
     )
 
@@ -117,8 +119,15 @@ def _cite(item: Evidence, support: float, citations: dict[int, Citation]) -> int
     if item.marker not in citations:
         hit = item.hit
         citations[item.marker] = Citation(
-            len(citations) + 1, hit.document_id, hit.chunk_id, hit.title, hit.source, hit.start_char, hit.end_char,
-            hit.text, round(support, 3),
+            len(citations) + 1,
+            hit.document_id,
+            hit.chunk_id,
+            hit.title,
+            hit.source,
+            hit.start_char,
+            hit.end_char,
+            hit.text,
+            round(support, 3),
         )
     return citations[item.marker].number
 
@@ -135,7 +144,9 @@ def _quote_evidence(state: State, evidence: dict[int, Evidence], citations: dict
     wanted = content_terms(state["question"])
     quotes = []
     for item in best:
-        sentences = [item.hit.text[a:b] for a, b in sentence_spans(item.hit.text) if not item.hit.text[a:b].startswith("#")]
+        sentences = [
+            item.hit.text[a:b] for a, b in sentence_spans(item.hit.text) if not item.hit.text[a:b].startswith("#")
+        ]
         if not sentences:
             continue
         quote = max(sentences, key=lambda s: len(content_terms(s) & wanted))

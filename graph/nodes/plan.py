@@ -4,15 +4,15 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from corpus.tokens import count_tokens
-from graph.budget.guard import Need
-from graph.budget.metered import call_model
-from graph.context import RunContext
-from graph.state import State
-from graph.trace import note, note_inputs
-from tools.llm.base import PlanTask
-from tools.llm.pricing import worst_case_usd
-from tools.llm.prompts import parse_queries, plan_prompt
+from quarry.corpus.tokens import count_tokens
+from quarry.graph.budget.guard import Need
+from quarry.graph.budget.metered import call_model
+from quarry.graph.context import RunContext
+from quarry.graph.state import State
+from quarry.graph.trace import note, note_inputs
+from quarry.tools.llm.base import PlanTask
+from quarry.tools.llm.pricing import worst_case_usd
+from quarry.tools.llm.prompts import parse_queries, plan_prompt
 
 
 async def plan(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -21,8 +21,15 @@ async def plan(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     config = services.config
     task = PlanTask(state["question"], max_queries=config.max_subqueries)
     reply = await call_model(
-        services.cheap, plan_prompt(task), node="plan", run_id=context.run_id, pool=context.pool,
-        ledger=services.ledger, fallback=services.fallback, max_tokens=config.plan_max_tokens, min_tokens=config.min_output_tokens,
+        services.cheap,
+        plan_prompt(task),
+        node="plan",
+        run_id=context.run_id,
+        pool=context.pool,
+        ledger=services.ledger,
+        fallback=services.fallback,
+        max_tokens=config.plan_max_tokens,
+        min_tokens=config.min_output_tokens,
     )
     queries = parse_queries(reply.completion.text, config.max_subqueries) or [state["question"]]
     note_inputs(state["question"])

@@ -8,9 +8,9 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from graph.context import RunContext
-from graph.state import State, Stop
-from graph.trace import note
+from quarry.graph.context import RunContext
+from quarry.graph.state import State, Stop
+from quarry.graph.trace import note
 
 
 async def reflect(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:

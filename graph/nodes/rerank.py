@@ -13,18 +13,18 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from corpus.tokens import count_tokens, encoding
-from graph.budget.metered import call_model
-from graph.context import RunContext
-from graph.errors import BudgetExceeded
-from graph.state import Evidence, SearchResult, State
-from graph.nodes.search import span_hit
-from graph.trace import add_retrieval_ms, note, note_hits, note_inputs
-from tools.fusion import FusedHit
-from tools.llm.base import Passage, RerankTask
-from tools.llm.errors import LLMUnavailable
-from tools.llm.prompts import parse_scores, rerank_prompt
-from tools.packing import format_block
+from quarry.corpus.tokens import count_tokens, encoding
+from quarry.graph.budget.metered import call_model
+from quarry.graph.context import RunContext
+from quarry.graph.errors import BudgetExceeded
+from quarry.graph.nodes.search import span_hit
+from quarry.graph.state import Evidence, SearchResult, State
+from quarry.graph.trace import add_retrieval_ms, note, note_hits, note_inputs
+from quarry.tools.fusion import FusedHit
+from quarry.tools.llm.base import Passage, RerankTask
+from quarry.tools.llm.errors import LLMUnavailable
+from quarry.tools.llm.prompts import parse_scores, rerank_prompt
+from quarry.tools.packing import format_block
 
 Ranked = list[tuple[FusedHit, float]]
 
@@ -46,7 +46,9 @@ async def rerank(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     return {"evidence": evidence}
 
 
-def merge_evidence(existing: Sequence[Evidence], results: Sequence[SearchResult], ranked: Sequence[Ranked]) -> list[Evidence]:
+def merge_evidence(
+    existing: Sequence[Evidence], results: Sequence[SearchResult], ranked: Sequence[Ranked]
+) -> list[Evidence]:
     evidence = list(existing)
     seen = {e.hit.chunk_id for e in evidence}
     for result, kept in zip(results, ranked):
@@ -55,10 +57,18 @@ def merge_evidence(existing: Sequence[Evidence], results: Sequence[SearchResult]
                 continue
             seen.add(fused.hit.chunk_id)
             marker = len(evidence) + 1
-            evidence.append(Evidence(
-                marker, fused.hit, score, result.query, result.hop, fused.ranks,
-                tuple(result.paths.get(fused.hit.chunk_id, ())), count_tokens(format_block(marker, fused.hit)),
-            ))
+            evidence.append(
+                Evidence(
+                    marker,
+                    fused.hit,
+                    score,
+                    result.query,
+                    result.hop,
+                    fused.ranks,
+                    tuple(result.paths.get(fused.hit.chunk_id, ())),
+                    count_tokens(format_block(marker, fused.hit)),
+                )
+            )
     return evidence
 
 
@@ -83,8 +93,13 @@ async def _by_cheap_model(result: SearchResult, context: RunContext) -> Ranked:
     )
     try:
         reply = await call_model(
-            services.cheap, rerank_prompt(RerankTask(result.query, passages)), node="rerank", run_id=context.run_id,
-            pool=context.pool, ledger=services.ledger, max_tokens=min(config.rerank_max_tokens, 6 * len(passages) + 16),
+            services.cheap,
+            rerank_prompt(RerankTask(result.query, passages)),
+            node="rerank",
+            run_id=context.run_id,
+            pool=context.pool,
+            ledger=services.ledger,
+            max_tokens=min(config.rerank_max_tokens, 6 * len(passages) + 16),
             min_tokens=min(config.min_output_tokens, 6 * len(passages)),
         )
     except (BudgetExceeded, LLMUnavailable):

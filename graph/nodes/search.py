@@ -10,14 +10,14 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from corpus.errors import DatabaseUnavailable
-from corpus.tokens import count_tokens
-from graph.budget.ledger import CallRecord
-from graph.context import RunContext
-from graph.state import SearchResult, SearchTask
-from graph.trace import SpanHit, add_model_ms, add_retrieval_ms, note, note_hits, note_inputs
-from tools.fusion import FusedHit
-from tools.hybrid import Retrieval
+from quarry.corpus.errors import DatabaseUnavailable
+from quarry.corpus.tokens import count_tokens
+from quarry.graph.budget.ledger import CallRecord
+from quarry.graph.context import RunContext
+from quarry.graph.state import SearchResult, SearchTask
+from quarry.graph.trace import SpanHit, add_model_ms, add_retrieval_ms, note, note_hits, note_inputs
+from quarry.tools.fusion import FusedHit
+from quarry.tools.hybrid import Retrieval
 
 TRACED_HITS = 10
 """Candidates recorded in the trace per search, best first."""
@@ -32,8 +32,17 @@ async def search(task: SearchTask, runtime: Runtime[RunContext]) -> dict[str, An
     vector = await asyncio.to_thread(services.embedder.embed_query, task["query"])
     embed_ms = (time.perf_counter() - started) * 1000
     record = CallRecord(
-        context.run_id, "search", "embedding", services.embedder.model_name, count_tokens(task["query"]), 0, 0, 0,
-        0.0, embed_ms, "ok",
+        context.run_id,
+        "search",
+        "embedding",
+        services.embedder.model_name,
+        count_tokens(task["query"]),
+        0,
+        0,
+        0,
+        0.0,
+        embed_ms,
+        "ok",
     )
     await asyncio.to_thread(services.ledger.record, record)
     add_model_ms((time.perf_counter() - started) * 1000)
@@ -54,7 +63,12 @@ async def _retrieve_once_more_after_a_dropped_connection(context: RunContext, ta
 
     def attempt():
         return retriever.aretrieve(
-            task["query"], principal=task["principal"], filters=task["filters"], k=k, rerank=False, query_vector=vector,
+            task["query"],
+            principal=task["principal"],
+            filters=task["filters"],
+            k=k,
+            rerank=False,
+            query_vector=vector,
         )
 
     try:

@@ -6,16 +6,16 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from corpus.tokens import count_tokens
-from graph.budget.guard import Need
-from graph.budget.metered import call_model
-from graph.context import RunContext
-from graph.state import Draft, Evidence, State
-from graph.trace import note, note_inputs
-from tools.citations import check_citations
-from tools.llm.base import Passage, SynthesizeTask
-from tools.llm.pricing import worst_case_usd
-from tools.llm.prompts import parse_synthesis, synthesize_prompt
+from quarry.corpus.tokens import count_tokens
+from quarry.graph.budget.guard import Need
+from quarry.graph.budget.metered import call_model
+from quarry.graph.context import RunContext
+from quarry.graph.state import Draft, Evidence, State
+from quarry.graph.trace import note, note_inputs
+from quarry.tools.citations import check_citations
+from quarry.tools.llm.base import Passage, SynthesizeTask
+from quarry.tools.llm.pricing import worst_case_usd
+from quarry.tools.llm.prompts import parse_synthesis, synthesize_prompt
 
 
 async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -28,8 +28,15 @@ async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, An
     passages = tuple(Passage(e.marker, e.hit.title, e.hit.source, e.hit.text) for e in chosen)
     task = SynthesizeTask(state["question"], passages, tuple(state.get("asked", [])))
     reply = await call_model(
-        services.premium, synthesize_prompt(task), node="synthesize", run_id=context.run_id, pool=context.pool,
-        ledger=services.ledger, fallback=services.fallback, max_tokens=config.synthesize_max_tokens, min_tokens=config.min_output_tokens,
+        services.premium,
+        synthesize_prompt(task),
+        node="synthesize",
+        run_id=context.run_id,
+        pool=context.pool,
+        ledger=services.ledger,
+        fallback=services.fallback,
+        max_tokens=config.synthesize_max_tokens,
+        min_tokens=config.min_output_tokens,
     )
     parsed = parse_synthesis(reply.completion.text)
     check = check_citations(parsed.answer, {p.marker: p.text for p in passages}, min_support=config.min_support)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.cli_env import quarry_env
+from tests.support.cli_env import quarry_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,8 +18,12 @@ class Cli:
 
     def __call__(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "agent.cli.main", *args],
-            cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=timeout,
+            [sys.executable, "-m", "quarry.agent.cli.main", *args],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
 
@@ -31,7 +35,9 @@ def cli(pg_url: str, tmp_path: Path) -> Cli:
     """`quarry` as a user runs it, against the session's PostgreSQL in a schema of its own."""
     schema = f"e2e_{uuid.uuid4().hex[:10]}"
     return Cli(
-        clean_env(QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=schema, QUARRY_DATA_DIR=str(tmp_path / "data")),
+        clean_env(
+            QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=schema, QUARRY_DATA_DIR=str(tmp_path / "data")
+        ),
         tmp_path,
     )
 
@@ -41,7 +47,10 @@ def sample_cli(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Cli:
     """`quarry` over a schema holding the sample corpus, ingested once per test module."""
     schema = f"e2e_{uuid.uuid4().hex[:10]}"
     home = tmp_path_factory.mktemp("cli")
-    cli = Cli(clean_env(QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=schema, QUARRY_DATA_DIR=str(home / "data")), home)
+    cli = Cli(
+        clean_env(QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=schema, QUARRY_DATA_DIR=str(home / "data")),
+        home,
+    )
     ingested = cli("ingest", str(REPO / "examples" / "corpus"), "--quiet")
     assert ingested.returncode == 0, ingested.stderr
     return cli

@@ -1,4 +1,4 @@
-"""`python -m eval.bench_load` as a user runs it, in its smallest form: both model modes, a few
+"""`python -m bench.bench_load` as a user runs it, in its smallest form: both model modes, a few
 concurrent chat sessions with a follow-up each, a short soak; the JSON it writes is checked, never
 its timings."""
 
@@ -21,11 +21,37 @@ def bench(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[subpro
     home = tmp_path_factory.mktemp("bench-load")
     out = home / "bench_load.json"
     done = subprocess.run(
-        [sys.executable, "-m", "eval.bench_load", "--quick", "--sessions", ",".join(map(str, SESSIONS)),
-         "--turns", str(TURNS), "--latency-ms", "0,20", "--soak", "2", "--soak-sessions", "2", "--sample-every", "0.5",
-         "--database-url", pg_url, "--schema", f"bench_{uuid.uuid4().hex[:10]}", "--data-dir", str(home / "data"),
-         "--out", str(out)],
-        cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bench.bench_load",
+            "--quick",
+            "--sessions",
+            ",".join(map(str, SESSIONS)),
+            "--turns",
+            str(TURNS),
+            "--latency-ms",
+            "0,20",
+            "--soak",
+            "2",
+            "--soak-sessions",
+            "2",
+            "--sample-every",
+            "0.5",
+            "--database-url",
+            pg_url,
+            "--schema",
+            f"bench_{uuid.uuid4().hex[:10]}",
+            "--data-dir",
+            str(home / "data"),
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return done, json.loads(out.read_text()) if out.exists() else {}
 
@@ -60,6 +86,12 @@ def test_the_table_goes_to_stdout_and_progress_to_stderr(bench):
 
 
 def test_unknown_mode_is_a_usage_error():
-    done = subprocess.run([sys.executable, "-m", "eval.bench_load", "--modes", "gpt"], cwd=REPO, env=clean_env(),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_load", "--modes", "gpt"],
+        cwd=REPO,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "unknown mode gpt; choose from offline, claude" in done.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.disk_full import CAUSE, CannotFillDisk, run_disk_full
+from tests.support.disk_full import CAUSE, CannotFillDisk, run_disk_full
 
 
 @pytest.mark.parametrize("how", ["file-size-limit", "full-filesystem"])
@@ -23,6 +23,8 @@ def test_a_full_blob_store_refuses_whole_documents_and_loses_nothing(how, pg_url
     stored = outcome.stored_when_full
     assert set(outcome.text_only) <= set(stored), "documents without images are stored"
     assert not set(outcome.refused) & set(stored), "a refused document left no rows"
-    assert all(stored[doc] == 2 for doc in outcome.with_images if doc in stored), "stored documents have all their images"
+    assert all(stored[doc] == 2 for doc in outcome.with_images if doc in stored), (
+        "stored documents have all their images"
+    )
     assert outcome.partial_files == 0, "no partial blob file is left behind"
     assert outcome.exit_code_with_room == 0 and outcome.data_lost == 0, outcome.stored_with_room

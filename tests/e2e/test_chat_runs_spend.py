@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from tests.e2e.conftest import Cli
-from tests.fakes.terminal import Terminal
+from tests.support.fakes.terminal import Terminal
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,7 @@ SESSION_ID = re.compile(r"Session ([0-9a-f-]{36})")
 @pytest.fixture(scope="module")
 def chat_transcript(sample_cli: Cli) -> dict[str, str]:
     """One scripted chat on a pty; later tests read what it left in the ledger."""
-    terminal = Terminal([sys.executable, "-m", "agent.cli.main", "chat"], env=sample_cli.env, cwd=sample_cli.cwd)
+    terminal = Terminal([sys.executable, "-m", "quarry.agent.cli.main", "chat"], env=sample_cli.env, cwd=sample_cli.cwd)
     try:
         banner = terminal.expect("you> ")
         terminal.type("Which team owns Ledgerline?")
@@ -38,8 +38,17 @@ def chat_transcript(sample_cli: Cli) -> dict[str, str]:
         assert terminal.wait() == 0
     finally:
         terminal.close()
-    return {"banner": banner, "first": first, "second": second, "sources": sources, "open": opened,
-            "budget": budget, "bad_open": bad_open, "goodbye": goodbye, "raw": terminal.raw}
+    return {
+        "banner": banner,
+        "first": first,
+        "second": second,
+        "sources": sources,
+        "open": opened,
+        "budget": budget,
+        "bad_open": bad_open,
+        "goodbye": goodbye,
+        "raw": terminal.raw,
+    }
 
 
 def test_chat_on_a_terminal_answers_follow_ups_and_shows_sources(chat_transcript: dict[str, str]):
@@ -54,10 +63,13 @@ def test_chat_on_a_terminal_answers_follow_ups_and_shows_sources(chat_transcript
 
 
 def test_the_live_status_line_shows_node_hop_and_what_is_left(chat_transcript: dict[str, str]):
-    from tests.fakes.terminal import plain
+    from tests.support.fakes.terminal import plain
 
     screen = plain(chat_transcript["raw"])
-    assert re.search(r"hop \d/3 · (cache_lookup|contextualize|plan|search|rerank|synthesize|reflect|finalize)\b.*left [\d.]+ s · [\d,]+ tokens · \$\d", screen)
+    assert re.search(
+        r"hop \d/3 · (cache_lookup|contextualize|plan|search|rerank|synthesize|reflect|finalize)\b.*left [\d.]+ s · [\d,]+ tokens · \$\d",
+        screen,
+    )
     assert "\x1b[" in chat_transcript["raw"], "on a terminal the status line is drawn with control codes"
 
 
@@ -83,9 +95,11 @@ def test_chat_without_a_terminal_prints_no_control_codes(sample_cli: Cli):
 
 
 def test_chat_refuses_absurd_budgets(sample_cli: Cli):
-    for flags, message in ((["--max-usd", "-1"], "--max-usd: must be 0 or more"),
-                           (["--session-max-hops", "0"], "--session-max-hops: must be at least 1"),
-                           (["--session", "not-a-uuid"], "is not a session id")):
+    for flags, message in (
+        (["--max-usd", "-1"], "--max-usd: must be 0 or more"),
+        (["--session-max-hops", "0"], "--session-max-hops: must be at least 1"),
+        (["--session", "not-a-uuid"], "is not a session id"),
+    ):
         result = _chat(sample_cli, flags, "/quit\n")
         assert result.returncode == 2 and message in result.stderr, (flags, result.stderr)
 
@@ -103,12 +117,25 @@ def test_runs_lists_the_chat_and_shows_a_timeline(sample_cli: Cli, chat_transcri
     assert detail.returncode == 0, detail.stderr
     out = detail.stdout
     assert f"Run {follow_up['id']}" in out and "Timeline" in out and "Model calls" in out
-    for node in ("contextualize", "cache_lookup", "plan", "search", "rerank", "synthesize", "reflect", "finalize", "cache_store"):
+    for node in (
+        "contextualize",
+        "cache_lookup",
+        "plan",
+        "search",
+        "rerank",
+        "synthesize",
+        "reflect",
+        "finalize",
+        "cache_store",
+    ):
         assert re.search(rf"│ +[\d.]+ │ +[\d.]+ │ [·█]+ │ {node} ", out), node
     assert "Dana Okafor" in out
     as_json = json.loads(sample_cli("runs", follow_up["id"], "--json").stdout)
     assert as_json["summary"]["id"] == follow_up["id"] and as_json["trace"][0]["node"] == "contextualize"
-    assert sum(c["input_tokens"] + c["output_tokens"] for c in as_json["calls"] if c["kind"] == "llm") == follow_up["tokens"]
+    assert (
+        sum(c["input_tokens"] + c["output_tokens"] for c in as_json["calls"] if c["kind"] == "llm")
+        == follow_up["tokens"]
+    )
 
 
 def test_runs_refuses_unknown_ids(sample_cli: Cli):
@@ -137,5 +164,12 @@ def test_spend_attributes_tokens_by_node_model_and_day(sample_cli: Cli, chat_tra
 def _chat(cli: Cli, flags: list[str], script: str):
     import subprocess
 
-    return subprocess.run([sys.executable, "-m", "agent.cli.main", "chat", *flags], input=script, cwd=cli.cwd,
-                          env=cli.env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "quarry.agent.cli.main", "chat", *flags],
+        input=script,
+        cwd=cli.cwd,
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -17,8 +17,10 @@ Beacon carries shipment events from depots to every downstream service.
 
 Ledgerline consumes Beacon events to settle invoices.
 """
-RESTRICTED = GOOD.replace("Beacon event bus", "Beacon vendor contract").replace("access: [public]", "access: [leadership]").replace(
-    "Beacon carries", "The Beacon vendor contract with Northwind costs 2.1 million a year. Beacon carries"
+RESTRICTED = (
+    GOOD.replace("Beacon event bus", "Beacon vendor contract")
+    .replace("access: [public]", "access: [leadership]")
+    .replace("Beacon carries", "The Beacon vendor contract with Northwind costs 2.1 million a year. Beacon carries")
 )
 BAD = GOOD.replace("published_at: 2023-06-01T12:00:00+02:00", "published_at: 2023-06-01T12:00:00")
 
@@ -103,8 +105,12 @@ def test_dead_database_exits_3_without_a_traceback(cli: Cli):
 def test_embedded_database_starts_in_the_data_dir(tmp_path: Path):
     data = tmp_path / "quarry-data"
     result = subprocess.run(
-        [sys.executable, "-m", "agent.cli.main", "doctor", "--skip-model"],
-        cwd=tmp_path, env=clean_env(QUARRY_DATA_DIR=str(data)), capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "quarry.agent.cli.main", "doctor", "--skip-model"],
+        cwd=tmp_path,
+        env=clean_env(QUARRY_DATA_DIR=str(data)),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok   database     PostgreSQL 16" in result.stdout and str(data / "pg") in result.stdout

@@ -14,19 +14,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.settings import load_settings
-from corpus.db import Database
-from eval.corpus_loader import corpus_schema
-from eval.eval_kill import kill_and_resume
+from quarry.agent.settings import load_settings
+from quarry.corpus.db import Database
+from quarry.eval.corpus_loader import corpus_schema
 from tests.conftest import SHARED_DATA
 from tests.e2e.conftest import REPO, clean_env
+from tests.support.eval_kill import kill_and_resume
 
 FIXTURE = REPO / "tests" / "fixtures" / "qa" / "halyard-3.jsonl"
 DOCUMENTS = REPO / "examples" / "corpus"
 MSMARCO = SHARED_DATA / "msmarco-5k"
 PLOTS = ("cost_vs_quality.png", "latency.png", "spend_by_node.png")
 _SCRIPT = Path(sys.executable).parent / "quarry"
-QUARRY = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "agent.cli.main"]
+QUARRY = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "quarry.agent.cli.main"]
 
 
 @dataclass
@@ -37,8 +37,9 @@ class Eval:
     pg_url: str
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*QUARRY, "eval", "qa", *args], cwd=self.root, env=self.env, capture_output=True,
-                              text=True, timeout=600)
+        return subprocess.run(
+            [*QUARRY, "eval", "qa", *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=600
+        )
 
     def runs(self) -> int:
         """Research runs recorded in the evaluation corpus's ledger."""
@@ -48,8 +49,11 @@ class Eval:
 
 class _database:
     def __init__(self, url: str, schema: str, root: Path) -> None:
-        settings = load_settings(Path(os.devnull), overrides={
-            "database.url": url, "database.schema_name": schema, "storage.data_dir": str(root / "data")}, environ={})
+        settings = load_settings(
+            Path(os.devnull),
+            overrides={"database.url": url, "database.schema_name": schema, "storage.data_dir": str(root / "data")},
+            environ={},
+        )
         self.db = Database.open(settings.database, settings.embedding, settings.data_dir)
 
     def __enter__(self) -> Database:
@@ -72,7 +76,9 @@ def qa(pg_url: str, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def first_run(qa: Eval):
     out = qa.root / "out"
-    result = qa(str(FIXTURE), "--documents", str(DOCUMENTS), "--out", str(out), "--corpus", qa.corpus, "--concurrency", "2")
+    result = qa(
+        str(FIXTURE), "--documents", str(DOCUMENTS), "--out", str(out), "--corpus", qa.corpus, "--concurrency", "2"
+    )
     assert result.returncode == 0, result.stderr
     return out, result
 
@@ -83,14 +89,18 @@ def test_report_files_and_metrics_agree_with_the_rows(qa: Eval, first_run):
         assert (out / name).stat().st_size > 0, name
     for name in PLOTS:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert result.stdout == (out / "report.md").read_text() and result.stdout.startswith("## Question answering on halyard-3")
+    assert result.stdout == (out / "report.md").read_text() and result.stdout.startswith(
+        "## Question answering on halyard-3"
+    )
     assert "answer [3/3]" in result.stderr and "\x1b[" not in result.stderr, "plain progress lines off a terminal"
 
     rows = {row["id"]: row for row in map(json.loads, (out / "answers.jsonl").read_text().splitlines())}
     assert set(rows) == {"ledgerline-owner", "outage-trigger", "hsm-vendor"}
     for row in rows.values():  # each row's evidence metrics follow from its own lists
         gold, cited = set(row["gold_sources"]), set(row["citations"])
-        assert len(gold) == 1 and row["tokens"] == row["input_tokens"] + row["output_tokens"] and row["cache_hit"] is False
+        assert (
+            len(gold) == 1 and row["tokens"] == row["input_tokens"] + row["output_tokens"] and row["cache_hit"] is False
+        )
         assert row["evidence_recall"] == len(gold & (cited | set(row["evidence_sources"]))) / len(gold)
         assert row["citation_precision"] == (len(cited & gold) / len(cited) if cited else None)
     # Known values: the Ledgerline page is found for "who owns Ledgerline"; the HSM vendor lives only in a
@@ -106,9 +116,13 @@ def test_report_files_and_metrics_agree_with_the_rows(qa: Eval, first_run):
         present = [r[key] for r in values if r[key] is not None]
         return sum(present) / len(present), len(present)
 
-    for section, key, name in (("answer", "exact_match", "em"), ("answer", "f1", "f1"), ("answer", "contains", "contains"),
-                               ("evidence", "evidence_recall", "evidence_recall"),
-                               ("evidence", "citation_precision", "citation_precision")):
+    for section, key, name in (
+        ("answer", "exact_match", "em"),
+        ("answer", "f1", "f1"),
+        ("answer", "contains", "contains"),
+        ("evidence", "evidence_recall", "evidence_recall"),
+        ("evidence", "citation_precision", "citation_precision"),
+    ):
         expected, count = mean(name)
         assert report[section][key]["mean"] == pytest.approx(expected) and report[section][key]["n"] == count, key
     latencies = [r["latency_s"] for r in values]
@@ -119,7 +133,9 @@ def test_report_files_and_metrics_agree_with_the_rows(qa: Eval, first_run):
     budget = report["budget"]
     assert budget["partial"] == sum(r["partial"] for r in values)
     assert budget["stopped_by"] == dict(Counter(r["stopped_by"] or "complete" for r in values))
-    assert budget["violations"] == {k: sum(r["budget_violations"][k] for r in values) for k in ("usd", "tokens", "hops", "seconds")}
+    assert budget["violations"] == {
+        k: sum(r["budget_violations"][k] for r in values) for k in ("usd", "tokens", "hops", "seconds")
+    }
     assert budget["questions_with_violations"] == 0
     assert report["questions"] == 3 and report["cache_hit_rate"] == 0.0
     assert report["run"]["corpus"] == corpus_schema(qa.corpus) and report["run"]["documents"] == 32
@@ -136,7 +152,9 @@ def test_resume_repeats_no_work_and_finishes_only_what_is_missing(qa: Eval, firs
 
     lines = answers.read_text().splitlines()
     answers.write_text("\n".join(lines[:2]) + "\n")
-    finish = qa(str(FIXTURE), "--documents", str(DOCUMENTS), "--out", str(out), "--corpus", qa.corpus, "--resume", "--quiet")
+    finish = qa(
+        str(FIXTURE), "--documents", str(DOCUMENTS), "--out", str(out), "--corpus", qa.corpus, "--resume", "--quiet"
+    )
     assert finish.returncode == 0, finish.stderr
     assert qa.runs() == 4, "exactly the one missing question ran"
     rows = [json.loads(line) for line in answers.read_text().splitlines()]
@@ -148,10 +166,23 @@ def test_resume_repeats_no_work_and_finishes_only_what_is_missing(qa: Eval, firs
 def test_resume_with_other_limits_is_refused_and_changes_nothing(qa: Eval, first_run):
     out, _ = first_run
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    result = qa(str(FIXTURE), "--documents", str(DOCUMENTS), "--out", str(out), "--corpus", qa.corpus, "--resume", "--max-hops", "2")
+    result = qa(
+        str(FIXTURE),
+        "--documents",
+        str(DOCUMENTS),
+        "--out",
+        str(out),
+        "--corpus",
+        qa.corpus,
+        "--resume",
+        "--max-hops",
+        "2",
+    )
     assert result.returncode == 2
-    assert result.stderr == (f"quarry eval qa: cannot resume: {out} was run with a different limits.max_hops (3 there, 2 now); "
-                             "use another --out, or run without --resume to start over\n")
+    assert result.stderr == (
+        f"quarry eval qa: cannot resume: {out} was run with a different limits.max_hops (3 there, 2 now); "
+        "use another --out, or run without --resume to start over\n"
+    )
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
@@ -165,19 +196,33 @@ def _bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
     (tmp / "broken.jsonl").write_text('{"question": "a?", "answers": ["x"]}\n{"question": \n')
     docs = ["--documents", str(DOCUMENTS)]
     return [
-        ([jsonl("odd.jsonl", {"foo": 1})], "cannot tell the format of '{tmp}/odd.jsonl': its first record has keys ['foo']"),
-        ([jsonl("missing.jsonl", good, {"question": "Who leads Edge?"}), *docs], "{tmp}/missing.jsonl:2: missing field 'answers'"),
+        (
+            [jsonl("odd.jsonl", {"foo": 1})],
+            "cannot tell the format of '{tmp}/odd.jsonl': its first record has keys ['foo']",
+        ),
+        (
+            [jsonl("missing.jsonl", good, {"question": "Who leads Edge?"}), *docs],
+            "{tmp}/missing.jsonl:2: missing field 'answers'",
+        ),
         ([jsonl("empty.jsonl", {"question": "  ", "answers": ["x"]}), *docs], "{tmp}/empty.jsonl:1: empty question"),
-        ([jsonl("nodocs.jsonl", good)], "'{tmp}/nodocs.jsonl' is a QA JSONL set with no documents of its own: pass --documents DIR"),
-        ([jsonl("gold.jsonl", {**good, "gold_sources": ["wiki/nope.md"]}), *docs],
-         "{tmp}/gold.jsonl:1: gold source 'wiki/nope.md' matches no document in the documents folder"),
+        (
+            [jsonl("nodocs.jsonl", good)],
+            "'{tmp}/nodocs.jsonl' is a QA JSONL set with no documents of its own: pass --documents DIR",
+        ),
+        (
+            [jsonl("gold.jsonl", {**good, "gold_sources": ["wiki/nope.md"]}), *docs],
+            "{tmp}/gold.jsonl:1: gold source 'wiki/nope.md' matches no document in the documents folder",
+        ),
         ([str(tmp / "latin1.jsonl"), *docs], "{tmp}/latin1.jsonl: not UTF-8 text (byte 17)"),
         ([str(tmp / "broken.jsonl"), *docs], "{tmp}/broken.jsonl:2: not valid JSON"),
         ([str(tmp / "absent.jsonl")], "dataset '{tmp}/absent.jsonl' does not exist"),
         ([str(FIXTURE), *docs, "--max-seconds", "1e9"], "--max-seconds must be at most 86400, got 1000000000"),
         ([str(FIXTURE), *docs, "--max-tokens", "1000000000"], "--max-tokens must be at most 100000000, got 1000000000"),
         ([str(FIXTURE), *docs, "--concurrency", "500"], "--concurrency must be at most 64, got 500"),
-        ([str(FIXTURE), "--documents", str(tmp / "nowhere")], "--documents '{tmp}/nowhere' is not a folder of documents"),
+        (
+            [str(FIXTURE), "--documents", str(tmp / "nowhere")],
+            "--documents '{tmp}/nowhere' is not a folder of documents",
+        ),
     ]
 
 
@@ -191,12 +236,15 @@ def test_bad_inputs_exit_2_with_one_precise_line_and_write_nothing(qa: Eval, tmp
         assert not out.exists(), "nothing half-written"
 
 
-@pytest.mark.parametrize(("flag", "value", "message"), [
-    ("--max-usd", "-1", "argument --max-usd: must be 0 or more, got -1"),
-    ("--max-seconds", "0", "argument --max-seconds: must be a positive number, got 0"),
-    ("--max-hops", "0", "argument --max-hops: must be at least 1, got 0"),
-    ("--limit", "ten", "argument --limit: 'ten' is not a whole number"),
-])
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--max-usd", "-1", "argument --max-usd: must be 0 or more, got -1"),
+        ("--max-seconds", "0", "argument --max-seconds: must be a positive number, got 0"),
+        ("--max-hops", "0", "argument --max-hops: must be at least 1, got 0"),
+        ("--limit", "ten", "argument --limit: 'ten' is not a whole number"),
+    ],
+)
 def test_malformed_flags_are_argparse_errors(qa: Eval, flag: str, value: str, message: str):
     result = qa(str(FIXTURE), flag, value)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
@@ -207,7 +255,9 @@ def test_msmarco_slice_evidence_metrics_and_no_budget_violations(qa: Eval):
     out = qa.root / "msmarco"
     corpus = f"{qa.corpus}_ms"
     try:
-        result = qa(str(MSMARCO), "--limit", "20", "--max-documents", "120", "--out", str(out), "--corpus", corpus, "--quiet")
+        result = qa(
+            str(MSMARCO), "--limit", "20", "--max-documents", "120", "--out", str(out), "--corpus", corpus, "--quiet"
+        )
         assert result.returncode == 0, result.stderr
         report = json.loads((out / "report.json").read_text())
         rows = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
@@ -235,6 +285,6 @@ def test_a_worker_killed_mid_eval_resumes_and_answers_each_question_exactly_once
     assert outcome.killed, "the eval finished before it could be killed"
     assert outcome.resume_exit_code == 0, outcome.resume_stderr
     assert outcome.exactly_once, outcome.ids_after
-    assert outcome.ids_after[:len(outcome.done_before)] == outcome.done_before, "rows written before the kill are kept"
+    assert outcome.ids_after[: len(outcome.done_before)] == outcome.done_before, "rows written before the kill are kept"
     assert outcome.rerun == 12 - len(outcome.done_before), "only the unanswered questions were researched again"
     assert json.loads((tmp_path / "out" / "report.json").read_text())["questions"] == 12

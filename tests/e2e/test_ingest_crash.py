@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.kill_loop import kill_loop
 from tests.e2e.conftest import clean_env
+from tests.support.kill_loop import kill_loop
 
 pytestmark = pytest.mark.integration
 ITERATIONS = 50
@@ -19,8 +19,11 @@ LOOPS = 2
 def test_fifty_sigkills_never_leave_a_half_written_document_or_an_orphan_after_gc(pg_url: str, tmp_path: Path):
     def one_loop(n: int):
         workdir = tmp_path / f"loop{n}"
-        env = clean_env(QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=f"crash_{uuid.uuid4().hex[:8]}",
-                        QUARRY_DATA_DIR=str(workdir / "data"))
+        env = clean_env(
+            QUARRY_DATABASE_URL=pg_url,
+            QUARRY_DATABASE__SCHEMA_NAME=f"crash_{uuid.uuid4().hex[:8]}",
+            QUARRY_DATA_DIR=str(workdir / "data"),
+        )
         return kill_loop(ITERATIONS // LOOPS, workdir, env, seed=n)
 
     with ThreadPoolExecutor(LOOPS) as pool:

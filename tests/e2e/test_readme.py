@@ -16,7 +16,8 @@ def readme_python_example() -> str:
 
 def test_readme_example_runs(pg_url: str, tmp_path):
     env = clean_env(
-        QUARRY_DATABASE_URL=pg_url, QUARRY_DATABASE__SCHEMA_NAME=f"readme_{uuid.uuid4().hex[:8]}",
+        QUARRY_DATABASE_URL=pg_url,
+        QUARRY_DATABASE__SCHEMA_NAME=f"readme_{uuid.uuid4().hex[:8]}",
         QUARRY_DATA_DIR=str(tmp_path / "data"),
     )
     result = subprocess.run(

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings
 
-from agent.cli.main import main
-from eval.fuzz_inputs import ReachedRealWork, check_cli, cli_tripwires, prepare_cli_folder
-from eval.fuzz_strategies import argvs
+from quarry.agent.cli.main import main
+from tests.support.fuzz_inputs import ReachedRealWork, check_cli, cli_tripwires, prepare_cli_folder
+from tests.support.fuzz_strategies import argvs
 
 
 @pytest.fixture(scope="module")
@@ -58,29 +58,45 @@ def run(argv: list[str]) -> tuple[object, str]:
     return code, (err.getvalue().strip().splitlines() or [""])[-1]
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["spend", "--since", "99999999999d"], "quarry spend: error: argument --since: '99999999999d' reaches back before the year 1"),
-    (["ask", "q", "--after", "0001-01-01T00:00:00+14:00"],
-     "quarry ask: error: argument --after: '0001-01-01T00:00:00+14:00' is out of range (in UTC it falls outside the years 1 to 9999)"),
-    (["search", "x", "--after", "2024-02-30"],
-     "quarry search: error: argument --after: '2024-02-30' is not a date (YYYY-MM-DD) or ISO-8601 timestamp "
-     "(day is out of range for month)"),
-    (["search", "events", "--author", "M\udcfcller"],
-     "quarry: error: argument --author: 'M\udcfcller' contains an unpaired surrogate '\\udcfc' at character 1 "
-     "(text that was not valid UTF-8)"),
-    (["ask", "q", "--max-hops", "9" * 5000],
-     f"quarry ask: error: argument --max-hops: '{'9' * 59}…' is too large (5,000 digits)"),
-    (["ask", "q", "--max-seconds", "1e300"], "quarry: --max-seconds must be at most 86400, got 1e+300"),
-    (["search", "x", "--after", "2024-02-01", "--before", "2024-01-01"],
-     "quarry: --after/--before: published_after (2024-02-01T00:00:00+00:00) must be before "
-     "published_before (2024-01-01T00:00:00+00:00)"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["spend", "--since", "99999999999d"],
+            "quarry spend: error: argument --since: '99999999999d' reaches back before the year 1",
+        ),
+        (
+            ["ask", "q", "--after", "0001-01-01T00:00:00+14:00"],
+            "quarry ask: error: argument --after: '0001-01-01T00:00:00+14:00' is out of range (in UTC it falls outside the years 1 to 9999)",
+        ),
+        (
+            ["search", "x", "--after", "2024-02-30"],
+            "quarry search: error: argument --after: '2024-02-30' is not a date (YYYY-MM-DD) or ISO-8601 timestamp "
+            "(day is out of range for month)",
+        ),
+        (
+            ["search", "events", "--author", "M\udcfcller"],
+            "quarry: error: argument --author: 'M\udcfcller' contains an unpaired surrogate '\\udcfc' at character 1 "
+            "(text that was not valid UTF-8)",
+        ),
+        (
+            ["ask", "q", "--max-hops", "9" * 5000],
+            f"quarry ask: error: argument --max-hops: '{'9' * 59}…' is too large (5,000 digits)",
+        ),
+        (["ask", "q", "--max-seconds", "1e300"], "quarry: --max-seconds must be at most 86400, got 1e+300"),
+        (
+            ["search", "x", "--after", "2024-02-01", "--before", "2024-01-01"],
+            "quarry: --after/--before: published_after (2024-02-01T00:00:00+00:00) must be before "
+            "published_before (2024-01-01T00:00:00+00:00)",
+        ),
+    ],
+)
 def test_usage_errors_name_the_flag(cli_folder: Path, argv: list[str], message: str):
     assert run(argv) == (2, message)
 
 
 def test_ingest_of_a_name_too_long_reaches_the_ingest_with_a_refusal(cli_folder: Path):
-    from corpus.loaders import Refusal, load_paths
+    from quarry.corpus.loaders import Refusal, load_paths
 
     assert run(["ingest", "x" * 3000])[0] == "reached"
     assert list(load_paths([Path("x" * 3000)])) == [Refusal("x" * 3000, "cannot be opened: File name too long")]

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings
 
-from agent.errors import ConfigError
-from agent.settings import load_settings
-from eval.fuzz_inputs import check_config
-from eval.fuzz_strategies import _LAUGHS, config_documents, environments
+from quarry.agent.errors import ConfigError
+from quarry.agent.settings import load_settings
+from tests.support.fuzz_inputs import check_config
+from tests.support.fuzz_strategies import _LAUGHS, config_documents, environments
 
 
 @settings(max_examples=150)
@@ -24,7 +24,9 @@ from eval.fuzz_strategies import _LAUGHS, config_documents, environments
 @example("", {"QUARRY_RETRIEVAL__FUSION__DENSE_WEIGHT": "inf"})  # accepted; inf × 0 makes fused scores NaN
 @example('storage:\n  data_dir: "a\\0b"\n', {})  # accepted; ValueError from Path.resolve at start-up
 @example("storage:\n  data_dir: ~nosuchuser/quarry\n", {})  # accepted; RuntimeError from Path.expanduser
-@example("database:\n", {"QUARRY_DATABASE__URL": "postgresql://x@h/db"})  # refused: the empty section "is not a section"
+@example(
+    "database:\n", {"QUARRY_DATABASE__URL": "postgresql://x@h/db"}
+)  # refused: the empty section "is not a section"
 def test_config_loads_or_names_the_file_and_key(text: str, environ: dict[str, str]):
     check_config(text, environ)
 
@@ -55,7 +57,9 @@ def test_non_finite_numbers_are_refused_with_their_variable(tmp_path: Path):
 
 
 def test_a_data_dir_in_an_unknown_home_is_refused(tmp_path: Path):
-    with pytest.raises(ConfigError, match=r"storage.data_dir: cannot be used as a folder: Could not determine home directory"):
+    with pytest.raises(
+        ConfigError, match=r"storage.data_dir: cannot be used as a folder: Could not determine home directory"
+    ):
         load(tmp_path, "storage:\n  data_dir: ~nosuchuser/quarry\n")
 
 
@@ -67,4 +71,6 @@ def test_an_empty_section_means_its_defaults_and_takes_environment_overrides(tmp
 def test_an_alias_bomb_gives_a_short_message(tmp_path: Path):
     with pytest.raises(ConfigError) as caught:
         load(tmp_path, _LAUGHS + "entities:\n  gazetteer: *h\n")
-    assert len(str(caught.value)) < 3_000 and "entities.gazetteer.0: Input should be a valid string (got [[[" in str(caught.value)
+    assert len(str(caught.value)) < 3_000 and "entities.gazetteer.0: Input should be a valid string (got [[[" in str(
+        caught.value
+    )

@@ -15,23 +15,25 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from agent.settings import load_settings
-from corpus.assets import AssetIndex
-from corpus.blobs import LocalBlobStore
-from corpus.config import ChunkingConfig
-from corpus.db import Database
-from corpus.ingest import Ingestor
-from corpus.loaders import Refusal, Skipped, load_paths
-from corpus.metadata import SourceDocument
-from corpus.store import DocumentStore
-from eval.fuzz_inputs import write_files
-from eval.fuzz_strategies import GOOD_METADATA, FileSet, document_files
+from quarry.agent.settings import load_settings
+from quarry.corpus.assets import AssetIndex
+from quarry.corpus.blobs import LocalBlobStore
+from quarry.corpus.config import ChunkingConfig
+from quarry.corpus.db import Database
+from quarry.corpus.ingest import Ingestor
+from quarry.corpus.loaders import Refusal, Skipped, load_paths
+from quarry.corpus.metadata import SourceDocument
+from quarry.corpus.store import DocumentStore
+from tests.support.fuzz_inputs import write_files
+from tests.support.fuzz_strategies import GOOD_METADATA, FileSet, document_files
 
 pytestmark = pytest.mark.integration
 
 LIMIT = 100_000
-GOOD = ("---\ntitle: Ledgerline\nauthor: Priya Raman\ndomain: engineering\npublished_at: 2024-03-12T09:00:00Z\n"
-        "access: [public]\n---\nLedgerline settles invoices.\n\n![Settlement flow](good.png)\n").encode()
+GOOD = (
+    b"---\ntitle: Ledgerline\nauthor: Priya Raman\ndomain: engineering\npublished_at: 2024-03-12T09:00:00Z\n"
+    b"access: [public]\n---\nLedgerline settles invoices.\n\n![Settlement flow](good.png)\n"
+)
 
 
 @dataclass
@@ -45,25 +47,48 @@ class World:
 @pytest.fixture(scope="module")
 def world(pg_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     home = tmp_path_factory.mktemp("fuzz-ingest")
-    settings_ = load_settings(Path(os.devnull), environ={}, overrides={
-        "database.url": pg_url, "database.schema_name": f"f_{uuid.uuid4().hex[:12]}", "storage.data_dir": str(home),
-    })
+    settings_ = load_settings(
+        Path(os.devnull),
+        environ={},
+        overrides={
+            "database.url": pg_url,
+            "database.schema_name": f"f_{uuid.uuid4().hex[:12]}",
+            "storage.data_dir": str(home),
+        },
+    )
     db = Database.open(settings_.database, settings_.embedding, settings_.data_dir)
     store, blobs = DocumentStore(db), LocalBlobStore(home / "blobs")
-    ingestor = Ingestor(store, embedder, ChunkingConfig(max_tokens=64, overlap_tokens=8), blobs=blobs,
-                        max_document_bytes=LIMIT, max_asset_bytes=LIMIT)
+    ingestor = Ingestor(
+        store,
+        embedder,
+        ChunkingConfig(max_tokens=64, overlap_tokens=8),
+        blobs=blobs,
+        max_document_bytes=LIMIT,
+        max_asset_bytes=LIMIT,
+    )
     yield World(db, store, blobs, ingestor)
     db.drop_schema()
 
 
 @settings(max_examples=15)
 @given(st.lists(document_files, min_size=1, max_size=5))
-@example([FileSet({"doc.md": GOOD}, "doc.md"),
-          FileSet({"doc.md": GOOD.replace(b"title: Ledgerline", b'title: "a\\0b"')}, "doc.md"),  # NUL: refused by PostgreSQL
-          FileSet({"records.jsonl": b'{"text": "a\\u0000b", "metadata": {}}\n1' + b"1" * 5000 + b"\n"}, "records.jsonl"),
-          FileSet({"doc.md": GOOD.replace(b"good.png", b"truncated.png")}, "doc.md")])
-@example([FileSet({"doc.md": GOOD}, "doc.md"), FileSet({"doc.md": GOOD.replace(b"---\ntitle", b"---\nid: same\ntitle")}, "doc.md"),
-          FileSet({"doc.md": GOOD.replace(b"---\ntitle", b"---\nid: same\ntitle")}, "doc.md")])  # a duplicate id
+@example(
+    [
+        FileSet({"doc.md": GOOD}, "doc.md"),
+        FileSet(
+            {"doc.md": GOOD.replace(b"title: Ledgerline", b'title: "a\\0b"')}, "doc.md"
+        ),  # NUL: refused by PostgreSQL
+        FileSet({"records.jsonl": b'{"text": "a\\u0000b", "metadata": {}}\n1' + b"1" * 5000 + b"\n"}, "records.jsonl"),
+        FileSet({"doc.md": GOOD.replace(b"good.png", b"truncated.png")}, "doc.md"),
+    ]
+)
+@example(
+    [
+        FileSet({"doc.md": GOOD}, "doc.md"),
+        FileSet({"doc.md": GOOD.replace(b"---\ntitle", b"---\nid: same\ntitle")}, "doc.md"),
+        FileSet({"doc.md": GOOD.replace(b"---\ntitle", b"---\nid: same\ntitle")}, "doc.md"),
+    ]
+)  # a duplicate id
 def test_each_document_is_stored_whole_or_absent_and_each_refusal_is_named(world: World, sets: list[FileSet]):
     with world.db.transaction() as conn:
         conn.execute("DELETE FROM documents")  # chunks, assets and graph rows go by cascade
@@ -78,12 +103,16 @@ def test_each_document_is_stored_whole_or_absent_and_each_refusal_is_named(world
         results = [r for r in load_paths([root], max_bytes=LIMIT, max_asset_bytes=LIMIT) if not isinstance(r, Skipped)]
         report = world.ingestor.ingest_paths([root])
 
-    outcomes = report.inserted + report.replaced + report.unchanged + report.superseded + [r.label for r in report.refused]
+    outcomes = (
+        report.inserted + report.replaced + report.unchanged + report.superseded + [r.label for r in report.refused]
+    )
     assert sorted(outcomes) == sorted(r.label for r in results), "every document gets exactly one outcome"
     for refusal in report.refused:
         assert refusal.reason.strip() and "Traceback" not in refusal.reason
         assert Path(re.sub(r":\d+$", "", refusal.label)) in written, f"{refusal.label} names no file written"
-    assert [r for r in results if isinstance(r, Refusal)] == [r for r in report.refused if not r.reason.startswith(("not stored", "duplicate"))]
+    assert [r for r in results if isinstance(r, Refusal)] == [
+        r for r in report.refused if not r.reason.startswith(("not stored", "duplicate"))
+    ]
 
     inserted = {r.id: r for r in results if isinstance(r, SourceDocument) and r.label in report.inserted}
     assert stored_ids(world.db) == set(inserted), "stored: exactly the documents reported inserted"
@@ -106,6 +135,8 @@ def stored_ids(db: Database) -> set[str]:
 
 
 def test_the_good_metadata_used_by_the_strategies_is_accepted():
-    from corpus.metadata import validate_metadata
+    from quarry.corpus.metadata import validate_metadata
 
-    assert validate_metadata("x", {"source": "/x", **GOOD_METADATA}, where="test").title == "Ledgerline settlement service"
+    assert (
+        validate_metadata("x", {"source": "/x", **GOOD_METADATA}, where="test").title == "Ledgerline settlement service"
+    )

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from corpus.loaders import Refusal, load_paths
-from corpus.yaml_text import YamlProblem, load_yaml
-from eval.fuzz_inputs import check_document_file, check_metadata
-from eval.fuzz_strategies import _LAUGHS, FileSet, GOOD_METADATA, GOOD_PNG, document_files, metadata
+from quarry.corpus.loaders import Refusal, load_paths
+from quarry.corpus.yaml_text import YamlProblem, load_yaml
+from tests.support.fuzz_inputs import check_document_file, check_metadata
+from tests.support.fuzz_strategies import _LAUGHS, GOOD_METADATA, GOOD_PNG, FileSet, document_files, metadata
 
 FRONT = "---\ntitle: Ledgerline\nauthor: Priya Raman\ndomain: engineering\npublished_at: 2024-03-12T09:00:00Z\naccess: [public]\n"
 
@@ -76,8 +76,22 @@ def test_metadata_nested_any_depth_is_refused_with_a_short_message(depth: int):
 
 
 @settings(max_examples=100)
-@given(st.lists(st.sampled_from([*"[]{}:,-!&*?|>'\"#%@` \n\tabc01\x01",
-                                  "!!int ", "!!timestamp ", "!!bool ", "!!float ", "&a ", "*a", "2024-13-45"])).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *"[]{}:,-!&*?|>'\"#%@` \n\tabc01\x01",
+                "!!int ",
+                "!!timestamp ",
+                "!!bool ",
+                "!!float ",
+                "&a ",
+                "*a",
+                "2024-13-45",
+            ]
+        )
+    ).map("".join)
+)
 @example("[" * 600 + "]" * 600)  # RecursionError in PyYAML's composer
 @example("!!int ")
 @example("a: !!bool maybe")

@@ -4,8 +4,8 @@ the process as it found it (working folder, QUARRY_* variables, no tripwires).""
 import os
 from pathlib import Path
 
-from agent.runtime import Runtime
-from eval.fuzz_inputs import FuzzReport, run_fuzz
+from quarry.agent.runtime import Runtime
+from tests.support.fuzz_inputs import FuzzReport, run_fuzz
 
 
 def test_run_fuzz_counts_every_target_without_crashes_and_restores_the_process(capsys):

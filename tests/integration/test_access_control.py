@@ -8,24 +8,30 @@ from pathlib import Path
 
 import pytest
 
-from agent import Assistant, Principal, RunForbidden
-from agent.settings import load_settings
-from corpus.embed import LocalEmbeddings
-from eval.leak_probe import INSIDER, READER, SAMPLE_PROBES, probe_leaks
+from quarry.agent import Assistant, Principal, RunForbidden
+from quarry.agent.settings import load_settings
+from quarry.corpus.embed import LocalEmbeddings
 from tests.conftest import REPO
+from tests.support.leak_probe import INSIDER, READER, SAMPLE_PROBES, probe_leaks
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["sql-predicate", "plus-row-security"])
-def assistant(request, pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+def assistant(
+    request, pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Assistant]:
     """Once with the access predicate in every retriever's SQL alone, once with PostgreSQL's row-level
     security enforcing it too (database.row_security)."""
     settings = load_settings(
         Path(os.devnull),
-        overrides={"database.url": pg_url, "database.schema_name": f"acl_{uuid.uuid4().hex[:10]}",
-                   "storage.data_dir": str(tmp_path_factory.mktemp("acl")), "cache.enabled": True,
-                   "database.row_security": request.param},
+        overrides={
+            "database.url": pg_url,
+            "database.schema_name": f"acl_{uuid.uuid4().hex[:10]}",
+            "storage.data_dir": str(tmp_path_factory.mktemp("acl")),
+            "cache.enabled": True,
+            "database.row_security": request.param,
+        },
         environ={},
     )
     opened = Assistant(settings, environ={})

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from agent import Assistant, Limits, Principal
-from agent.settings import load_settings
-from corpus.db import Database
-from graph.budget.account import Accounts
-from graph.budget.ledger import PostgresLedger, RunOpened
-from graph.errors import AccountNotFound, BudgetExceeded
+from quarry.agent import Assistant, Limits, Principal
+from quarry.agent.settings import load_settings
+from quarry.corpus.db import Database
+from quarry.graph.budget.account import Accounts
+from quarry.graph.budget.ledger import PostgresLedger, RunOpened
+from quarry.graph.errors import AccountNotFound, BudgetExceeded
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -50,7 +50,7 @@ def test_concurrent_threads_never_jointly_overspend(db: Database):
 
 
 def _worker(conninfo: str, schema: str, attempts: int, results) -> None:
-    from corpus.config import DatabaseConfig
+    from quarry.corpus.config import DatabaseConfig
 
     config = DatabaseConfig(url=conninfo, schema_name=schema, pool_min=1, pool_max=2)
     database = Database(conninfo, config, where="worker")
@@ -121,8 +121,13 @@ def corpus(pg_url: str, embedder, tmp_path_factory: pytest.TempPathFactory):
 def _assistant(pg_url: str, schema: str, data_dir: Path, embedder, **extra) -> Assistant:
     settings = load_settings(
         Path(os.devnull),
-        overrides={"database.url": pg_url, "database.schema_name": schema, "storage.data_dir": str(data_dir),
-                   "cache.enabled": False, **extra},
+        overrides={
+            "database.url": pg_url,
+            "database.schema_name": schema,
+            "storage.data_dir": str(data_dir),
+            "cache.enabled": False,
+            **extra,
+        },
         environ={},
     )
     assistant = Assistant(settings, environ={})
@@ -142,15 +147,22 @@ def test_concurrent_research_runs_stop_at_the_account_cap(corpus: Assistant, pg_
     """Two assistants (as two workers would) run twelve questions at once against a 6,000-token account:
     together they stop at the cap, and the account's books equal the ledger's."""
     db = corpus.runtime.db
-    workers = [_assistant(pg_url, db.schema, Path(corpus.settings.data_dir), embedder, **{"research.account": "lab"})
-               for _ in range(2)]
+    workers = [
+        _assistant(pg_url, db.schema, Path(corpus.settings.data_dir), embedder, **{"research.account": "lab"})
+        for _ in range(2)
+    ]
 
     async def ask_all(assistant: Assistant, offset: int):
-        return await asyncio.gather(*(
-            assistant.aask(QUESTIONS[(offset + i) % len(QUESTIONS)], principal=Principal(id=f"u{offset + i}"),
-                           budget=Limits(max_seconds=60, max_hops=3, max_tokens=3000, max_usd=1.0))
-            for i in range(6)
-        ))
+        return await asyncio.gather(
+            *(
+                assistant.aask(
+                    QUESTIONS[(offset + i) % len(QUESTIONS)],
+                    principal=Principal(id=f"u{offset + i}"),
+                    budget=Limits(max_seconds=60, max_hops=3, max_tokens=3000, max_usd=1.0),
+                )
+                for i in range(6)
+            )
+        )
 
     async def both():
         return [a for batch in await asyncio.gather(ask_all(workers[0], 0), ask_all(workers[1], 6)) for a in batch]
@@ -177,10 +189,11 @@ def test_concurrent_research_runs_stop_at_the_account_cap(corpus: Assistant, pg_
 
 
 def test_an_unknown_configured_account_is_a_config_error(corpus: Assistant, pg_url: str, embedder):
-    from agent import ConfigError
+    from quarry.agent import ConfigError
 
-    assistant = _assistant(pg_url, corpus.runtime.db.schema, Path(corpus.settings.data_dir), embedder,
-                           **{"research.account": "nobody"})
+    assistant = _assistant(
+        pg_url, corpus.runtime.db.schema, Path(corpus.settings.data_dir), embedder, **{"research.account": "nobody"}
+    )
     try:
         with pytest.raises(ConfigError, match="research.account: no account 'nobody'"):
             assistant.ask("Which team owns Ledgerline?")

@@ -10,13 +10,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from corpus.blobs import BlobError, LocalBlobStore
-from corpus.config import ChunkingConfig
-from corpus.db import Database, DatabaseUnavailable
-from corpus.gc import collect_garbage
-from corpus.ingest import Ingestor
-from corpus.store import DocumentStore
-from tests.integration.image_corpus import Version, assert_no_orphans, assert_whole_or_absent, png, stored, write_markdown
+from quarry.corpus.blobs import BlobError, LocalBlobStore
+from quarry.corpus.config import ChunkingConfig
+from quarry.corpus.db import Database, DatabaseUnavailable
+from quarry.corpus.gc import collect_garbage
+from quarry.corpus.ingest import Ingestor
+from quarry.corpus.store import DocumentStore
+from tests.support.image_corpus import Version, assert_no_orphans, assert_whole_or_absent, png, stored, write_markdown
 
 pytestmark = pytest.mark.integration
 
@@ -69,9 +69,18 @@ def test_all_three_shapes_of_image_land_whole_and_are_searchable(ingestor, db: D
         "id: rack\ntitle: Rack photo\nauthor: Ops\ndomain: ops\npublished_at: 2024-03-21T00:00:00Z\naccess: [public]\n"
         "caption: Photo of the Frankfurt rack hosting the primary Keel cluster\n"
     )
-    record = {"text": "Dashboard notes.", "metadata": {"id": "dash", "title": "Dashboard", "author": "Ops", "domain": "ops",
-              "published_at": "2024-04-01T00:00:00Z", "access": ["public"]},
-              "images": [{"data": base64.b64encode(png(9)).decode(), "alt": "Beacon delivery lag dashboard"}]}
+    record = {
+        "text": "Dashboard notes.",
+        "metadata": {
+            "id": "dash",
+            "title": "Dashboard",
+            "author": "Ops",
+            "domain": "ops",
+            "published_at": "2024-04-01T00:00:00Z",
+            "access": ["public"],
+        },
+        "images": [{"data": base64.b64encode(png(9)).decode(), "alt": "Beacon delivery lag dashboard"}],
+    }
     (docs / "shots.jsonl").write_text(json.dumps(record) + "\n")
     report = _ingest(ingestor, docs)
     assert report.refused == [] and report.ingested == 3 and report.assets_written == 4
@@ -85,20 +94,26 @@ def test_all_three_shapes_of_image_land_whole_and_are_searchable(ingestor, db: D
             "SELECT c.body, c.start_char, c.end_char, d.body AS text FROM chunks c JOIN documents d ON d.id = c.document_id"
             " WHERE c.asset_ordinal IS NOT NULL"
         ).fetchall()
-    assert len(rows) == 4 and all(r["text"][r["start_char"]:r["end_char"]] == r["body"] for r in rows)
+    assert len(rows) == 4 and all(r["text"][r["start_char"] : r["end_char"]] == r["body"] for r in rows)
     assert {r["body"] for r in rows} >= {"Figure 0 of report version 1", "Beacon delivery lag dashboard"}
     again = _ingest(ingestor, docs)
     assert again.ingested == 0 and len(again.unchanged) == 3
 
 
-@pytest.mark.parametrize(("make", "problem"), [
-    (lambda d: (d / "x.png").write_bytes(b"GIF89a" + b"\0" * 10), "image 'x.png' is corrupt or truncated"),
-    (lambda d: (d / "x.png").write_bytes(png(1)[:60]), "image 'x.png' is corrupt or truncated"),
-    (lambda d: (d / "x.png").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>"), "image 'x.png' is SVG"),
-    (lambda d: (d / "x.png").write_bytes(b"BM" + b"\0" * 100), "image 'x.png'"),
-    (lambda d: (d / "x.png").write_bytes(png(1, size=(400, 400)) + b"\0" * 60_000), "over the 50,000-byte limit"),
-    (lambda d: None, "image 'x.png' does not exist"),
-])
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda d: (d / "x.png").write_bytes(b"GIF89a" + b"\0" * 10), "image 'x.png' is corrupt or truncated"),
+        (lambda d: (d / "x.png").write_bytes(png(1)[:60]), "image 'x.png' is corrupt or truncated"),
+        (
+            lambda d: (d / "x.png").write_bytes(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>"),
+            "image 'x.png' is SVG",
+        ),
+        (lambda d: (d / "x.png").write_bytes(b"BM" + b"\0" * 100), "image 'x.png'"),
+        (lambda d: (d / "x.png").write_bytes(png(1, size=(400, 400)) + b"\0" * 60_000), "over the 50,000-byte limit"),
+        (lambda d: None, "image 'x.png' does not exist"),
+    ],
+)
 def test_a_bad_image_refuses_its_document_and_writes_nothing(ingestor, db, blobs, tmp_path: Path, make, problem):
     docs = tmp_path / "docs"
     write_markdown(docs, "good", images=1, seed=2)
@@ -115,7 +130,9 @@ def test_a_bad_image_refuses_its_document_and_writes_nothing(ingestor, db, blobs
     assert_no_orphans(db, blobs)  # the refused document's good image was never written either
 
 
-def test_a_failed_blob_write_leaves_the_document_absent_and_gc_removes_the_rest(ingestor, db, blobs, tmp_path, monkeypatch):
+def test_a_failed_blob_write_leaves_the_document_absent_and_gc_removes_the_rest(
+    ingestor, db, blobs, tmp_path, monkeypatch
+):
     docs = tmp_path / "docs"
     version = write_markdown(docs, "report", images=3, seed=4)
     real_put, calls = blobs.put, []
@@ -157,7 +174,9 @@ def test_a_crash_after_the_blobs_before_the_commit_leaves_nothing_committed(inge
     assert_no_orphans(db, blobs)
 
 
-def test_a_dropped_connection_mid_transaction_rolls_back_and_the_pool_recovers(ingestor, steps, db, blobs, tmp_path, pg_url):
+def test_a_dropped_connection_mid_transaction_rolls_back_and_the_pool_recovers(
+    ingestor, steps, db, blobs, tmp_path, pg_url
+):
     docs = tmp_path / "docs"
     version = write_markdown(docs, "report", images=2, seed=6)
 
@@ -184,10 +203,14 @@ def test_a_failed_commit_refuses_the_document_and_keeps_the_old_version(ingestor
     assert _ingest(ingestor, docs).ingested == 1
     new = write_markdown(docs, "report", images=2, seed=8, published_at="2024-02-01T00:00:00Z")
     with db.transaction() as conn:  # a check that only fails at COMMIT (deferred constraint trigger)
-        conn.execute("CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS"
-                     " $$ BEGIN RAISE EXCEPTION 'commit refused by test'; END $$")
-        conn.execute("CREATE CONSTRAINT TRIGGER fail_at_commit AFTER INSERT ON assets DEFERRABLE INITIALLY DEFERRED"
-                     " FOR EACH ROW EXECUTE FUNCTION refuse_commit()")
+        conn.execute(
+            "CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN RAISE EXCEPTION 'commit refused by test'; END $$"
+        )
+        conn.execute(
+            "CREATE CONSTRAINT TRIGGER fail_at_commit AFTER INSERT ON assets DEFERRABLE INITIALLY DEFERRED"
+            " FOR EACH ROW EXECUTE FUNCTION refuse_commit()"
+        )
     report = _ingest(ingestor, docs)
     assert len(report.refused) == 1 and "commit refused by test" in report.refused[0].reason
     assert assert_whole_or_absent(db, blobs, {"report": [old, new]}) == {"report": old}
@@ -205,7 +228,9 @@ def test_eight_writers_racing_on_four_ids_leave_the_newest_version_of_each(store
         # Writers 0-3 and 4-7 submit two versions of each id; the later publication date must win.
         day = 10 + writer
         submitted.setdefault(doc_id, []).append(
-            write_markdown(folder, doc_id, images=1 + writer % 3, seed=100 + writer, published_at=f"2024-05-{day:02d}T00:00:00Z")
+            write_markdown(
+                folder, doc_id, images=1 + writer % 3, seed=100 + writer, published_at=f"2024-05-{day:02d}T00:00:00Z"
+            )
         )
         folders.append(folder)
     start = threading.Barrier(8)

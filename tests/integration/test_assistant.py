@@ -8,13 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from agent import (
-    Assistant, DraftReady, FinalAnswer, HitsFound, InvalidQuestion, Limits, NodeFinished, NodeStarted, Principal,
-    SessionForbidden, SessionNotFound,
+from quarry.agent import (
+    Assistant,
+    DraftReady,
+    FinalAnswer,
+    HitsFound,
+    InvalidQuestion,
+    Limits,
+    NodeFinished,
+    NodeStarted,
+    Principal,
+    SessionForbidden,
+    SessionNotFound,
 )
-from agent.passages import PassageUnavailable
-from agent.settings import load_settings
-from corpus.embed import LocalEmbeddings
+from quarry.agent.passages import PassageUnavailable
+from quarry.agent.settings import load_settings
+from quarry.corpus.embed import LocalEmbeddings
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -28,14 +37,20 @@ def _settings(pg_url: str, schema: str, data_dir: Path):
     (tests/integration/test_cache.py covers the cache)."""
     return load_settings(
         Path(os.devnull),
-        overrides={"database.url": pg_url, "database.schema_name": schema, "storage.data_dir": str(data_dir),
-                   "cache.enabled": False},
+        overrides={
+            "database.url": pg_url,
+            "database.schema_name": schema,
+            "storage.data_dir": str(data_dir),
+            "cache.enabled": False,
+        },
         environ={},
     )
 
 
 @pytest.fixture(scope="module")
-def corpus(pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def corpus(
+    pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
     """A schema with the sample corpus, ingested once through the API; each test opens its own Assistant on it."""
     schema, data_dir = f"api_{uuid.uuid4().hex[:10]}", tmp_path_factory.mktemp("api")
     with _open(pg_url, schema, data_dir, embedder) as assistant:
@@ -143,7 +158,9 @@ async def test_the_event_stream_is_ordered_and_ends_with_the_answer(assistant: A
     assert kinds.index(NodeStarted) < first_hits < kinds.index(DraftReady) < len(kinds) - 1
     finished = [e.span for e in events if isinstance(e, NodeFinished)]
     assert list(events[-1].trace) == finished and [s.node for s in finished[-2:]] == ["finalize", "cache_store"]
-    assert all(e.left.tokens <= 50_000 and e.left.seconds <= 60 for e in events if isinstance(e, NodeStarted | NodeFinished))
+    assert all(
+        e.left.tokens <= 50_000 and e.left.seconds <= 60 for e in events if isinstance(e, NodeStarted | NodeFinished)
+    )
 
 
 async def test_async_twins_run_concurrently_and_a_closed_stream_cancels_its_run(assistant: Assistant):
@@ -166,7 +183,7 @@ def test_sync_stream_matches_the_answer(assistant: Assistant):
 
 
 def test_bad_questions_are_refused_before_anything_runs(assistant: Assistant):
-    from agent import InvalidFilters
+    from quarry.agent import InvalidFilters
 
     before = len(assistant.runs(limit=1000))
     with pytest.raises(InvalidFilters, match="domian: .*allowed: domains"):

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent import Assistant
-from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.research_replies import STANDALONE, plausible_reply, task_of
+from quarry.agent import Assistant
+from tests.support.fakes.anthropic_server import FakeAnthropic
+from tests.support.fakes.research_replies import STANDALONE, plausible_reply, task_of
 
 pytestmark = pytest.mark.integration
 

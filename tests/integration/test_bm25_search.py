@@ -1,14 +1,14 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.filters import Principal, SearchFilters, chunk_predicate
-from tools.bm25 import Bm25Search, allowed_mask
-from tools.config import Bm25Config
-from tests.integration.helpers import chunks_of, make_document, unit_vectors
+from quarry.corpus.filters import Principal, SearchFilters, chunk_predicate
+from quarry.tools.bm25 import Bm25Search, allowed_mask
+from quarry.tools.config import Bm25Config
+from tests.support.helpers import chunks_of, make_document, unit_vectors
 
 PUBLIC = Principal(groups=("public",))
 
@@ -39,20 +39,38 @@ def test_ranking_and_provenance(store, bm25):
     hits = bm25.search("keel failover", k=10, principal=PUBLIC)
     assert [h.document_id for h in hits] == ["a", "b"]
     assert hits[0].score > hits[1].score > 0
-    assert hits[0].text == "Keel failover takes four minutes. Keel failover is rehearsed." and hits[0].title == "Title a"
+    assert (
+        hits[0].text == "Keel failover takes four minutes. Keel failover is rehearsed." and hits[0].title == "Title a"
+    )
 
 
 def test_metadata_filters_apply_before_ranking(store, bm25):
-    put(store, "eng", "Redpanda replaced Kafka.", domain="engineering", author="Mei Watanabe", tags=["streaming"],
-        published_at="2024-09-16T10:00:00Z")
-    put(store, "adr", "Redpanda Redpanda decision record.", domain="architecture", author="Ana Ruiz", tags=["adr"],
-        published_at="2023-02-06T10:00:00Z")
-    search = lambda **f: [h.document_id for h in bm25.search("redpanda", k=10, principal=PUBLIC, filters=SearchFilters(**f))]
+    put(
+        store,
+        "eng",
+        "Redpanda replaced Kafka.",
+        domain="engineering",
+        author="Mei Watanabe",
+        tags=["streaming"],
+        published_at="2024-09-16T10:00:00Z",
+    )
+    put(
+        store,
+        "adr",
+        "Redpanda Redpanda decision record.",
+        domain="architecture",
+        author="Ana Ruiz",
+        tags=["adr"],
+        published_at="2023-02-06T10:00:00Z",
+    )
+    search = lambda **f: [
+        h.document_id for h in bm25.search("redpanda", k=10, principal=PUBLIC, filters=SearchFilters(**f))
+    ]
     assert search() == ["adr", "eng"]
     assert search(domains=("engineering",)) == ["eng"]
     assert search(authors=("Ana Ruiz",)) == ["adr"]
     assert search(tags=("streaming",)) == ["eng"]
-    assert search(published_after=datetime(2024, 1, 1, tzinfo=timezone.utc)) == ["eng"]
+    assert search(published_after=datetime(2024, 1, 1, tzinfo=UTC)) == ["eng"]
 
 
 def test_index_follows_corpus_version_and_persists(store, db, bm25, tmp_path: Path):
@@ -86,16 +104,21 @@ GROUPS = ["public", "security", "sre", "leadership"]
 DOMAINS = ["engineering", "incidents", "security"]
 AUTHORS = ["Ana Ruiz", "Sam Lee"]
 TAGS = ["db", "api", "tls"]
-BASE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+BASE = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def varied_corpus(store):
     for n in range(24):
         put(
-            store, f"v{n:02}", f"Document {n} about keel.",
-            access=[GROUPS[n % 4]] + (["sre"] if n % 5 == 0 else []), domain=DOMAINS[n % 3], author=AUTHORS[n % 2],
-            tags=[TAGS[n % 3]] if n % 4 else [], published_at=(BASE + timedelta(days=30 * n)).isoformat(),
+            store,
+            f"v{n:02}",
+            f"Document {n} about keel.",
+            access=[GROUPS[n % 4]] + (["sre"] if n % 5 == 0 else []),
+            domain=DOMAINS[n % 3],
+            author=AUTHORS[n % 2],
+            tags=[TAGS[n % 3]] if n % 4 else [],
+            published_at=(BASE + timedelta(days=30 * n)).isoformat(),
         )
 
 
@@ -108,11 +131,18 @@ def varied_corpus(store):
     after=st.none() | st.integers(0, 700),
     span=st.none() | st.integers(1, 400),
 )
-def test_in_memory_filter_agrees_with_the_sql_predicate(db, bm25, varied_corpus, groups, domains, authors, tags, after, span):
+def test_in_memory_filter_agrees_with_the_sql_predicate(
+    db, bm25, varied_corpus, groups, domains, authors, tags, after, span
+):
     published_after = BASE + timedelta(days=after) if after is not None else None
     published_before = (published_after or BASE) + timedelta(days=span) if span is not None else None
-    filters = SearchFilters(domains=tuple(domains), authors=tuple(authors), tags=tuple(tags),
-                            published_after=published_after, published_before=published_before)
+    filters = SearchFilters(
+        domains=tuple(domains),
+        authors=tuple(authors),
+        tags=tuple(tags),
+        published_after=published_after,
+        published_before=published_before,
+    )
     principal = Principal(groups=tuple(groups))
     index = bm25.index()
     in_memory = {int(index.chunk_ids[p]) for p in range(index.size) if allowed_mask(index, filters, principal)[p]}

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph.budget.limits import Limits
-from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.research_replies import plausible_reply
+from quarry.graph.budget.limits import Limits
 from tests.integration.test_research_claude import researcher
+from tests.support.fakes.anthropic_server import FakeAnthropic
+from tests.support.fakes.research_replies import plausible_reply
 
 QUESTIONS = [
     "Which team owns Ledgerline?",
@@ -65,7 +65,8 @@ def test_ceilings_hold_and_every_run_answers(sample_runtime, fake, limits, quest
     with sample_runtime.db.transaction() as conn:
         row = conn.execute(
             "SELECT status, coalesce(sum(s.usd), 0) AS usd FROM runs r LEFT JOIN spend s ON s.run_id = r.id"
-            " WHERE r.id = %s GROUP BY r.status", (answer.run_id,),
+            " WHERE r.id = %s GROUP BY r.status",
+            (answer.run_id,),
         ).fetchone()
     assert row["status"] == ("partial" if answer.partial else "complete")
     assert row["usd"] == pytest.approx(answer.spend.usd, abs=1e-12), "the ledger holds every cent the answer reports"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent import Assistant, Limits, Principal
-from agent.settings import load_settings
-from corpus.embed import LocalEmbeddings
+from quarry.agent import Assistant, Limits, Principal
+from quarry.agent.settings import load_settings
+from quarry.corpus.embed import LocalEmbeddings
 from tests.conftest import REPO
-from tests.fakes.anthropic_server import FakeAnthropic
-from tests.fakes.research_replies import plausible_reply, task_of
+from tests.support.fakes.anthropic_server import FakeAnthropic
+from tests.support.fakes.research_replies import plausible_reply, task_of
 
 pytestmark = pytest.mark.integration
 
@@ -27,8 +27,12 @@ PUBLIC = Principal(id="pub", groups=("public",))
 def _open(pg_url: str, schema: str, data_dir: Path, embedder: LocalEmbeddings, *, environ=None, **cache) -> Assistant:
     settings = load_settings(
         Path(os.devnull),
-        overrides={"database.url": pg_url, "database.schema_name": schema, "storage.data_dir": str(data_dir),
-                   **{f"cache.{key}": value for key, value in cache.items()}},
+        overrides={
+            "database.url": pg_url,
+            "database.schema_name": schema,
+            "storage.data_dir": str(data_dir),
+            **{f"cache.{key}": value for key, value in cache.items()},
+        },
         environ={},
     )
     assistant = Assistant(settings, environ=environ or {})
@@ -87,8 +91,10 @@ def test_a_corpus_change_invalidates_unless_stale_answers_are_allowed(pg_url, co
         assistant.ask(OWNS)
         assert assistant.ask(OWNS).cache_hit
         note = tmp_path / "note.md"
-        note.write_text("---\ntitle: Billing note\nauthor: Ops\ndomain: finance\npublished_at: 2024-05-01T00:00:00Z\n"
-                        "access: [public]\n---\nInvoices are archived for seven years.\n")
+        note.write_text(
+            "---\ntitle: Billing note\nauthor: Ops\ndomain: finance\npublished_at: 2024-05-01T00:00:00Z\n"
+            "access: [public]\n---\nInvoices are archived for seven years.\n"
+        )
         assert assistant.ingest(note).ingested == 1
         after = assistant.ask(OWNS)
         assert not after.cache_hit, "built before the corpus changed: not served after it"
@@ -111,7 +117,10 @@ def test_the_guard_refuses_a_close_question_that_asks_for_something_else(assista
     refined = assistant.ask("Who leads the team that owns Ledgerline?")
     assert not refined.cache_hit and "Dana Okafor" in refined.text
     lookup = assistant.run(refined.run_id).trace[0]
-    assert lookup.node == "cache_lookup" and "the guard refused a close question (one asks for more: lead)" in lookup.detail
+    assert (
+        lookup.node == "cache_lookup"
+        and "the guard refused a close question (one asks for more: lead)" in lookup.detail
+    )
     assert assistant.ask("which team owns ledgerline").cache_hit, "case and punctuation are not a different question"
 
 
@@ -153,9 +162,14 @@ def test_the_trace_of_a_multi_hop_run_is_complete(assistant: Assistant):
     searches = [span for span in record.trace if span.node == "search"]
     assert searches and all(span.inputs and span.hits for span in searches)
     for span in searches:
-        assert all(hit.ranks and set(hit.ranks) <= {"dense", "bm25", "kg"} and min(hit.ranks.values()) >= 1 for hit in span.hits)
+        assert all(
+            hit.ranks and set(hit.ranks) <= {"dense", "bm25", "kg"} and min(hit.ranks.values()) >= 1
+            for hit in span.hits
+        )
     assert any("bm25" in hit.ranks and "dense" in hit.ranks for span in searches for hit in span.hits)
     kept = [hit for span in record.trace if span.node == "rerank" for hit in span.hits]
-    assert {c.chunk_id for c in answer.citations} <= {hit.chunk_id for hit in kept}, "every cited passage was kept by rerank"
+    assert {c.chunk_id for c in answer.citations} <= {hit.chunk_id for hit in kept}, (
+        "every cited passage was kept by rerank"
+    )
     assert sum(span.tokens for span in record.trace) == answer.spend.tokens
     assert all(span.inputs for span in record.trace if span.node in ("plan", "synthesize"))

@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.fakes.anthropic_server import FakeAnthropic, Fail, Hang, Reply, Trickle
-from tools.llm.base import Message, PlanTask, Prompt
-from tools.llm.claude import ClaudeModel
-from tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
-from tools.llm.pricing import ModelPrice, Usage
+from quarry.tools.llm.base import Message, PlanTask, Prompt
+from quarry.tools.llm.claude import ClaudeModel
+from quarry.tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
+from quarry.tools.llm.pricing import ModelPrice, Usage
+from tests.support.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Reply, Trickle
 
 PRICE = ModelPrice(input=3.0, output=15.0, cache_write=3.75, cache_read=0.3)
 ASK = (Message("user", "Who owns Ledgerline?"),)
@@ -30,8 +30,13 @@ def fake() -> Iterator[FakeAnthropic]:
 @pytest.fixture
 async def claude(fake: FakeAnthropic) -> AsyncIterator[ClaudeModel]:
     model = ClaudeModel(
-        "claude-test", PRICE, api_key="test-key", base_url=fake.base_url,
-        backoff_base_s=0.01, backoff_cap_s=0.05, rng=random.Random(7),
+        "claude-test",
+        PRICE,
+        api_key="test-key",
+        base_url=fake.base_url,
+        backoff_base_s=0.01,
+        backoff_cap_s=0.05,
+        rng=random.Random(7),
     )
     yield model
     await model.aclose()
@@ -42,7 +47,9 @@ def soon(seconds: float) -> float:
 
 
 async def test_reply_usage_and_cached_system_prompt(fake, claude):
-    fake.enqueue(Reply("Payments Core [1].", input_tokens=120, output_tokens=9, cache_write_tokens=40, cache_read_tokens=0))
+    fake.enqueue(
+        Reply("Payments Core [1].", input_tokens=120, output_tokens=9, cache_write_tokens=40, cache_read_tokens=0)
+    )
     completion = await claude.complete(prompt("You cite sources."), max_tokens=64, deadline=soon(10))
     assert completion.text == "Payments Core [1]."
     assert completion.usage == Usage(120, 9, 40, 0) and completion.attempts == 1
@@ -60,7 +67,9 @@ async def test_429_529_and_500_are_retried_then_succeed(fake, claude):
 
 async def test_retries_stop_when_attempts_run_out(fake, claude):
     fake.enqueue(*[Fail(529)] * 5)
-    with pytest.raises(LLMUnavailable, match=r"claude-test: HTTP 529 OverloadedError after 4 attempt\(s\); retries exhausted"):
+    with pytest.raises(
+        LLMUnavailable, match=r"claude-test: HTTP 529 OverloadedError after 4 attempt\(s\); retries exhausted"
+    ):
         await claude.complete(prompt(), max_tokens=8, deadline=soon(10))
     assert len(fake.history) == 4
 

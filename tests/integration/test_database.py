@@ -1,9 +1,9 @@
 import pytest
 
-from agent.settings import load_settings
-from corpus.config import EmbeddingConfig
-from corpus.db import Database, mask_password
-from corpus.errors import DatabaseUnavailable, EmbeddingMismatch
+from quarry.agent.settings import load_settings
+from quarry.corpus.config import EmbeddingConfig
+from quarry.corpus.db import Database, mask_password
+from quarry.corpus.errors import DatabaseUnavailable, EmbeddingMismatch
 
 
 def test_migrations_run_once_and_are_recorded(db: Database, settings):
@@ -12,10 +12,14 @@ def test_migrations_run_once_and_are_recorded(db: Database, settings):
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
         index = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'chunks_embedding_hnsw'").fetchone()
     assert rows == [
-        {"version": 1, "name": "0001_documents.sql"}, {"version": 2, "name": "0002_graph.sql"},
-        {"version": 3, "name": "0003_ledger.sql"}, {"version": 4, "name": "0004_sessions.sql"},
-        {"version": 5, "name": "0005_cache.sql"}, {"version": 6, "name": "0006_assets.sql"},
-        {"version": 7, "name": "0007_abandoned_runs.sql"}, {"version": 8, "name": "0008_accounts.sql"},
+        {"version": 1, "name": "0001_documents.sql"},
+        {"version": 2, "name": "0002_graph.sql"},
+        {"version": 3, "name": "0003_ledger.sql"},
+        {"version": 4, "name": "0004_sessions.sql"},
+        {"version": 5, "name": "0005_cache.sql"},
+        {"version": 6, "name": "0006_assets.sql"},
+        {"version": 7, "name": "0007_abandoned_runs.sql"},
+        {"version": 8, "name": "0008_accounts.sql"},
         {"version": 9, "name": "0009_row_security.sql"},
     ]
     assert "hnsw" in index["indexdef"] and "m='16'" in index["indexdef"] and "ef_construction='64'" in index["indexdef"]
@@ -59,16 +63,20 @@ def test_pool_recovers_after_its_connection_is_killed(db: Database):
 
 
 def test_runs_left_running_by_a_dead_process_are_marked_abandoned(db: Database):
-    from graph.budget.ledger import PostgresLedger, RunOpened
+    from quarry.graph.budget.ledger import PostgresLedger, RunOpened
 
     ledger = PostgresLedger(db)
-    for run_id, limits in (("00000000-0000-0000-0000-000000000001", {"max_seconds": 60}),
-                           ("00000000-0000-0000-0000-000000000002", {"max_seconds": 86_400})):
+    for run_id, limits in (
+        ("00000000-0000-0000-0000-000000000001", {"max_seconds": 60}),
+        ("00000000-0000-0000-0000-000000000002", {"max_seconds": 86_400}),
+    ):
         ledger.open_run(RunOpened(run_id, "q", "p", ("public",), {}, limits, 1))
     with db.transaction() as conn:
         conn.execute("UPDATE runs SET started_at = now() - interval '2 hours'")
-        conn.execute("INSERT INTO runs (id, question, principal_id, principal_groups, filters, limits, corpus_version)"
-                     " VALUES ('00000000-0000-0000-0000-000000000003', 'live', 'p', '{public}', '{}', '{\"max_seconds\": 60}', 1)")
+        conn.execute(
+            "INSERT INTO runs (id, question, principal_id, principal_groups, filters, limits, corpus_version)"
+            " VALUES ('00000000-0000-0000-0000-000000000003', 'live', 'p', '{public}', '{}', '{\"max_seconds\": 60}', 1)"
+        )
     assert ledger.abandon_stale() == 1
     with db.transaction() as conn:
         status = {str(r["id"])[-1]: r["status"] for r in conn.execute("SELECT id, status FROM runs")}

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from agent import Assistant, FinalAnswer, Limits, NodeFinished
-from agent.settings import load_settings
-from corpus.errors import DatabaseUnavailable
-from eval.consistency import corrupted_rows
-from eval.pg_control import ConnectionKiller, EmbeddedCluster, once_the_pool_recovers
-from graph.budget.ledger import PostgresLedger
+from quarry.agent import Assistant, FinalAnswer, Limits, NodeFinished
+from quarry.agent.settings import load_settings
+from quarry.corpus.errors import DatabaseUnavailable
+from quarry.graph.budget.ledger import PostgresLedger
 from tests.conftest import REPO
+from tests.support.consistency import corrupted_rows
+from tests.support.pg_control import ConnectionKiller, EmbeddedCluster, once_the_pool_recovers
 
 pytestmark = pytest.mark.integration
 
@@ -32,8 +32,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedCluster:
 def assistant(cluster: EmbeddedCluster, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     settings = load_settings(
         Path(os.devnull),
-        overrides={"database.url": cluster.url, "storage.data_dir": str(tmp_path_factory.mktemp("faults-data")),
-                   "cache.enabled": False, "database.connect_timeout_s": 3},
+        overrides={
+            "database.url": cluster.url,
+            "storage.data_dir": str(tmp_path_factory.mktemp("faults-data")),
+            "cache.enabled": False,
+            "database.connect_timeout_s": 3,
+        },
         environ={},
     )
     opened = Assistant(settings, environ={})
@@ -45,11 +49,15 @@ def assistant(cluster: EmbeddedCluster, embedder, tmp_path_factory: pytest.TempP
 
 def _documents(assistant: Assistant) -> tuple[int, int]:
     with assistant.runtime.db.transaction() as conn:
-        row = conn.execute("SELECT (SELECT count(*) FROM documents) AS d, (SELECT count(*) FROM chunks) AS c").fetchone()
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM documents) AS d, (SELECT count(*) FROM chunks) AS c"
+        ).fetchone()
     return row["d"], row["c"]
 
 
-def test_a_restart_mid_run_completes_or_fails_cleanly_and_the_pool_recovers(assistant: Assistant, cluster: EmbeddedCluster):
+def test_a_restart_mid_run_completes_or_fails_cleanly_and_the_pool_recovers(
+    assistant: Assistant, cluster: EmbeddedCluster
+):
     """The restart lands wherever the run is by then: retrieval retries a dropped read once, so a
     restart during search is survived; one that drops a ledger write fails the run with a clear
     DatabaseUnavailable (the row is left 'running' for the reaper). Either way nothing is corrupted."""
@@ -101,7 +109,9 @@ def test_a_server_down_for_the_rest_of_the_run_is_a_clear_error(assistant: Assis
     finally:
         cluster.start()
     assert raised is not None and "PostgreSQL at" in str(raised)
-    assert not once_the_pool_recovers(lambda: assistant.ask(QUESTION)).partial, "the pool recovered once the server was back"
+    assert not once_the_pool_recovers(lambda: assistant.ask(QUESTION)).partial, (
+        "the pool recovered once the server was back"
+    )
     ledger = PostgresLedger(assistant.runtime.db)
     with assistant.runtime.db.transaction() as conn:
         stranded = conn.execute("SELECT count(*) AS n FROM runs WHERE status = 'running'").fetchone()["n"]

@@ -1,13 +1,13 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
-from corpus.filters import Principal, SearchFilters
-from corpus.store import DocumentStore
-from tools.config import DenseConfig
-from tools.dense import DenseSearch
-from tests.integration.helpers import chunks_of, make_document, unit_vectors
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.corpus.store import DocumentStore
+from quarry.tools.config import DenseConfig
+from quarry.tools.dense import DenseSearch
+from tests.support.helpers import chunks_of, make_document, unit_vectors
 
 PUBLIC = Principal(groups=("public",))
 
@@ -40,11 +40,43 @@ def test_forbidden_chunk_never_returned_even_when_it_is_the_best_match(store, db
 
 def test_each_metadata_filter_applies(store, db):
     vectors = unit_vectors(4, seed=2)
-    put(store, "a", vectors[0], domain="incidents", author="Dana Okafor", tags=["db"], published_at="2023-05-01T00:00:00Z")
-    put(store, "b", vectors[1], domain="engineering", author="Dana Okafor", tags=["api"], published_at="2024-05-01T00:00:00Z")
-    put(store, "c", vectors[2], domain="engineering", author="Sam Lee", tags=["db", "api"], published_at="2025-05-01T00:00:00Z")
-    put(store, "d", vectors[3], domain="engineering", author="Sam Lee", tags=[], published_at="2025-06-01T00:00:00Z",
-        access=["sre"])
+    put(
+        store,
+        "a",
+        vectors[0],
+        domain="incidents",
+        author="Dana Okafor",
+        tags=["db"],
+        published_at="2023-05-01T00:00:00Z",
+    )
+    put(
+        store,
+        "b",
+        vectors[1],
+        domain="engineering",
+        author="Dana Okafor",
+        tags=["api"],
+        published_at="2024-05-01T00:00:00Z",
+    )
+    put(
+        store,
+        "c",
+        vectors[2],
+        domain="engineering",
+        author="Sam Lee",
+        tags=["db", "api"],
+        published_at="2025-05-01T00:00:00Z",
+    )
+    put(
+        store,
+        "d",
+        vectors[3],
+        domain="engineering",
+        author="Sam Lee",
+        tags=[],
+        published_at="2025-06-01T00:00:00Z",
+        access=["sre"],
+    )
     dense = DenseSearch(db, DenseConfig())
 
     def found(**filters) -> set[str]:
@@ -54,8 +86,8 @@ def test_each_metadata_filter_applies(store, db):
     assert found(domains=("engineering",)) == {"b", "c"}
     assert found(authors=("Dana Okafor",)) == {"a", "b"}
     assert found(tags=("db",)) == {"a", "c"}
-    assert found(published_after=datetime(2024, 1, 1, tzinfo=timezone.utc)) == {"b", "c"}
-    assert found(published_before=datetime(2024, 1, 1, tzinfo=timezone.utc)) == {"a"}
+    assert found(published_after=datetime(2024, 1, 1, tzinfo=UTC)) == {"b", "c"}
+    assert found(published_before=datetime(2024, 1, 1, tzinfo=UTC)) == {"a"}
     assert found(domains=("engineering",), authors=("Sam Lee",)) == {"c"}
 
 
@@ -84,8 +116,10 @@ def selective_corpus(store, db):
     vectors = clustered(4000, seed=7)
     for n in range(400):
         document = make_document(
-            f"d{n:03}", " ".join(f"Passage {n} sentence {i} covers one distinct topic here." for i in range(10)),
-            domain="rare" if n % 100 == 0 else "common", tags=["tenth"] if n % 10 == 3 else [],
+            f"d{n:03}",
+            " ".join(f"Passage {n} sentence {i} covers one distinct topic here." for i in range(10)),
+            domain="rare" if n % 100 == 0 else "common",
+            tags=["tenth"] if n % 10 == 3 else [],
         )
         chunks = chunks_of(document, max_tokens=16)
         assert len(chunks) == 10

@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from corpus.config import ChunkingConfig
-from corpus.filters import Principal
-from corpus.ingest import Ingestor
-from tools.bm25 import Bm25Search
-from tools.config import RetrievalConfig
-from tools.dense import DenseSearch
-from tools.hybrid import HybridRetriever
-from tools.rerank import OfflineReranker
+from quarry.corpus.config import ChunkingConfig
+from quarry.corpus.filters import Principal
+from quarry.corpus.ingest import Ingestor
+from quarry.tools.bm25 import Bm25Search
+from quarry.tools.config import RetrievalConfig
+from quarry.tools.dense import DenseSearch
+from quarry.tools.hybrid import HybridRetriever
+from quarry.tools.rerank import OfflineReranker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,10 @@ def retriever(store, db, embedder, tmp_path: Path) -> HybridRetriever:
     assert report.refused == [] and report.ingested == 32
     config = RetrievalConfig()
     return HybridRetriever(
-        embedder, DenseSearch(db, config.dense), Bm25Search(db, config.bm25, tmp_path / "bm25"), config,
+        embedder,
+        DenseSearch(db, config.dense),
+        Bm25Search(db, config.bm25, tmp_path / "bm25"),
+        config,
         reranker=OfflineReranker(db, config.rerank),
     )
 
@@ -45,7 +48,9 @@ def test_modes_use_one_retriever_each(retriever):
         result = retriever.retrieve("Keel failover checklist", principal=Principal(), k=3, mode=mode, rerank=False)
         assert set(result.by_retriever) == {mode}
         assert all(set(f.ranks) == {mode} for f in result.hits)
-    assert "Keel failover checklist" in titles(retriever.retrieve("Keel failover checklist", principal=Principal(), k=3, mode="bm25"))
+    assert "Keel failover checklist" in titles(
+        retriever.retrieve("Keel failover checklist", principal=Principal(), k=3, mode="bm25")
+    )
 
 
 def test_no_retriever_leaks_restricted_documents(retriever):

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from corpus.config import ChunkingConfig
-from corpus.filters import Principal
-from corpus.ingest import IngestEvent, Ingestor
-from tools.config import DenseConfig
-from tools.dense import DenseSearch
+from quarry.corpus.config import ChunkingConfig
+from quarry.corpus.filters import Principal
+from quarry.corpus.ingest import IngestEvent, Ingestor
+from quarry.tools.config import DenseConfig
+from quarry.tools.dense import DenseSearch
 
 LEDGERLINE = """---
 title: Ledgerline settlement service
@@ -59,7 +59,9 @@ def test_batch_ingests_good_documents_and_refuses_the_bad_one(ingestor, store, d
         ("docs/draft.md", "missing required field 'author' (set it in front matter or pass --author)")
     ]
     assert {e.label: e.outcome for e in events} == {
-        "docs/draft.md": "refused", "docs/ledgerline.md": "inserted", "docs/review.md": "inserted",
+        "docs/draft.md": "refused",
+        "docs/ledgerline.md": "inserted",
+        "docs/review.md": "inserted",
     }
     counts = store.counts()
     assert counts.documents == 2 and counts.chunks == report.chunks_written > 2
@@ -110,8 +112,9 @@ def test_meaningful_search_respects_access(ingestor, db, embedder, docs):
     security_hits = dense.search(query, k=5, principal=Principal(groups=("security",))).hits
     assert "Key management review" not in public_titles
     assert security_hits[0].title == "Key management review"
-    owner = dense.search(embedder.embed_query("who leads the team that owns Ledgerline?"), k=1,
-                         principal=Principal(groups=("public",))).hits[0]
+    owner = dense.search(
+        embedder.embed_query("who leads the team that owns Ledgerline?"), k=1, principal=Principal(groups=("public",))
+    ).hits[0]
     assert "Dana Okafor" in owner.text
 
 

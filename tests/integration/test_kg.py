@@ -2,12 +2,12 @@
 
 import pytest
 
-from corpus.entities import OfflineExtractor
-from corpus.filters import Principal
-from corpus.store import DocumentStore
-from tools.config import GraphConfig
-from tools.kg import GraphSearch
-from tests.integration.helpers import chunks_of, make_document, unit_vectors
+from quarry.corpus.entities import OfflineExtractor
+from quarry.corpus.filters import Principal
+from quarry.corpus.store import DocumentStore
+from quarry.tools.config import GraphConfig
+from quarry.tools.kg import GraphSearch
+from tests.support.helpers import chunks_of, make_document, unit_vectors
 
 PUBLIC = Principal(groups=("public",))
 DOCS = {
@@ -96,7 +96,7 @@ def test_graph_rows_roll_back_with_a_failed_write(store, db, graph):
             " BEGIN RAISE EXCEPTION 'injected fault'; END $$"
         )
         conn.execute("CREATE TRIGGER fault BEFORE INSERT ON relations FOR EACH ROW EXECUTE FUNCTION no_relations()")
-    from corpus.db import StorageError
+    from quarry.corpus.db import StorageError
 
     with pytest.raises(StorageError, match="injected fault"):
         write(store, "team", "Payments Core page", "Payments Core is now led by Leila Haddad.")
@@ -115,4 +115,6 @@ def test_linking_by_alias_and_fuzzy_match(graph):
 
 def test_unreadable_entities_are_not_linked_even_by_fuzzy_match(graph):
     assert graph.search("Vaultwrigt", k=5, principal=PUBLIC).linked == []
-    assert [e.how for e in graph.search("Vaultwrigt", k=5, principal=Principal(groups=("security",))).linked] == ["fuzzy"]
+    assert [e.how for e in graph.search("Vaultwrigt", k=5, principal=Principal(groups=("security",))).linked] == [
+        "fuzzy"
+    ]

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from agent import Assistant, Limits
-from tests.fakes.anthropic_server import Fail, FakeAnthropic
+from quarry.agent import Assistant, Limits
+from tests.support.fakes.anthropic_server import Fail, FakeAnthropic
 
 pytestmark = pytest.mark.integration
 
@@ -22,11 +22,19 @@ def down() -> Iterator[FakeAnthropic]:
 
 
 def _assistant(sample_runtime, server: FakeAnthropic, fallback: str) -> Assistant:
-    settings = sample_runtime.settings.model_copy(update={
-        "llm": sample_runtime.settings.llm.model_copy(update={
-            "provider": "claude", "fallback": fallback, "max_attempts": 2, "backoff_base_s": 0.01, "backoff_cap_s": 0.02,
-        }),
-    })
+    settings = sample_runtime.settings.model_copy(
+        update={
+            "llm": sample_runtime.settings.llm.model_copy(
+                update={
+                    "provider": "claude",
+                    "fallback": fallback,
+                    "max_attempts": 2,
+                    "backoff_base_s": 0.01,
+                    "backoff_cap_s": 0.02,
+                }
+            ),
+        }
+    )
     assistant = Assistant(settings, environ={"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": server.base_url})
     assistant.runtime.__dict__["embedder"] = sample_runtime.embedder
     return assistant

@@ -9,14 +9,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from graph.budget.limits import Limits
-from graph.config import ResearchConfig
-from graph.runner import Researcher
-from tests.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Reply
-from tests.fakes.claude_researcher import claude_researcher
-from tests.fakes.research_replies import counted, passages, plausible_reply, task_of
-from tools.llm.config import DEFAULT_PRICES
-from tools.llm.pricing import Usage, cost_usd, worst_case_usd
+from quarry.graph.budget.limits import Limits
+from quarry.graph.config import ResearchConfig
+from quarry.graph.runner import Researcher
+from quarry.tools.llm.config import DEFAULT_PRICES
+from quarry.tools.llm.pricing import Usage, cost_usd, worst_case_usd
+from tests.support.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Reply
+from tests.support.fakes.claude_researcher import claude_researcher
+from tests.support.fakes.research_replies import counted, passages, plausible_reply, task_of
 
 QUESTION = "Which team owns Ledgerline?"
 
@@ -58,8 +58,10 @@ def scripted(synthesis: Callable[[dict], str]) -> Callable[[dict], Reply]:
 async def test_claude_answer_has_verified_citations_and_the_ledger_matches_the_server(sample_runtime, fake):
     def synthesis(body: dict) -> str:
         n = passages(body)["Ledgerline settlement service"]
-        return (f"ANSWER:\nLedgerline is owned by the Payments Core team [{n}]. Ledgerline was rewritten in Haskell by contractors in Lisbon [{n}]. "
-                f"Payments Core has on-call engineers [{n}][99].\nGAPS:\n- none")
+        return (
+            f"ANSWER:\nLedgerline is owned by the Payments Core team [{n}]. Ledgerline was rewritten in Haskell by contractors in Lisbon [{n}]. "
+            f"Payments Core has on-call engineers [{n}][99].\nGAPS:\n- none"
+        )
 
     fake.responder = scripted(synthesis)
     result = await ask(sample_runtime, fake)
@@ -72,11 +74,16 @@ async def test_claude_answer_has_verified_citations_and_the_ledger_matches_the_s
 
     rows = ledger_rows(sample_runtime, answer.run_id)
     assert [(r["node"], r["model"], r["outcome"]) for r in rows] == [
-        ("plan", "claude-haiku-5-5", "ok"), ("synthesize", "claude-sonnet-5-5", "ok")]
+        ("plan", "claude-haiku-5-5", "ok"),
+        ("synthesize", "claude-sonnet-5-5", "ok"),
+    ]
     assert [(r["input_tokens"], r["output_tokens"], r["cache_write_tokens"], r["cache_read_tokens"]) for r in rows] == [
-        (180, 7, 90, 0), (1500, 60, 0, 300)]
+        (180, 7, 90, 0),
+        (1500, 60, 0, 300),
+    ]
     expected_usd = cost_usd(DEFAULT_PRICES["claude-haiku-5-5"], Usage(180, 7, 90, 0)) + cost_usd(
-        DEFAULT_PRICES["claude-sonnet-5-5"], Usage(1500, 60, 0, 300))
+        DEFAULT_PRICES["claude-sonnet-5-5"], Usage(1500, 60, 0, 300)
+    )
     assert sum(r["usd"] for r in rows) == pytest.approx(expected_usd) == pytest.approx(answer.spend.usd)
     plan_request, synth_request = fake.history
     assert plan_request["system"][0]["cache_control"] == {"type": "ephemeral"}
@@ -86,7 +93,9 @@ async def test_claude_answer_has_verified_citations_and_the_ledger_matches_the_s
 
 async def test_a_429_is_retried_inside_the_budget_and_counted(sample_runtime, fake):
     fake.enqueue(Fail(429, retry_after=0.01))
-    fake.responder = scripted(lambda body: f"ANSWER:\nPayments Core owns Ledgerline [{min(passages(body).values())}].\nGAPS:\n- none")
+    fake.responder = scripted(
+        lambda body: f"ANSWER:\nPayments Core owns Ledgerline [{min(passages(body).values())}].\nGAPS:\n- none"
+    )
     answer = (await ask(sample_runtime, fake)).answer
     assert not answer.partial
     rows = ledger_rows(sample_runtime, answer.run_id)
@@ -124,14 +133,18 @@ async def test_the_cost_ceiling_refuses_a_call_before_it_is_made(sample_runtime,
     assert answer.partial and answer.stopped_by == "cost"
     assert requests_for(fake, "plan") and not requests_for(fake, "synthesize"), "synthesis never fit: never sent"
     assert 0 < answer.spend.usd <= limits.max_usd
-    assert re.match(r"No answer was drafted before the cost limit stopped the run\. The most relevant passages", answer.text)
+    assert re.match(
+        r"No answer was drafted before the cost limit stopped the run\. The most relevant passages", answer.text
+    )
 
 
 async def test_parallel_rerank_calls_draw_on_one_pool(sample_runtime, fake):
     fake.responder = lambda body, rng=random.Random(11): plausible_reply(body, rng, delay_s=0.05)
     generous = (await ask(sample_runtime, fake, llm_rerank=True, limits=Limits(max_usd=1.0, max_hops=1))).answer
     reranks = requests_for(fake, "rerank")
-    assert len(reranks) == 2 and generous.spend.by_node["rerank"].calls == 2, "the plan's two queries, reranked in parallel"
+    assert len(reranks) == 2 and generous.spend.by_node["rerank"].calls == 2, (
+        "the plan's two queries, reranked in parallel"
+    )
     haiku = DEFAULT_PRICES["claude-haiku-5-5"]
     holds = [worst_case_usd(haiku, int(counted(body) * 1.35) + 8, body["max_tokens"]) for body in reranks]
 

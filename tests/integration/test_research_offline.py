@@ -5,9 +5,9 @@ import asyncio
 
 import pytest
 
-from corpus.filters import Principal, SearchFilters
-from graph.budget.limits import Limits
-from graph.errors import InvalidQuestion
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.graph.budget.limits import Limits
+from quarry.graph.errors import InvalidQuestion
 
 MULTI_HOP = "Who leads the team that owns the service that failed in the March 2024 settlement outage?"
 
@@ -48,7 +48,9 @@ def test_ledger_rows_match_the_answer(sample_runtime):
     assert sum(c["input_tokens"] for c in llm) == answer.spend.total().input_tokens == run["input_tokens"]
     assert sum(c["output_tokens"] for c in llm) == answer.spend.total().output_tokens == run["output_tokens"]
     embeddings = [c for c in calls if c["kind"] == "embedding"]
-    assert len(embeddings) == [s["node"] for s in run["trace"]].count("search") and all(c["usd"] == 0 for c in embeddings)
+    assert len(embeddings) == [s["node"] for s in run["trace"]].count("search") and all(
+        c["usd"] == 0 for c in embeddings
+    )
 
 
 def test_max_hops_stops_the_loop_with_a_partial_answer(sample_runtime):

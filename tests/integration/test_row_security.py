@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.settings import load_settings
-from corpus.db import Database
-from corpus.filters import Principal
-from corpus.store import DocumentStore
-from tests.integration.helpers import chunks_of, make_document, unit_vectors
-from tools.config import DenseConfig
-from tools.dense import DenseSearch
+from quarry.agent.settings import load_settings
+from quarry.corpus.db import Database
+from quarry.corpus.filters import Principal
+from quarry.corpus.store import DocumentStore
+from quarry.tools.config import DenseConfig
+from quarry.tools.dense import DenseSearch
+from tests.support.helpers import chunks_of, make_document, unit_vectors
 
 pytestmark = pytest.mark.integration
 
@@ -33,9 +33,16 @@ def secured(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
     schema, data_dir = f"rls_{uuid.uuid4().hex[:10]}", tmp_path_factory.mktemp("rls")
 
     def open_db(row_security: bool) -> Database:
-        settings = load_settings(Path(os.devnull), overrides={
-            "database.url": pg_url, "database.schema_name": schema, "storage.data_dir": str(data_dir),
-            "database.row_security": row_security}, environ={})
+        settings = load_settings(
+            Path(os.devnull),
+            overrides={
+                "database.url": pg_url,
+                "database.schema_name": schema,
+                "storage.data_dir": str(data_dir),
+                "database.row_security": row_security,
+            },
+            environ={},
+        )
         return Database.open(settings.database, settings.embedding, settings.data_dir)
 
     plain, rls = open_db(False), open_db(True)
@@ -94,7 +101,9 @@ def test_hnsw_behind_only_row_security_silently_drops_rows(secured):
             conn.execute("SET LOCAL enable_bitmapscan = off")  # else the access GIN index serves this tiny table
             conn.execute("SET LOCAL hnsw.ef_search = 40")
             rows = conn.execute(  # unprepared: a plan psycopg cached after 5 runs would ignore the settings above
-                "SELECT id FROM chunks ORDER BY embedding <=> %s LIMIT 10", (np.asarray(query, dtype=np.float32),), prepare=False,
+                "SELECT id FROM chunks ORDER BY embedding <=> %s LIMIT 10",
+                (np.asarray(query, dtype=np.float32),),
+                prepare=False,
             ).fetchall()
         short += len(rows) < 10
         assert len(DenseSearch(rls, DenseConfig()).search(query, k=10, principal=FINANCE).hits) == 10

@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("boto3", reason="the s3 extra (boto3) is not installed")
 moto_server = pytest.importorskip("moto.server", reason="moto[server] is not installed")
 
-from corpus.blobs import BlobError, S3BlobStore, blob_key  # noqa: E402
-from corpus.gc import collect_garbage  # noqa: E402
-from tests.integration.image_corpus import png  # noqa: E402
+from quarry.corpus.blobs import BlobError, S3BlobStore, blob_key  # noqa: E402
+from quarry.corpus.gc import collect_garbage  # noqa: E402
+from tests.support.image_corpus import png  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -22,8 +22,13 @@ def s3() -> Iterator[S3BlobStore]:
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     host, port = server.get_host_and_port()
-    store = S3BlobStore("quarry-test", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    store = S3BlobStore(
+        "quarry-test",
+        endpoint_url=f"http://{host}:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     store.client.create_bucket(Bucket="quarry-test")
     yield store
     server.stop()
@@ -45,8 +50,10 @@ def test_gc_deletes_unreferenced_objects(s3: S3BlobStore, db):
     kept = s3.put(png(2))
     orphan = s3.put(png(3))
     with db.transaction() as conn:
-        conn.execute("INSERT INTO documents (id, source, title, author, domain, published_at, access, body, content_hash)"
-                     " VALUES ('d', 's', 't', 'a', 'x', now(), '{public}', 'b', 'h')")
+        conn.execute(
+            "INSERT INTO documents (id, source, title, author, domain, published_at, access, body, content_hash)"
+            " VALUES ('d', 's', 't', 'a', 'x', now(), '{public}', 'b', 'h')"
+        )
         conn.execute("INSERT INTO assets VALUES ('d', 0, 'f.png', %s, 'image/png', 10, 1, 1, 'c')", (kept,))
     time.sleep(0.01)
     report = collect_garbage(db, s3, grace_seconds=0)

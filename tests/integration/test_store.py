@@ -3,9 +3,9 @@ import threading
 import numpy as np
 import pytest
 
-from corpus.db import StorageError
-from corpus.store import DocumentStore, WriteOutcome
-from tests.integration.helpers import chunks_of, make_document, unit_vectors
+from quarry.corpus.db import StorageError
+from quarry.corpus.store import DocumentStore, WriteOutcome
+from tests.support.helpers import chunks_of, make_document, unit_vectors
 
 TEXT_V1 = "Ledgerline settles carrier invoices every night. " * 12
 TEXT_V2 = "Ledgerline was rewritten in 2025 and now settles hourly. " * 9

@@ -3,9 +3,9 @@
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from agent.errors import ConfigError
-from agent.runtime import Runtime
-from graph.telemetry import RunExporter, TelemetryConfig
+from quarry.agent.errors import ConfigError
+from quarry.agent.runtime import Runtime
+from quarry.graph.telemetry import RunExporter, TelemetryConfig
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,9 @@ async def test_a_runs_spans_are_exported_as_one_trace_timed_as_they_ran(sample_r
     assert root.attributes["quarry.run_id"] == result.answer.run_id and root.attributes["quarry.status"] == "complete"
     assert root.resource.attributes["service.name"] == "quarry-test"
     assert [s.name for s in children] == [f"quarry.node.{span.node}" for span in result.trace]
-    assert all(c.parent.span_id == root.context.span_id and c.context.trace_id == root.context.trace_id for c in children)
+    assert all(
+        c.parent.span_id == root.context.span_id and c.context.trace_id == root.context.trace_id for c in children
+    )
     assert all(root.start_time <= c.start_time <= c.end_time <= root.end_time + 1_000_000 for c in children)
     search = next(c for c in children if c.name == "quarry.node.search")
     assert search.attributes["quarry.hits"] > 0 and search.attributes["quarry.inputs"]
@@ -34,7 +36,9 @@ async def test_a_runs_spans_are_exported_as_one_trace_timed_as_they_ran(sample_r
 
 def test_no_endpoint_means_no_exporter_and_a_missing_package_is_a_config_error(sample_runtime):
     assert RunExporter.from_config(TelemetryConfig()) is None
-    settings = sample_runtime.settings.model_copy(update={"telemetry": TelemetryConfig(otlp_endpoint="http://127.0.0.1:9/v1/traces")})
+    settings = sample_runtime.settings.model_copy(
+        update={"telemetry": TelemetryConfig(otlp_endpoint="http://127.0.0.1:9/v1/traces")}
+    )
     try:
         import opentelemetry.exporter.otlp.proto.http  # noqa: F401
     except ImportError:

@@ -1,23 +1,30 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from corpus.filters import Principal, SearchFilters
-from tools.bm25 import allowed_mask, build_index, guarded_idf
-from tools.config import Bm25Config
-from tools.text import tokenize
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.tools.bm25 import allowed_mask, build_index, guarded_idf
+from quarry.tools.config import Bm25Config
+from quarry.tools.text import tokenize
 
 CONFIG = Bm25Config()
-TS = datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()
+TS = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
 
 
 def rows(*bodies: str, **columns) -> list[dict]:
     return [
-        {"id": i + 1, "body": body, "access": columns.get("access", ["public"]), "tags": [], "domain": "d",
-         "author": "a", "ts": TS}
+        {
+            "id": i + 1,
+            "body": body,
+            "access": columns.get("access", ["public"]),
+            "tags": [],
+            "domain": "d",
+            "author": "a",
+            "ts": TS,
+        }
         for i, body in enumerate(bodies)
     ]
 
@@ -26,7 +33,7 @@ class Scorer:
     """Score with the same arithmetic Bm25Search uses, without a database."""
 
     def __init__(self, index, config=CONFIG):
-        from tools.bm25 import Bm25Search
+        from quarry.tools.bm25 import Bm25Search
 
         self.search = Bm25Search.__new__(Bm25Search)
         self.search.config = config
@@ -68,7 +75,9 @@ def test_unknown_terms_and_stop_words_only_match_nothing():
     assert Scorer(index)("zebra") is None and Scorer(index)("the of and") is None
 
 
-words = st.sampled_from(["keel", "beacon", "ledgerline", "redpanda", "failover", "lag", "tls", "harbor", "gate", "disk"])
+words = st.sampled_from(
+    ["keel", "beacon", "ledgerline", "redpanda", "failover", "lag", "tls", "harbor", "gate", "disk"]
+)
 
 
 @settings(max_examples=80, deadline=None)
@@ -92,7 +101,15 @@ def test_filter_mask_applies_access_and_metadata():
     data = [
         {"id": 1, "body": "x", "access": ["public"], "tags": ["db"], "domain": "eng", "author": "A", "ts": TS},
         {"id": 2, "body": "x", "access": ["security"], "tags": [], "domain": "eng", "author": "B", "ts": TS + 10},
-        {"id": 3, "body": "x", "access": ["public", "sre"], "tags": ["api"], "domain": "ops", "author": "B", "ts": TS + 20},
+        {
+            "id": 3,
+            "body": "x",
+            "access": ["public", "sre"],
+            "tags": ["api"],
+            "domain": "ops",
+            "author": "B",
+            "ts": TS + 20,
+        },
     ]
     index = build_index(1, data, CONFIG)
     public = Principal(groups=("public",))
@@ -101,6 +118,10 @@ def test_filter_mask_applies_access_and_metadata():
     assert allowed_mask(index, SearchFilters(), Principal(groups=())).tolist() == [False, False, False]
     assert allowed_mask(index, SearchFilters(domains=("ops",)), public).tolist() == [False, False, True]
     assert allowed_mask(index, SearchFilters(tags=("db", "api")), public).tolist() == [True, False, True]
-    after = datetime.fromtimestamp(TS + 10, tz=timezone.utc)
-    assert allowed_mask(index, SearchFilters(published_after=after), Principal(groups=("public", "security"))).tolist() == [False, True, True]
-    assert allowed_mask(index, SearchFilters(published_before=after), Principal(groups=("public", "security"))).tolist() == [True, False, False]
+    after = datetime.fromtimestamp(TS + 10, tz=UTC)
+    assert allowed_mask(
+        index, SearchFilters(published_after=after), Principal(groups=("public", "security"))
+    ).tolist() == [False, True, True]
+    assert allowed_mask(
+        index, SearchFilters(published_before=after), Principal(groups=("public", "security"))
+    ).tolist() == [True, False, False]

@@ -1,6 +1,6 @@
-from corpus.chunking import chunk_text
-from corpus.config import ChunkingConfig
-from corpus.entities import OfflineExtractor, entity_key
+from quarry.corpus.chunking import chunk_text
+from quarry.corpus.config import ChunkingConfig
+from quarry.corpus.entities import OfflineExtractor, entity_key
 
 TEXT = (
     "Ledgerline is owned by the Payments Core team. The team is led by Dana Okafor.\n\n"
@@ -54,8 +54,28 @@ def test_entity_key_normalises_case_space_and_possessive():
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-pieces = st.sampled_from(["The", "Ledgerline", "Payments  Core", "of", "ADR-7", "\t", " ", ". ", "\n\n", "is owned by",
-                          "Dana\tOkafor", "é", "When", "X", "'s", "数据", "March", "-1"])
+pieces = st.sampled_from(
+    [
+        "The",
+        "Ledgerline",
+        "Payments  Core",
+        "of",
+        "ADR-7",
+        "\t",
+        " ",
+        ". ",
+        "\n\n",
+        "is owned by",
+        "Dana\tOkafor",
+        "é",
+        "When",
+        "X",
+        "'s",
+        "数据",
+        "March",
+        "-1",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eval.metrics import all_found_at, dedupe, mean_ci95, ndcg_at, percentile, recall_at, reciprocal_rank
+from quarry.eval.metrics import all_found_at, dedupe, mean_ci95, ndcg_at, percentile, recall_at, reciprocal_rank
 
 
 def test_hand_computed_values():
@@ -23,8 +23,10 @@ def test_dedupe_keeps_first_position():
     assert dedupe(["a", "b", "a", "c", "b"]) == ["a", "b", "c"]
 
 
-@given(st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8),
-       st.dictionaries(st.sampled_from("abcdefgh"), st.integers(1, 3), min_size=1))
+@given(
+    st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8),
+    st.dictionaries(st.sampled_from("abcdefgh"), st.integers(1, 3), min_size=1),
+)
 def test_metrics_are_bounded_and_perfect_ranking_scores_one(ranked, relevant):
     for value in (recall_at(ranked, relevant, 5), ndcg_at(ranked, relevant, 5), reciprocal_rank(ranked, relevant)):
         assert 0.0 <= value <= 1.0 + 1e-12

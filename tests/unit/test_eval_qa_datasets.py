@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from eval.corpus_loader import read_documents_folder, sliced_folder
-from eval.datasets import load_qa_dataset
-from eval.errors import DatasetError
-from eval.synthetic_hotpot import generate
+from quarry.eval.corpus_loader import read_documents_folder, sliced_folder
+from quarry.eval.datasets import load_qa_dataset
+from quarry.eval.errors import DatasetError
+from tests.support.synthetic_hotpot import generate
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -24,28 +24,56 @@ def resolver(known: dict[str, str]):
 
 
 def test_qa_jsonl_questions_answers_and_resolved_gold_sources(tmp_path: Path):
-    path = write_jsonl(tmp_path / "set.jsonl", [
-        {"id": "owner", "question": " Which team owns Ledgerline? ", "answers": ["Payments Core"], "gold_sources": ["wiki/ledgerline.md"]},
-        {"question": "Who leads Edge?", "answers": ["Rafael Costa", "R. Costa"]},
-    ])
+    path = write_jsonl(
+        tmp_path / "set.jsonl",
+        [
+            {
+                "id": "owner",
+                "question": " Which team owns Ledgerline? ",
+                "answers": ["Payments Core"],
+                "gold_sources": ["wiki/ledgerline.md"],
+            },
+            {"question": "Who leads Edge?", "answers": ["Rafael Costa", "R. Costa"]},
+        ],
+    )
     data = load_qa_dataset(path, resolve_source=resolver({"wiki/ledgerline.md": "doc_1"}))
     assert data.format == "qa-jsonl" and data.name == "set" and data.documents == []
     first, second = data.queries
-    assert (first.id, first.text, first.answers, first.relevant) == ("owner", "Which team owns Ledgerline?", ("Payments Core",), {"doc_1": 1})
-    assert (second.id, second.answers, second.relevant) == ("q2", ("Rafael Costa", "R. Costa"), {}), "id defaults to q<record>"
-    assert [q.id for q in load_qa_dataset(path, limit=1, resolve_source=resolver({"wiki/ledgerline.md": "d"})).queries] == ["owner"]
+    assert (first.id, first.text, first.answers, first.relevant) == (
+        "owner",
+        "Which team owns Ledgerline?",
+        ("Payments Core",),
+        {"doc_1": 1},
+    )
+    assert (second.id, second.answers, second.relevant) == ("q2", ("Rafael Costa", "R. Costa"), {}), (
+        "id defaults to q<record>"
+    )
+    assert [
+        q.id for q in load_qa_dataset(path, limit=1, resolve_source=resolver({"wiki/ledgerline.md": "d"})).queries
+    ] == ["owner"]
 
 
-@pytest.mark.parametrize(("records", "message"), [
-    ([{"question": "a?", "answers": ["x"]}, {"question": "b?"}], r"set.jsonl:2: missing field 'answers'"),
-    ([{"question": "   ", "answers": ["x"]}], r"set.jsonl:1: empty question"),
-    ([{"question": "a?", "answers": ["x"]}, {"answers": ["y"]}], r"set.jsonl:2: missing field 'question'"),
-    ([{"question": "a?", "answers": "Payments Core"}], r"set.jsonl:1: 'answers' must be a list of non-empty strings"),
-    ([{"question": "a?", "answers": []}], r"set.jsonl:1: 'answers' is empty"),
-    ([{"question": "a?", "answers": ["x"], "gold_sources": ["nowhere.md"]}], r"set.jsonl:1: gold source 'nowhere.md' matches no document"),
-    ([{"id": "a", "question": "a?", "answers": ["x"]}, {"id": "a", "question": "b?", "answers": ["y"]}],
-     r"set.jsonl:2: duplicate id 'a' \(also record 1\)"),
-])
+@pytest.mark.parametrize(
+    ("records", "message"),
+    [
+        ([{"question": "a?", "answers": ["x"]}, {"question": "b?"}], r"set.jsonl:2: missing field 'answers'"),
+        ([{"question": "   ", "answers": ["x"]}], r"set.jsonl:1: empty question"),
+        ([{"question": "a?", "answers": ["x"]}, {"answers": ["y"]}], r"set.jsonl:2: missing field 'question'"),
+        (
+            [{"question": "a?", "answers": "Payments Core"}],
+            r"set.jsonl:1: 'answers' must be a list of non-empty strings",
+        ),
+        ([{"question": "a?", "answers": []}], r"set.jsonl:1: 'answers' is empty"),
+        (
+            [{"question": "a?", "answers": ["x"], "gold_sources": ["nowhere.md"]}],
+            r"set.jsonl:1: gold source 'nowhere.md' matches no document",
+        ),
+        (
+            [{"id": "a", "question": "a?", "answers": ["x"]}, {"id": "a", "question": "b?", "answers": ["y"]}],
+            r"set.jsonl:2: duplicate id 'a' \(also record 1\)",
+        ),
+    ],
+)
 def test_qa_jsonl_errors_name_the_record_and_field(tmp_path: Path, records: list[dict], message: str):
     path = write_jsonl(tmp_path / "set.jsonl", records)
     with pytest.raises(DatasetError, match=message):
@@ -66,9 +94,17 @@ def test_unreadable_dataset_is_a_dataset_error(tmp_path: Path):
 
 
 def test_hotpot_answers_and_supporting_paragraphs(tmp_path: Path):
-    record = {"_id": "h1", "question": "Who owns Ledgerline?", "answer": "Payments Core",
-              "supporting_facts": [["Ledgerline", 0], ["Payments Core", 0]],
-              "context": [["Ledgerline", ["Ledgerline is owned by Payments Core."]], ["Payments Core", ["A team."]], ["Other", ["x."]]]}
+    record = {
+        "_id": "h1",
+        "question": "Who owns Ledgerline?",
+        "answer": "Payments Core",
+        "supporting_facts": [["Ledgerline", 0], ["Payments Core", 0]],
+        "context": [
+            ["Ledgerline", ["Ledgerline is owned by Payments Core."]],
+            ["Payments Core", ["A team."]],
+            ["Other", ["x."]],
+        ],
+    }
     path = tmp_path / "hotpot.json"
     path.write_text(json.dumps([record, {**record, "_id": "h2", "question": "  "}]))
     with pytest.raises(DatasetError, match=r"hotpot.json:2: empty question"):
@@ -106,7 +142,9 @@ def test_documents_folder_resolves_ids_paths_and_sources():
     assert folder.resolve("https://wiki.halyard.example/changelog/2024-04") is not None, "a JSONL record's source"
     assert folder.resolve("wiki/nope.md") is None
     data = load_qa_dataset(EXAMPLES / "questions.jsonl", resolve_source=folder.resolve)
-    assert len(data.queries) == 12 and data.queries[0].answers == ("Dana Okafor",) and len(data.queries[0].relevant) == 3
+    assert (
+        len(data.queries) == 12 and data.queries[0].answers == ("Dana Okafor",) and len(data.queries[0].relevant) == 3
+    )
     small = sliced_folder(folder, {ledgerline}, 5)
     assert len(small.documents) == 5 and ledgerline in {d.id for d in small.documents}
     assert small.resolve("wiki/ledgerline.md") == ledgerline

@@ -5,7 +5,7 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ["agent", "corpus", "tools", "graph", "eval"]
+PACKAGES = ["quarry", "quarry.agent", "quarry.corpus", "quarry.tools", "quarry.graph", "quarry.eval"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -16,7 +16,7 @@ def test_all_names_resolve(name: str):
     assert package.__all__ == sorted(package.__all__)
 
 
-@pytest.mark.parametrize("name", ["agent", "corpus", "tools"])
+@pytest.mark.parametrize("name", ["quarry.agent", "quarry.corpus", "quarry.tools"])
 def test_every_public_class_and_error_of_the_package_is_exported(name: str):
     package = importlib.import_module(name)
     public = set()
@@ -33,7 +33,7 @@ def test_every_public_class_and_error_of_the_package_is_exported(name: str):
 
 
 def test_unknown_attribute_is_an_attribute_error():
-    import corpus
+    import quarry.corpus
 
-    with pytest.raises(AttributeError, match="module 'corpus' has no attribute 'Nope'"):
-        corpus.Nope  # noqa: B018
+    with pytest.raises(AttributeError, match="module 'quarry.corpus' has no attribute 'Nope'"):
+        quarry.corpus.Nope  # noqa: B018

@@ -2,24 +2,27 @@
 
 import pytest
 
-from tools.llm.base import ContextualizeTask, Turn
-from tools.llm.followup import resolve_followup
-from tools.llm.prompts import contextualize_prompt, parse_standalone
+from quarry.tools.llm.base import ContextualizeTask, Turn
+from quarry.tools.llm.followup import resolve_followup
+from quarry.tools.llm.prompts import contextualize_prompt, parse_standalone
 
 OWNS = Turn("Which team owns Ledgerline?", "Payments Core owns Ledgerline and the carrier invoice importer [1].")
 KEEL = Turn("What is Keel?", "Keel is the shipment database service [1].")
 
 
-@pytest.mark.parametrize(("question", "history", "expected"), [
-    ("And who leads it?", (OWNS,), "Who leads Payments Core?"),
-    ("who maintains its runbook?", (OWNS,), "Who maintains Payments Core's runbook?"),
-    ("Who owns it?", (KEEL,), "Who owns Keel?"),
-    ("What about Vaultwright?", (OWNS,), "Which team owns Vaultwright?"),
-    ("so, what about Keel?", (OWNS,), "Which team owns Keel?"),
-    ("Which team owns Keel?", (OWNS,), "Which team owns Keel?"),
-    ("And who leads it?", (), "And who leads it?"),
-    ("And who leads it?", (KEEL, OWNS), "Who leads Payments Core?"),
-])
+@pytest.mark.parametrize(
+    ("question", "history", "expected"),
+    [
+        ("And who leads it?", (OWNS,), "Who leads Payments Core?"),
+        ("who maintains its runbook?", (OWNS,), "Who maintains Payments Core's runbook?"),
+        ("Who owns it?", (KEEL,), "Who owns Keel?"),
+        ("What about Vaultwright?", (OWNS,), "Which team owns Vaultwright?"),
+        ("so, what about Keel?", (OWNS,), "Which team owns Keel?"),
+        ("Which team owns Keel?", (OWNS,), "Which team owns Keel?"),
+        ("And who leads it?", (), "And who leads it?"),
+        ("And who leads it?", (KEEL, OWNS), "Who leads Payments Core?"),
+    ],
+)
 def test_follow_ups_resolve_against_the_latest_turn(question, history, expected):
     assert resolve_followup(ContextualizeTask(question, history)) == expected
 

@@ -1,14 +1,14 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.config import FusionConfig
-from tools.fusion import fuse
-from tools.hits import Hit
+from quarry.tools.config import FusionConfig
+from quarry.tools.fusion import fuse
+from quarry.tools.hits import Hit
 
 CONFIG = FusionConfig(k=60, dense_weight=1.0, bm25_weight=1.0, kg_weight=0.5)
-WHEN = datetime(2024, 1, 1, tzinfo=timezone.utc)
+WHEN = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def hit(chunk_id: int, score: float = 1.0) -> Hit:

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from graph.builder import build_graph
-from graph.budget.limits import Limits
+from quarry.graph.budget.limits import Limits
+from quarry.graph.builder import build_graph
 
 SNAPSHOT = Path(__file__).resolve().parents[1] / "snapshots" / "research_graph.mmd"
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.loaders import Refusal, Skipped, load_paths
-from corpus.metadata import SourceDocument
+from quarry.corpus.loaders import Refusal, Skipped, load_paths
+from quarry.corpus.metadata import SourceDocument
 
 FRONT = """---
 title: Ledgerline
@@ -15,10 +15,15 @@ access: [public]
 ---
 Ledgerline settles invoices.
 """
-SIDECAR = "title: Beacon\nauthor: Ana Ruiz\ndomain: engineering\npublished_at: 2023-01-01T00:00:00+01:00\naccess: public\n"
+SIDECAR = (
+    "title: Beacon\nauthor: Ana Ruiz\ndomain: engineering\npublished_at: 2023-01-01T00:00:00+01:00\naccess: public\n"
+)
 RECORD_META = {
-    "title": "Tidewater", "author": "Bo Chen", "domain": "engineering",
-    "published_at": "2024-01-01T00:00:00Z", "access": ["public"],
+    "title": "Tidewater",
+    "author": "Bo Chen",
+    "domain": "engineering",
+    "published_at": "2024-01-01T00:00:00Z",
+    "access": ["public"],
 }
 
 
@@ -104,7 +109,9 @@ def test_oversize_and_binary_and_empty_files_are_refused():
     Path("empty.md").write_text(FRONT.split("Ledgerline settles")[0])
     results = {r.label: r for r in load("big.md", "bin.txt", "empty.md", max_bytes=1000)}
     assert results["big.md"].reason.startswith("is 5,1")
-    assert results["big.md"].reason.endswith("over the 1,000-byte limit (raise ingest.max_document_bytes in config.yaml)")
+    assert results["big.md"].reason.endswith(
+        "over the 1,000-byte limit (raise ingest.max_document_bytes in config.yaml)"
+    )
     assert results["bin.txt"].reason == "not valid UTF-8 text (byte 0xff at offset 0)"
     assert results["empty.md"].reason == "has no text"
 
@@ -114,9 +121,16 @@ def test_unsupported_type_refused_when_named_and_skipped_in_folders():
     Path("d/pic.png").write_bytes(b"\x89PNG")
     Path("d/data.bin").write_bytes(b"\x00\x01")
     assert load("d") == [Skipped("d/data.bin"), Skipped("d/pic.png")]
-    assert load("d/pic.png") == [Refusal("d/pic.png", "an image needs a sidecar 'pic.png.meta.yaml' with its metadata and a caption")]
-    assert load("d/data.bin") == [Refusal("d/data.bin", "unsupported file type '.bin' (Quarry reads .md, .markdown, .txt, "
-                                                        ".jsonl, and images with a sidecar NAME.png.meta.yaml)")]
+    assert load("d/pic.png") == [
+        Refusal("d/pic.png", "an image needs a sidecar 'pic.png.meta.yaml' with its metadata and a caption")
+    ]
+    assert load("d/data.bin") == [
+        Refusal(
+            "d/data.bin",
+            "unsupported file type '.bin' (Quarry reads .md, .markdown, .txt, "
+            ".jsonl, and images with a sidecar NAME.png.meta.yaml)",
+        )
+    ]
     assert load("missing.md") == [Refusal("missing.md", "no such file or folder")]
 
 

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from agent.loop import LoopThread
+from quarry.agent.loop import LoopThread
 
 
 @pytest.fixture

@@ -1,13 +1,17 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from corpus.errors import MetadataError
-from corpus.metadata import validate_metadata
+from quarry.corpus.errors import MetadataError
+from quarry.corpus.metadata import validate_metadata
 
 VALID = {
-    "source": "/notes/q3.md", "title": "Q3 notes", "author": "Priya Raman", "domain": "engineering",
-    "published_at": "2024-03-12T09:00:00Z", "access": ["public"],
+    "source": "/notes/q3.md",
+    "title": "Q3 notes",
+    "author": "Priya Raman",
+    "domain": "engineering",
+    "published_at": "2024-03-12T09:00:00Z",
+    "access": ["public"],
 }
 
 
@@ -63,7 +67,7 @@ def test_bad_group_name_is_refused():
 
 def test_date_only_means_midnight_utc_and_groups_are_normalised():
     meta = validate_metadata("d", {**VALID, "published_at": "2024-03-12", "access": "eng, public,eng"}, where="x")
-    assert meta.published_at == datetime(2024, 3, 12, tzinfo=timezone.utc)
+    assert meta.published_at == datetime(2024, 3, 12, tzinfo=UTC)
     assert meta.access == ("eng", "public")
 
 

@@ -1,17 +1,30 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.tokens import count_tokens
-from tools.hits import Hit
-from tools.packing import format_block, pack
+from quarry.corpus.tokens import count_tokens
+from quarry.tools.hits import Hit
+from quarry.tools.packing import format_block, pack
 
-WHEN = datetime(2024, 1, 1, tzinfo=timezone.utc)
+WHEN = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def hit(chunk_id: int, text: str) -> Hit:
-    return Hit(chunk_id, f"d{chunk_id}", 0, f"Title {chunk_id}", f"/src/{chunk_id}.md", "a", "d", WHEN, 10, 10 + len(text), text, 1.0)
+    return Hit(
+        chunk_id,
+        f"d{chunk_id}",
+        0,
+        f"Title {chunk_id}",
+        f"/src/{chunk_id}.md",
+        "a",
+        "d",
+        WHEN,
+        10,
+        10 + len(text),
+        text,
+        1.0,
+    )
 
 
 texts = st.text(alphabet=st.sampled_from("abc xyz.\n数é"), min_size=1, max_size=300)

@@ -1,7 +1,7 @@
 import pytest
 
-from tools.llm.config import DEFAULT_PRICES, LLMConfig
-from tools.llm.pricing import Usage, affordable_output, cost_usd, worst_case_usd
+from quarry.tools.llm.config import DEFAULT_PRICES, LLMConfig
+from quarry.tools.llm.pricing import Usage, affordable_output, cost_usd, worst_case_usd
 
 HAIKU = DEFAULT_PRICES["claude-haiku-5-5"]
 

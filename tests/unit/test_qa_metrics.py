@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eval.qa_metrics import (
+from quarry.eval.qa_metrics import (
     DEADLINE_TOLERANCE_S,
     budget_violations,
     citation_precision,
@@ -14,7 +14,7 @@ from eval.qa_metrics import (
     f1_score,
     normalize_answer,
 )
-from graph.budget.limits import Limits
+from quarry.graph.budget.limits import Limits
 
 
 def test_squad_normalisation():

@@ -6,20 +6,45 @@ from pathlib import Path
 
 import pytest
 
-from eval.errors import DatasetError
-from eval.qa_report import RunInfo, markdown_report, summarize
-from eval.qa_rows import QaRow, open_for_append, read_rows
+from quarry.eval.errors import DatasetError
+from quarry.eval.qa_report import RunInfo, markdown_report, summarize
+from quarry.eval.qa_rows import QaRow, open_for_append, read_rows
 
-INFO = RunInfo(dataset="tiny", path="/x/tiny.jsonl", format="qa-jsonl", fingerprint="f", corpus="eval_tiny",
-               documents=3, limits={"max_usd": 0.25, "max_tokens": 1000, "max_hops": 3, "max_seconds": 10.0})
+INFO = RunInfo(
+    dataset="tiny",
+    path="/x/tiny.jsonl",
+    format="qa-jsonl",
+    fingerprint="f",
+    corpus="eval_tiny",
+    documents=3,
+    limits={"max_usd": 0.25, "max_tokens": 1000, "max_hops": 3, "max_seconds": 10.0},
+)
 
 
 def row(id: str, **values) -> QaRow:
     base = dict(
-        id=id, question=f"{id}?", gold_answers=["x"], gold_sources=["d1"], answer="x", citations=["d1"],
-        evidence_sources=["d1"], partial=False, stopped_by=None, hops=1, usd=0.0, input_tokens=100, output_tokens=10,
-        latency_s=1.0, em=1.0, f1=1.0, contains=1.0, evidence_recall=1.0, citation_precision=1.0,
-        budget_violations={"usd": False, "tokens": False, "hops": False, "seconds": False}, cache_hit=False, run_id=id,
+        id=id,
+        question=f"{id}?",
+        gold_answers=["x"],
+        gold_sources=["d1"],
+        answer="x",
+        citations=["d1"],
+        evidence_sources=["d1"],
+        partial=False,
+        stopped_by=None,
+        hops=1,
+        usd=0.0,
+        input_tokens=100,
+        output_tokens=10,
+        latency_s=1.0,
+        em=1.0,
+        f1=1.0,
+        contains=1.0,
+        evidence_recall=1.0,
+        citation_precision=1.0,
+        budget_violations={"usd": False, "tokens": False, "hops": False, "seconds": False},
+        cache_hit=False,
+        run_id=id,
         spend_by_node={"synthesize": {"input_tokens": 100, "output_tokens": 10, "usd": 0.0, "calls": 1}},
     )
     return QaRow(**{**base, **values})
@@ -28,18 +53,46 @@ def row(id: str, **values) -> QaRow:
 def test_summary_excludes_undefined_values_and_counts_stops_and_violations():
     rows = [
         row("a"),
-        row("b", em=0.0, f1=0.5, contains=0.0, evidence_recall=0.5, citation_precision=None, citations=[], latency_s=3.0,
-            partial=True, stopped_by="hops", hops=3, input_tokens=300, output_tokens=30),
-        row("c", gold_answers=[], em=None, f1=None, contains=None, evidence_recall=0.0, citation_precision=0.0, latency_s=2.0,
-            budget_violations={"usd": False, "tokens": True, "hops": False, "seconds": False}, cache_hit=True),
+        row(
+            "b",
+            em=0.0,
+            f1=0.5,
+            contains=0.0,
+            evidence_recall=0.5,
+            citation_precision=None,
+            citations=[],
+            latency_s=3.0,
+            partial=True,
+            stopped_by="hops",
+            hops=3,
+            input_tokens=300,
+            output_tokens=30,
+        ),
+        row(
+            "c",
+            gold_answers=[],
+            em=None,
+            f1=None,
+            contains=None,
+            evidence_recall=0.0,
+            citation_precision=0.0,
+            latency_s=2.0,
+            budget_violations={"usd": False, "tokens": True, "hops": False, "seconds": False},
+            cache_hit=True,
+        ),
     ]
     summary = summarize(rows, INFO)
     assert summary["answer"]["exact_match"] == {"mean": 0.5, "ci95": pytest.approx(1.96 * (0.5 / 2) ** 0.5), "n": 2}
     assert summary["answer"]["f1"]["mean"] == 0.75 and summary["answer"]["contains"]["n"] == 2
     assert summary["evidence"]["evidence_recall"]["mean"] == 0.5 and summary["evidence"]["evidence_recall"]["n"] == 3
-    assert summary["evidence"]["citation_precision"]["mean"] == 0.5 and summary["evidence"]["citation_precision"]["n"] == 2
+    assert (
+        summary["evidence"]["citation_precision"]["mean"] == 0.5 and summary["evidence"]["citation_precision"]["n"] == 2
+    )
     budget = summary["budget"]
-    assert budget["violations"] == {"usd": 0, "tokens": 1, "hops": 0, "seconds": 0} and budget["questions_with_violations"] == 1
+    assert (
+        budget["violations"] == {"usd": 0, "tokens": 1, "hops": 0, "seconds": 0}
+        and budget["questions_with_violations"] == 1
+    )
     assert budget["partial"] == 1 and budget["partial_rate"] == pytest.approx(1 / 3)
     assert budget["stopped_by"] == {"complete": 2, "hops": 1}
     assert summary["latency_s"]["p50"] == 2.0 and summary["latency_s"]["p95"] == pytest.approx(2.9)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from graph.budget.limits import Limits
-from graph.budget.session import SessionBudgetSpent, SessionUsage, turn_limits
+from quarry.graph.budget.limits import Limits
+from quarry.graph.budget.session import SessionBudgetSpent, SessionUsage, turn_limits
 
 PER_QUESTION = Limits(max_seconds=60, max_hops=3, max_tokens=50_000, max_usd=0.25, finalize_reserve_tokens=500)
 SESSION = Limits(max_seconds=300, max_hops=10, max_tokens=100_000, max_usd=1.0)
@@ -23,11 +23,14 @@ def test_dollars_spent_leave_free_models_only():
     assert turn_limits(PER_QUESTION, SESSION, SessionUsage(usd=1.5)).max_usd == 0.0
 
 
-@pytest.mark.parametrize(("used", "reason"), [
-    (SessionUsage(seconds=299.5), "deadline"),
-    (SessionUsage(hops=10), "hops"),
-    (SessionUsage(tokens=100_000), "tokens"),
-])
+@pytest.mark.parametrize(
+    ("used", "reason"),
+    [
+        (SessionUsage(seconds=299.5), "deadline"),
+        (SessionUsage(hops=10), "hops"),
+        (SessionUsage(tokens=100_000), "tokens"),
+    ],
+)
 def test_a_spent_ceiling_stops_the_conversation(used, reason):
     with pytest.raises(SessionBudgetSpent) as spent:
         turn_limits(PER_QUESTION, SESSION, used)

@@ -2,14 +2,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import ConfigError
-from agent.settings import load_settings
+from quarry.agent.errors import ConfigError
+from quarry.agent.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_config_is_valid_and_matches_the_defaults():
-    from agent.settings import Settings
+    from quarry.agent.settings import Settings
 
     assert load_settings(REPO / "config.yaml", environ={}) == Settings()
 
@@ -39,7 +39,11 @@ def test_cross_field_rule(tmp_path: Path):
 def test_environment_overrides_file_and_flags_override_environment(tmp_path: Path):
     path = tmp_path / "c.yaml"
     path.write_text("chunking:\n  max_tokens: 100\n")
-    env = {"QUARRY_CHUNKING__MAX_TOKENS": "200", "QUARRY_DATA_DIR": str(tmp_path / "d"), "QUARRY_DATABASE_URL": "postgresql://x@h/db"}
+    env = {
+        "QUARRY_CHUNKING__MAX_TOKENS": "200",
+        "QUARRY_DATA_DIR": str(tmp_path / "d"),
+        "QUARRY_DATABASE_URL": "postgresql://x@h/db",
+    }
     loaded = load_settings(path, environ=env)
     assert loaded.chunking.max_tokens == 200
     assert loaded.data_dir == tmp_path / "d"

@@ -1,7 +1,7 @@
 """The knowledge graph retriever: load (networkx, per corpus version), link, expand, retrieve."""
 
-from tools.kg.graph import KnowledgeGraph, load_graph
-from tools.kg.linking import LinkedEntity, link_entities
-from tools.kg.search import GraphResult, GraphSearch
+from quarry.tools.kg.graph import KnowledgeGraph, load_graph
+from quarry.tools.kg.linking import LinkedEntity, link_entities
+from quarry.tools.kg.search import GraphResult, GraphSearch
 
 __all__ = ["GraphResult", "GraphSearch", "KnowledgeGraph", "LinkedEntity", "link_entities", "load_graph"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from corpus.db import Database
+from quarry.corpus.db import Database
 
 # How much an edge says about a connection: a phrase between two names beats bare co-occurrence,
 # and "the title mentions X" is the weakest link.
@@ -40,7 +40,8 @@ class KnowledgeGraph:
             if groups not in self._views:
                 view = nx.Graph()
                 view.add_nodes_from(
-                    (node, data) for node, data in self.graph.nodes(data=True)
+                    (node, data)
+                    for node, data in self.graph.nodes(data=True)
                     if any(groups & access for access in data["access"])
                 )
                 for a, b, data in self.graph.edges(data=True):
@@ -65,7 +66,10 @@ def load_graph(db: Database, version: int) -> KnowledgeGraph:
             " FROM entities e JOIN mentions m ON m.entity_id = e.id GROUP BY e.id"
         ):
             graph.add_node(
-                row["id"], key=row["key"], name=row["name"], kind=row["kind"],
+                row["id"],
+                key=row["key"],
+                name=row["name"],
+                kind=row["kind"],
                 access={frozenset(a.split(",")) for a in row["access"]},
             )
         evidence: dict[tuple[int, int], Counter] = defaultdict(Counter)
@@ -94,7 +98,12 @@ def _readable_edge(evidence: Counter, groups: frozenset[str]) -> dict | None:
     if not counts:
         return None
     label, subject = max(counts, key=lambda item: (LABEL_STRENGTH.get(item[0], NAMED_STRENGTH), counts[item], item))
-    return {"label": label, "subject": subject, "strength": LABEL_STRENGTH.get(label, NAMED_STRENGTH), "count": counts.total()}
+    return {
+        "label": label,
+        "subject": subject,
+        "strength": LABEL_STRENGTH.get(label, NAMED_STRENGTH),
+        "count": counts.total(),
+    }
 
 
 def _aliases(graph: nx.Graph, by_key: dict[str, int]) -> dict[str, int]:

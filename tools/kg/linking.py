@@ -4,9 +4,9 @@ import difflib
 from collections.abc import Container
 from dataclasses import dataclass
 
-from corpus.entities import entity_key
-from tools.kg.graph import KnowledgeGraph
-from tools.text import STOP_WORDS, tokenize
+from quarry.corpus.entities import entity_key
+from quarry.tools.kg.graph import KnowledgeGraph
+from quarry.tools.text import STOP_WORDS, tokenize
 
 MAX_NGRAM = 6
 

@@ -6,13 +6,13 @@ import math
 import threading
 from dataclasses import dataclass, field
 
-from corpus.db import Database
-from corpus.filters import Principal, SearchFilters, chunk_predicate
-from corpus.store import corpus_version
-from tools.config import GraphConfig
-from tools.hits import Hit, fetch_hits
-from tools.kg.graph import KnowledgeGraph, load_graph
-from tools.kg.linking import LinkedEntity, link_entities
+from quarry.corpus.db import Database
+from quarry.corpus.filters import Principal, SearchFilters, chunk_predicate
+from quarry.corpus.store import corpus_version
+from quarry.tools.config import GraphConfig
+from quarry.tools.hits import Hit, fetch_hits
+from quarry.tools.kg.graph import KnowledgeGraph, load_graph
+from quarry.tools.kg.linking import LinkedEntity, link_entities
 
 SEED_SCORE = 1.0
 OTHER_ENTITY_SHARE = 0.25

@@ -1,19 +1,19 @@
 """LLM clients behind one protocol: Claude (anthropic SDK) and the offline extractive model."""
 
-from corpus.exports import lazy_exports
+from quarry.corpus.exports import lazy_exports
 
 _EXPORTS = {
-    "ChatModel": "tools.llm.base",
-    "ClaudeModel": "tools.llm.claude",
-    "Completion": "tools.llm.base",
-    "ExtractiveModel": "tools.llm.extractive",
-    "LLMConfig": "tools.llm.config",
-    "LLMError": "tools.llm.errors",
-    "LLMTimeout": "tools.llm.errors",
-    "LLMUnavailable": "tools.llm.errors",
-    "ModelPrice": "tools.llm.pricing",
-    "Prompt": "tools.llm.base",
-    "Usage": "tools.llm.pricing",
+    "ChatModel": "quarry.tools.llm.base",
+    "ClaudeModel": "quarry.tools.llm.claude",
+    "Completion": "quarry.tools.llm.base",
+    "ExtractiveModel": "quarry.tools.llm.extractive",
+    "LLMConfig": "quarry.tools.llm.config",
+    "LLMError": "quarry.tools.llm.errors",
+    "LLMTimeout": "quarry.tools.llm.errors",
+    "LLMUnavailable": "quarry.tools.llm.errors",
+    "ModelPrice": "quarry.tools.llm.pricing",
+    "Prompt": "quarry.tools.llm.base",
+    "Usage": "quarry.tools.llm.pricing",
 }
 
 __all__ = sorted(_EXPORTS)

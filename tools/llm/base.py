@@ -8,7 +8,7 @@ model answers, and both are token-accounted from the same rendered text.
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from tools.llm.pricing import ModelPrice, Usage
+from quarry.tools.llm.pricing import ModelPrice, Usage
 
 
 @dataclass(frozen=True)

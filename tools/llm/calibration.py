@@ -3,7 +3,7 @@ scales them up, and observed usage raises the factor when the count proves too l
 
 import threading
 
-from corpus.tokens import count_tokens
+from quarry.corpus.tokens import count_tokens
 
 
 class TokenEstimator:

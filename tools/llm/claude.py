@@ -11,10 +11,10 @@ import time
 
 import anthropic
 
-from tools.llm.base import Completion, Prompt
-from tools.llm.calibration import TokenEstimator
-from tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
-from tools.llm.pricing import ModelPrice, Usage
+from quarry.tools.llm.base import Completion, Prompt
+from quarry.tools.llm.calibration import TokenEstimator
+from quarry.tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
+from quarry.tools.llm.pricing import ModelPrice, Usage
 
 _RETRYABLE = (
     anthropic.RateLimitError,
@@ -46,7 +46,9 @@ class ClaudeModel:
         self.backoff_cap_s = backoff_cap_s
         self.estimator = TokenEstimator(safety_factor)
         self._rng = rng or random.Random()
-        self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=read_timeout_s)
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url, max_retries=0, timeout=read_timeout_s
+        )
 
     def count_input_tokens(self, prompt: Prompt) -> int:
         return self.estimator.estimate(prompt.text())[1]

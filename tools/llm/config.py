@@ -4,13 +4,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tools.llm.pricing import LongPromptRates, ModelPrice
+from quarry.tools.llm.pricing import LongPromptRates, ModelPrice
 
 # USD per million tokens, from Anthropic's pricing page (checked 2026-11-24). Cache writes are 5-minute writes.
 DEFAULT_PRICES: dict[str, ModelPrice] = {
     "claude-haiku-5-5": ModelPrice(
-        input=0.10, output=0.50, cache_write=0.125, cache_read=0.01,
-        long_prompt=LongPromptRates(threshold_tokens=100_000, input=0.50, output=2.50, cache_write=0.625, cache_read=0.05),
+        input=0.10,
+        output=0.50,
+        cache_write=0.125,
+        cache_read=0.01,
+        long_prompt=LongPromptRates(
+            threshold_tokens=100_000, input=0.50, output=2.50, cache_write=0.625, cache_read=0.05
+        ),
     ),
     "claude-sonnet-5-5": ModelPrice(input=2.0, output=10.0, cache_write=2.50, cache_read=0.10),
     "claude-opus-5-5": ModelPrice(input=4.0, output=20.0, cache_write=5.0, cache_read=0.20),

@@ -17,16 +17,16 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from corpus.chunking import sentence_spans
-from corpus.entities import entity_names
-from corpus.tokens import count_tokens, encoding
-from tools.citations import strip_markers, with_markers
-from tools.llm.base import Completion, ContextualizeTask, Passage, PlanTask, Prompt, RerankTask, SynthesizeTask
-from tools.llm.errors import LLMTimeout
-from tools.llm.followup import resolve_followup
-from tools.llm.pricing import FREE, Usage
-from tools.llm.prompts import as_data
-from tools.text import content_terms, stem, tokenize
+from quarry.corpus.chunking import sentence_spans
+from quarry.corpus.entities import entity_names
+from quarry.corpus.tokens import count_tokens, encoding
+from quarry.tools.citations import strip_markers, with_markers
+from quarry.tools.llm.base import Completion, ContextualizeTask, Passage, PlanTask, Prompt, RerankTask, SynthesizeTask
+from quarry.tools.llm.errors import LLMTimeout
+from quarry.tools.llm.followup import resolve_followup
+from quarry.tools.llm.pricing import FREE, Usage
+from quarry.tools.llm.prompts import as_data
+from quarry.tools.text import content_terms, stem, tokenize
 
 # Words that frame a question rather than name what it is about: never worth a gap query of their own.
 _FRAME_WORDS = frozenset(content_terms("many much long often kind type name list tell give describe explain"))
@@ -100,7 +100,9 @@ def plan_queries(task: PlanTask) -> list[str]:
     return list(dict.fromkeys(queries))[: task.max_queries]
 
 
-def select_sentences(wanted: set[str], sentences: Sequence[_Sentence], limit: int, anchors: set[str]) -> list[_Sentence]:
+def select_sentences(
+    wanted: set[str], sentences: Sequence[_Sentence], limit: int, anchors: set[str]
+) -> list[_Sentence]:
     """Greedy max-coverage along a chain of entities: each pick adds the most question words not yet
     covered, among sentences connected to the chain (from a passage already quoted, or mentioning an
     entity the question names or an earlier pick introduced). A sentence about an unrelated entity
@@ -142,9 +144,15 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
                 continue
             seen.add(text.casefold())
             entities = frozenset({_name_key(n) for n in entity_names(text)} | title_entities)
-            found.append(_Sentence(
-                passage.marker, text, frozenset(content_terms(text) | title_terms), entities, f"{text} {passage.title}".casefold()
-            ))
+            found.append(
+                _Sentence(
+                    passage.marker,
+                    text,
+                    frozenset(content_terms(text) | title_terms),
+                    entities,
+                    f"{text} {passage.title}".casefold(),
+                )
+            )
     return found
 
 
@@ -159,7 +167,11 @@ def _gap_queries(task: SynthesizeTask, missing: set[str], chosen: list[_Sentence
     bridges: list[str] = []
     for sentence in chosen:
         for name in entity_names(sentence.text):
-            if name.casefold() not in in_question and name not in bridges and name.casefold() not in task.question.casefold():
+            if (
+                name.casefold() not in in_question
+                and name not in bridges
+                and name.casefold() not in task.question.casefold()
+            ):
                 bridges.append(name)
     words = {}
     for token in tokenize(task.question):

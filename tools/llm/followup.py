@@ -11,8 +11,8 @@ A question with neither stands on its own and is returned unchanged.
 
 import re
 
-from corpus.entities import entity_names
-from tools.llm.base import ContextualizeTask
+from quarry.corpus.entities import entity_names
+from quarry.tools.llm.base import ContextualizeTask
 
 _LEADING_CONJUNCTION = re.compile(r"^\s*(?:and|but|also|so|then)\b[\s,]*", re.IGNORECASE)
 _WHAT_ABOUT = re.compile(r"^\s*(?:what|how)\s+about\s+(?P<subject>.+?)\s*\??\s*$", re.IGNORECASE)

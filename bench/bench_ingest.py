@@ -1,6 +1,6 @@
 """Benchmark: ingest throughput, and search latency/recall at 10k and 100k chunks.
 
-Run: `python -m eval.bench_ingest [--sizes 10000,100000] [--ingest-docs 2000] [--queries 41] [--out FILE]`
+Run: `python -m bench.bench_ingest [--sizes 10000,100000] [--ingest-docs 2000] [--queries 41] [--out FILE]`
 (or `make bench`). Prints Markdown tables, writes JSON (default eval/out/bench_ingest.json).
 
 A. Ingest: the real pipeline (load → chunk → embed with the packaged model → extract entities →
@@ -25,14 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.runtime import Runtime
-from agent.settings import Settings, load_settings
-from corpus.chunking import Chunk
-from corpus.entities import OfflineExtractor
-from corpus.filters import Principal, SearchFilters
-from corpus.metadata import SourceDocument, validate_metadata
-from tools.config import DenseConfig
-from tools.dense import DenseSearch
+from quarry.agent.runtime import Runtime
+from quarry.agent.settings import Settings, load_settings
+from quarry.corpus.chunking import Chunk
+from quarry.corpus.entities import OfflineExtractor
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.corpus.metadata import SourceDocument, validate_metadata
+from quarry.tools.config import DenseConfig
+from quarry.tools.dense import DenseSearch
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = ("msmarco-5k", "dbpedia-entity-5k")
@@ -42,7 +42,7 @@ RARE = SearchFilters(domains=("rare",))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_ingest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_ingest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000", help="chunk counts to test search at")
     parser.add_argument("--ingest-docs", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=41)
@@ -58,10 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         real_vectors = _embed(runtime, texts[: max(int(s) for s in args.sizes.split(","))])
         query_vectors = np.asarray(runtime.embedder.embed_documents(queries[: args.queries]), dtype=np.float32)
     for size in (int(s) for s in args.sizes.split(",")):
-        settings = base.model_copy(update={"database": base.database.model_copy(update={"schema_name": f"bench_{size}"})})
+        settings = base.model_copy(
+            update={"database": base.database.model_copy(update={"schema_name": f"bench_{size}"})}
+        )
         with Runtime(settings) as runtime:
             try:
-                results["search"].append(bench_search(runtime, size, texts, real_vectors, queries[: args.queries], query_vectors))
+                results["search"].append(
+                    bench_search(runtime, size, texts, real_vectors, queries[: args.queries], query_vectors)
+                )
             finally:
                 runtime.db.drop_schema()
     print(render(results))
@@ -80,9 +84,13 @@ def bench_ingest(runtime: Runtime, texts: list[str]) -> dict:
     wall = time.perf_counter() - started
     runtime.db.drop_schema()
     return {
-        "documents": report.ingested, "chunks": report.chunks_written, "wall_s": round(wall, 2),
-        "docs_per_s": round(report.ingested / wall, 1), "chunks_per_s": round(report.chunks_written / wall, 1),
-        "embed_s": round(report.embed_seconds, 2), "store_s": round(report.store_seconds, 2),
+        "documents": report.ingested,
+        "chunks": report.chunks_written,
+        "wall_s": round(wall, 2),
+        "docs_per_s": round(report.ingested / wall, 1),
+        "chunks_per_s": round(report.chunks_written / wall, 1),
+        "embed_s": round(report.embed_seconds, 2),
+        "store_s": round(report.store_seconds, 2),
         "embed_share": round(report.embed_seconds / wall, 3),
     }
 
@@ -99,21 +107,38 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
         if d * CHUNKS_PER_DOC >= len(real_vectors):  # beyond the real vectors: perturbed copies
             vectors = vectors + rng.normal(scale=0.02, size=vectors.shape).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        document, chunks = _multi_chunk_document(f"d{d}", [texts[p] for p in picks], "rare" if d % 100 == 0 else "common")
-        runtime.store.write(document, chunks, vectors, extractor.extract(document.metadata.title, document.text, chunks))
+        document, chunks = _multi_chunk_document(
+            f"d{d}", [texts[p] for p in picks], "rare" if d % 100 == 0 else "common"
+        )
+        runtime.store.write(
+            document, chunks, vectors, extractor.extract(document.metadata.title, document.text, chunks)
+        )
         if (d + 1) % 1000 == 0:
-            say(f"   {(d + 1) * CHUNKS_PER_DOC} chunks, {(d + 1) * CHUNKS_PER_DOC / (time.perf_counter() - started):.0f}/s")
+            say(
+                f"   {(d + 1) * CHUNKS_PER_DOC} chunks, {(d + 1) * CHUNKS_PER_DOC / (time.perf_counter() - started):.0f}/s"
+            )
     runtime.store.analyze()
     load_s = time.perf_counter() - started
     dense = runtime.dense
     plain = DenseSearch(runtime.db, DenseConfig(exact_scan_max_rows=0, ef_search_min=40, ef_search_max=40))
     row: dict = {"chunks": size, "real_vectors": min(size, len(real_vectors)), "load_s": round(load_s, 1)}
     for name, filters in (("unfiltered", None), ("1pct", RARE)):
-        exact = [_ids(dense.search(q, k=10, principal=PRINCIPAL, filters=filters, strategy="exact")) for q in query_vectors]
-        auto_lat, auto = _timed([lambda q=q, f=filters: dense.search(q, k=10, principal=PRINCIPAL, filters=f) for q in query_vectors])
-        exact_lat, _ = _timed([lambda q=q, f=filters: dense.search(q, k=10, principal=PRINCIPAL, filters=f, strategy="exact") for q in query_vectors])
+        exact = [
+            _ids(dense.search(q, k=10, principal=PRINCIPAL, filters=filters, strategy="exact")) for q in query_vectors
+        ]
+        auto_lat, auto = _timed(
+            [lambda q=q, f=filters: dense.search(q, k=10, principal=PRINCIPAL, filters=f) for q in query_vectors]
+        )
+        exact_lat, _ = _timed(
+            [
+                lambda q=q, f=filters: dense.search(q, k=10, principal=PRINCIPAL, filters=f, strategy="exact")
+                for q in query_vectors
+            ]
+        )
         row[f"dense_{name}"] = {
-            **_latency(auto_lat), "recall_vs_exact": _recall(auto, exact), "rows": _mean_rows(auto),
+            **_latency(auto_lat),
+            "recall_vs_exact": _recall(auto, exact),
+            "rows": _mean_rows(auto),
             "plans": sorted({f"{r.plan.strategy}(ef={r.plan.ef_search})" for r in auto}),
             "exact_p50_ms": _latency(exact_lat)["p50_ms"],
         }
@@ -121,20 +146,36 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
     for ef in (40, 100, 200):
         swept = DenseSearch(runtime.db, DenseConfig(exact_scan_max_rows=0, ef_search_min=ef))
         lat, res = _timed([lambda q=q, s=swept: s.search(q, k=10, principal=PRINCIPAL) for q in query_vectors])
-        row[f"hnsw_unfiltered_ef{ef}"] = {**_latency(lat), "recall_vs_exact": _recall(res, exact_all), "rows": _mean_rows(res),
-                                         "plans": sorted({f"{r.plan.strategy}(ef={r.plan.ef_search})" for r in res})}
-    plain_lat, plain_results = _timed([lambda q=q: plain.search(q, k=10, principal=PRINCIPAL, filters=RARE, strategy="hnsw") for q in query_vectors])
-    exact_rare = [_ids(dense.search(q, k=10, principal=PRINCIPAL, filters=RARE, strategy="exact")) for q in query_vectors]
-    row["plain_hnsw_1pct"] = {**_latency(plain_lat), "recall_vs_exact": _recall(plain_results, exact_rare), "rows": _mean_rows(plain_results)}
+        row[f"hnsw_unfiltered_ef{ef}"] = {
+            **_latency(lat),
+            "recall_vs_exact": _recall(res, exact_all),
+            "rows": _mean_rows(res),
+            "plans": sorted({f"{r.plan.strategy}(ef={r.plan.ef_search})" for r in res}),
+        }
+    plain_lat, plain_results = _timed(
+        [lambda q=q: plain.search(q, k=10, principal=PRINCIPAL, filters=RARE, strategy="hnsw") for q in query_vectors]
+    )
+    exact_rare = [
+        _ids(dense.search(q, k=10, principal=PRINCIPAL, filters=RARE, strategy="exact")) for q in query_vectors
+    ]
+    row["plain_hnsw_1pct"] = {
+        **_latency(plain_lat),
+        "recall_vs_exact": _recall(plain_results, exact_rare),
+        "rows": _mean_rows(plain_results),
+    }
     runtime.bm25.index()  # build outside the timed loop
     runtime.retriever.graph.graph()
     bm25_lat, _ = _timed([lambda t=t: runtime.bm25.search(t, k=10, principal=PRINCIPAL) for t in queries])
     row["bm25"] = _latency(bm25_lat)
     for label, rerank in (("hybrid", False), ("hybrid_rerank", True)):
-        lat, _ = _timed([
-            lambda t=t, q=q, r=rerank: runtime.retriever.retrieve(t, principal=PRINCIPAL, k=10, rerank=r, query_vector=q)
-            for t, q in zip(queries, query_vectors)
-        ])
+        lat, _ = _timed(
+            [
+                lambda t=t, q=q, r=rerank: runtime.retriever.retrieve(
+                    t, principal=PRINCIPAL, k=10, rerank=r, query_vector=q
+                )
+                for t, q in zip(queries, query_vectors)
+            ]
+        )
         row[label] = _latency(lat)
     return row
 
@@ -142,25 +183,45 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
 def render(results: dict) -> str:
     ingest = results["ingest"]
     lines = [
-        "## Ingest (real pipeline: chunk, embed, extract entities, store)", "",
+        "## Ingest (real pipeline: chunk, embed, extract entities, store)",
+        "",
         "| documents | chunks | wall s | docs/s | chunks/s | embedding s | database s | embedding share |",
         "|---|---|---|---|---|---|---|---|",
         f"| {ingest['documents']} | {ingest['chunks']} | {ingest['wall_s']} | {ingest['docs_per_s']} | {ingest['chunks_per_s']} "
         f"| {ingest['embed_s']} | {ingest['store_s']} | {ingest['embed_share']:.0%} |",
-        "", "## Search (ms, query embedding excluded; recall@10 against exact search)", "",
-        "| chunks | search | p50 | p95 | recall vs exact | rows (k=10) | plan |", "|---|---|---|---|---|---|---|",
+        "",
+        "## Search (ms, query embedding excluded; recall@10 against exact search)",
+        "",
+        "| chunks | search | p50 | p95 | recall vs exact | rows (k=10) | plan |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in results["search"]:
-        for name in ("dense_unfiltered", "hnsw_unfiltered_ef40", "hnsw_unfiltered_ef100", "hnsw_unfiltered_ef200",
-                     "dense_1pct", "plain_hnsw_1pct", "bm25", "hybrid", "hybrid_rerank"):
+        for name in (
+            "dense_unfiltered",
+            "hnsw_unfiltered_ef40",
+            "hnsw_unfiltered_ef100",
+            "hnsw_unfiltered_ef200",
+            "dense_1pct",
+            "plain_hnsw_1pct",
+            "bm25",
+            "hybrid",
+            "hybrid_rerank",
+        ):
             cell = row[name]
             recall = f"{cell['recall_vs_exact']:.3f}" if "recall_vs_exact" in cell else "–"
             rows = f"{cell['rows']:.1f}" if "rows" in cell else "–"
             plan = ", ".join(cell.get("plans", [])) or ("hnsw(ef=40), no widening" if name.startswith("plain") else "–")
-            lines.append(f"| {row['chunks']:,} | {name} | {cell['p50_ms']:.1f} | {cell['p95_ms']:.1f} | {recall} | {rows} | {plan} |")
-        lines.append(f"| {row['chunks']:,} | exact scan (baseline) unfiltered / 1% | {row['dense_unfiltered']['exact_p50_ms']:.1f} / "
-                     f"{row['dense_1pct']['exact_p50_ms']:.1f} | | 1.000 | | |")
-    lines += ["", f"Machine: {results['machine']}. Vectors beyond the real ones are perturbed copies (see JSON: real_vectors)."]
+            lines.append(
+                f"| {row['chunks']:,} | {name} | {cell['p50_ms']:.1f} | {cell['p95_ms']:.1f} | {recall} | {rows} | {plan} |"
+            )
+        lines.append(
+            f"| {row['chunks']:,} | exact scan (baseline) unfiltered / 1% | {row['dense_unfiltered']['exact_p50_ms']:.1f} / "
+            f"{row['dense_1pct']['exact_p50_ms']:.1f} | | 1.000 | | |"
+        )
+    lines += [
+        "",
+        f"Machine: {results['machine']}. Vectors beyond the real ones are perturbed copies (see JSON: real_vectors).",
+    ]
     return "\n".join(lines)
 
 
@@ -170,8 +231,16 @@ def _shared_texts() -> tuple[list[str], list[str]]:
         folder = SHARED / name
         if not folder.exists():
             continue
-        texts += [json.loads(l)["text"] for l in (folder / "corpus.jsonl").read_text(encoding="utf-8").split("\n") if l.strip()]
-        queries += [json.loads(l)["text"] for l in (folder / "queries.jsonl").read_text(encoding="utf-8").split("\n") if l.strip()]
+        texts += [
+            json.loads(l)["text"]
+            for l in (folder / "corpus.jsonl").read_text(encoding="utf-8").split("\n")
+            if l.strip()
+        ]
+        queries += [
+            json.loads(l)["text"]
+            for l in (folder / "queries.jsonl").read_text(encoding="utf-8").split("\n")
+            if l.strip()
+        ]
     if not texts:
         say(f"notice: {SHARED} not found; using generated text (figures will not reflect real language)")
         rng = np.random.default_rng(0)
@@ -192,10 +261,19 @@ def _embed(runtime: Runtime, texts: list[str]) -> np.ndarray:
 
 
 def _document(doc_id: str, text: str, domain: str) -> SourceDocument:
-    metadata = validate_metadata(doc_id, {
-        "id": doc_id, "source": f"bench:{doc_id}", "title": " ".join(text.split()[:8]) or doc_id, "author": "bench",
-        "domain": domain, "published_at": "2024-01-01T00:00:00Z", "access": ["public"],
-    }, where="bench")
+    metadata = validate_metadata(
+        doc_id,
+        {
+            "id": doc_id,
+            "source": f"bench:{doc_id}",
+            "title": " ".join(text.split()[:8]) or doc_id,
+            "author": "bench",
+            "domain": domain,
+            "published_at": "2024-01-01T00:00:00Z",
+            "access": ["public"],
+        },
+        where="bench",
+    )
     return SourceDocument(doc_id, doc_id, text, metadata)
 
 
@@ -220,7 +298,10 @@ def _timed(calls) -> tuple[list[float], list]:
 
 def _latency(values: list[float]) -> dict:
     ordered = sorted(values)
-    return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2)}
+    return {
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2),
+    }
 
 
 def _ids(result) -> list[int]:
@@ -237,7 +318,9 @@ def _mean_rows(results) -> float:
 
 
 def _settings() -> Settings:
-    overrides = {} if os.environ.get("QUARRY_DATABASE_URL") else {"storage.data_dir": tempfile.mkdtemp(prefix="quarry-bench-")}
+    overrides = (
+        {} if os.environ.get("QUARRY_DATABASE_URL") else {"storage.data_dir": tempfile.mkdtemp(prefix="quarry-bench-")}
+    )
     return load_settings(overrides={**overrides, "database.schema_name": "bench_ingest", "database.pool_max": 4})
 
 

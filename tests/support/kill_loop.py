@@ -12,14 +12,14 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from agent.settings import load_settings
-from corpus.blobs import LocalBlobStore
-from corpus.db import Database
-from corpus.gc import collect_garbage
-from tests.integration.image_corpus import Version, assert_no_orphans, assert_whole_or_absent, write_markdown
+from quarry.agent.settings import load_settings
+from quarry.corpus.blobs import LocalBlobStore
+from quarry.corpus.db import Database
+from quarry.corpus.gc import collect_garbage
+from tests.support.image_corpus import Version, assert_no_orphans, assert_whole_or_absent, write_markdown
 
 DOCUMENTS = 4
 KILL_AFTER_FIRST_WRITE = 0.7
@@ -38,7 +38,9 @@ class KillLoopResult:
     seconds: float = 0.0
 
 
-def kill_loop(iterations: int, workdir: Path, env: dict[str, str], *, seed: int = 0, say=lambda message: None) -> KillLoopResult:
+def kill_loop(
+    iterations: int, workdir: Path, env: dict[str, str], *, seed: int = 0, say=lambda message: None
+) -> KillLoopResult:
     """Run `iterations` kills against the database and data dir named by `env` (QUARRY_* variables)."""
     rng = random.Random(seed)
     folder = workdir / "docs"
@@ -49,10 +51,15 @@ def kill_loop(iterations: int, workdir: Path, env: dict[str, str], *, seed: int 
     started = time.perf_counter()
     for iteration in range(iterations):
         for doc_id in rng.sample(sorted(versions), 2):
-            versions[doc_id].append(write_markdown(
-                folder, doc_id, images=rng.randint(1, 3), seed=iteration * 10 + int(doc_id[-1]),
-                published_at=_published(len(versions[doc_id])),
-            ))
+            versions[doc_id].append(
+                write_markdown(
+                    folder,
+                    doc_id,
+                    images=rng.randint(1, 3),
+                    seed=iteration * 10 + int(doc_id[-1]),
+                    published_at=_published(len(versions[doc_id])),
+                )
+            )
         killed_writing, finished = _ingest_and_kill(folder, env, rng)
         result.killed_while_writing += killed_writing
         result.finished_before_kill += finished
@@ -67,8 +74,10 @@ def kill_loop(iterations: int, workdir: Path, env: dict[str, str], *, seed: int 
             assert_no_orphans(db, blobs)
             result.orphans_after_gc.append(0)
         result.iterations += 1
-        say(f"kill {iteration + 1}/{iterations}: {'while writing' if killed_writing else 'finished first' if finished else 'early'}; "
-            f"whole {sum(v is not None for v in held.values())}/{DOCUMENTS}, orphans before gc {result.orphans_before_gc[-1]}")
+        say(
+            f"kill {iteration + 1}/{iterations}: {'while writing' if killed_writing else 'finished first' if finished else 'early'}; "
+            f"whole {sum(v is not None for v in held.values())}/{DOCUMENTS}, orphans before gc {result.orphans_before_gc[-1]}"
+        )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -76,8 +85,12 @@ def kill_loop(iterations: int, workdir: Path, env: dict[str, str], *, seed: int 
 def _ingest_and_kill(folder: Path, env: dict[str, str], rng: random.Random) -> tuple[bool, bool]:
     """(killed after a document had committed, the process finished before the kill)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli.main", "ingest", str(folder)], env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        [sys.executable, "-m", "quarry.agent.cli.main", "ingest", str(folder)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     assert process.stderr is not None
     aim_at_writes = rng.random() < KILL_AFTER_FIRST_WRITE
@@ -98,5 +111,5 @@ def _ingest_and_kill(folder: Path, env: dict[str, str], rng: random.Random) -> t
 
 def _published(version: int) -> str:
     """Each new version of a document is published an hour after the previous one."""
-    moment = datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(hours=version)
+    moment = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=version)
     return moment.isoformat().replace("+00:00", "Z")

@@ -16,12 +16,12 @@ anyone cannot pass as a sign of safety.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from agent.assistant import Assistant
-from agent.history import RunForbidden
-from agent.passages import PassageUnavailable
-from corpus.filters import Principal
-from graph.answer import Answer
-from graph.events import FinalAnswer
+from quarry.agent.assistant import Assistant
+from quarry.agent.history import RunForbidden
+from quarry.agent.passages import PassageUnavailable
+from quarry.corpus.filters import Principal
+from quarry.graph.answer import Answer
+from quarry.graph.events import FinalAnswer
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,11 @@ SAMPLE_PROBES = (
 
 
 def probe_leaks(
-    assistant: Assistant, probes: Iterable[LeakProbe], *, reader: Principal = READER, insider: Principal = INSIDER,
+    assistant: Assistant,
+    probes: Iterable[LeakProbe],
+    *,
+    reader: Principal = READER,
+    insider: Principal = INSIDER,
 ) -> LeakReport:
     checks = leaks = reachable = count = 0
     details: list[str] = []
@@ -117,7 +121,8 @@ def _restricted(assistant: Assistant, answer: Answer, reader: Principal) -> list
     """The answer's citations of documents the reader may not read (the others they may open)."""
     store = assistant.runtime.store
     return [
-        c for c in answer.citations
+        c
+        for c in answer.citations
         if not set(getattr(store.document(c.document_id), "access", ())) & set(reader.groups)
     ]
 

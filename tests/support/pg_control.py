@@ -44,16 +44,18 @@ class EmbeddedCluster:
     def drop_connections(self) -> int:
         """Terminate every other client backend; returns how many."""
         with psycopg.connect(self.url, autocommit=True) as conn:
-            return len(conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
-            ).fetchall())
+            return len(
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                ).fetchall()
+            )
 
 
 def once_the_pool_recovers(call: Callable[[], T], *, within_s: float = 60.0) -> T:
     """`call()` once the pool has connections again. After failed connection attempts the pool retries
     with a growing backoff, so a request right after a fault may still get a clean DatabaseUnavailable."""
-    from corpus.errors import DatabaseUnavailable
+    from quarry.corpus.errors import DatabaseUnavailable
 
     give_up = time.monotonic() + within_s
     while True:

@@ -50,8 +50,14 @@ class Trickle:
 
 Script = Reply | Fail | Hang | Trickle
 
-_ERROR_TYPES = {429: "rate_limit_error", 529: "overloaded_error", 500: "api_error", 400: "invalid_request_error",
-                401: "authentication_error", 503: "api_error"}
+_ERROR_TYPES = {
+    429: "rate_limit_error",
+    529: "overloaded_error",
+    500: "api_error",
+    400: "invalid_request_error",
+    401: "authentication_error",
+    503: "api_error",
+}
 
 
 @dataclass
@@ -80,7 +86,7 @@ class FakeAnthropic:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake.history.append(body)
@@ -110,7 +116,12 @@ class FakeAnthropic:
             self._stop.wait(item.seconds)
             return
         if isinstance(item, Fail):
-            body = json.dumps({"type": "error", "error": {"type": _ERROR_TYPES.get(item.status, "api_error"), "message": item.message}}).encode()
+            body = json.dumps(
+                {
+                    "type": "error",
+                    "error": {"type": _ERROR_TYPES.get(item.status, "api_error"), "message": item.message},
+                }
+            ).encode()
             headers = {"retry-after": str(item.retry_after)} if item.retry_after is not None else {}
             self._send(handler, item.status, body, headers)
             return

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from corpus.blobs import LocalBlobStore, blob_key
-from corpus.db import Database
+from quarry.corpus.blobs import LocalBlobStore, blob_key
+from quarry.corpus.db import Database
 
 
 def png(seed: int, size: tuple[int, int] = (32, 24)) -> bytes:
@@ -28,7 +28,9 @@ class Version:
     blob_keys: tuple[str, ...]
 
 
-def write_markdown(folder: Path, doc_id: str, *, images: int, seed: int, published_at: str = "2024-03-12T09:00:00Z") -> Version:
+def write_markdown(
+    folder: Path, doc_id: str, *, images: int, seed: int, published_at: str = "2024-03-12T09:00:00Z"
+) -> Version:
     """`folder/<doc_id>.md` referencing `images` PNGs written beside it."""
     folder.mkdir(parents=True, exist_ok=True)
     marker = f"[marker {doc_id} {seed}]"
@@ -57,14 +59,19 @@ def stored(db: Database, doc_id: str) -> tuple[str, list[str], int] | None:
             ).fetchone()["n"]
             assert orphans == 0, f"{doc_id}: rows without their document"
             return None
-        keys = [r["blob_key"] for r in conn.execute("SELECT blob_key FROM assets WHERE document_id = %s ORDER BY ordinal", (doc_id,))]
+        keys = [
+            r["blob_key"]
+            for r in conn.execute("SELECT blob_key FROM assets WHERE document_id = %s ORDER BY ordinal", (doc_id,))
+        ]
         captions = conn.execute(
             "SELECT count(*) AS n FROM chunks WHERE document_id = %s AND asset_ordinal IS NOT NULL", (doc_id,)
         ).fetchone()["n"]
     return row["body"], keys, captions
 
 
-def assert_whole_or_absent(db: Database, blobs: LocalBlobStore, versions: dict[str, list[Version]]) -> dict[str, Version | None]:
+def assert_whole_or_absent(
+    db: Database, blobs: LocalBlobStore, versions: dict[str, list[Version]]
+) -> dict[str, Version | None]:
     """Every document is absent or exactly one submitted version, with every image readable and
     hashing to its key; returns which version each document holds."""
     held: dict[str, Version | None] = {}
@@ -89,5 +96,7 @@ def assert_no_orphans(db: Database, blobs: LocalBlobStore) -> None:
     with db.transaction() as conn:
         referenced = {r["blob_key"] for r in conn.execute("SELECT blob_key FROM assets")}
     on_disk = {b.key for b in blobs.list()}
-    assert on_disk == referenced, f"orphans: {sorted(on_disk - referenced)[:3]}, missing: {sorted(referenced - on_disk)[:3]}"
+    assert on_disk == referenced, (
+        f"orphans: {sorted(on_disk - referenced)[:3]}, missing: {sorted(referenced - on_disk)[:3]}"
+    )
     assert not list(blobs.root.glob("??/??/.incoming-*")), "temporary files survived gc"

@@ -10,7 +10,7 @@ Brindlemoor). Its context holds the 2 supporting paragraphs and 8 distractors wr
 templates (4 of each entity kind, linked to each other the same way), 10 paragraphs per question
 as in HotpotQA's distractor setting, every one about an entity of its own. Deterministic for a seed.
 
-Run: `python -m eval.synthetic_hotpot --questions 200 --out /tmp/synth.json [--seed 7]`
+Run: `python -m tests.support.synthetic_hotpot --questions 200 --out /tmp/synth.json [--seed 7]`
 (default output eval/out/synthetic-hotpot-<N>.json). Record ids are `synthetic-0001`….
 """
 
@@ -22,21 +22,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _AN = re.compile(r"\ba ([aeiouAEIOU])")
-_SYLLABLES = (
-    "or van tes sa ly brin dle mar ko vel ith an dra quen tor ul ser phi ra no gal mi zen ka lo bre thi us cor "
-    "ves ald rin hal mor pe dun wyn ce ta bel ros fen ild arc tam oss ne"
-).split()
+_SYLLABLES = ["or", "van", "tes", "sa", "ly", "brin", "dle", "mar", "ko", "vel", "ith", "an", "dra", "quen", "tor", "ul", "ser", "phi", "ra", "no", "gal", "mi", "zen", "ka", "lo", "bre", "thi", "us", "cor", "ves", "ald", "rin", "hal", "mor", "pe", "dun", "wyn", "ce", "ta", "bel", "ros", "fen", "ild", "arc", "tam", "oss", "ne"]
 _PLACE_ENDINGS = ("moor", "ford", "haven", "wick", "bury", "holm", "stead", "mouth", "vale", "gate")
 _COMPANY_SUFFIXES = ("Industries", "Corporation", "Labs", "Systems", "Works", "Group")
-_ADJECTIVES = (
-    "Silent Hollow Crimson Distant Broken Golden Quiet Northern Restless Velvet Burning Frozen Hidden Last Wandering "
-    "Bitter Pale Endless Gentle Iron Lonely Scarlet Shining Sleeping Wild Amber Glass Paper Salt Winter"
-).split()
-_NOUNS = (
-    "Orchard Harbor Lantern River Garden Signal Meridian Compass Tower Meadow Archive Voyage Ember Mirror Canyon Frontier "
-    "Orbit Island Citadel Cascade Horizon Tide Forest Bridge Window Letter Season Engine Crown Anchor"
-).split()
-_CATEGORIES = ("handheld scanner", "electric bicycle", "drone", "espresso machine", "smartwatch", "3D printer", "e-reader")
+_ADJECTIVES = ["Silent", "Hollow", "Crimson", "Distant", "Broken", "Golden", "Quiet", "Northern", "Restless", "Velvet", "Burning", "Frozen", "Hidden", "Last", "Wandering", "Bitter", "Pale", "Endless", "Gentle", "Iron", "Lonely", "Scarlet", "Shining", "Sleeping", "Wild", "Amber", "Glass", "Paper", "Salt", "Winter"]
+_NOUNS = ["Orchard", "Harbor", "Lantern", "River", "Garden", "Signal", "Meridian", "Compass", "Tower", "Meadow", "Archive", "Voyage", "Ember", "Mirror", "Canyon", "Frontier", "Orbit", "Island", "Citadel", "Cascade", "Horizon", "Tide", "Forest", "Bridge", "Window", "Letter", "Season", "Engine", "Crown", "Anchor"]
+_CATEGORIES = (
+    "handheld scanner",
+    "electric bicycle",
+    "drone",
+    "espresso machine",
+    "smartwatch",
+    "3D printer",
+    "e-reader",
+)
 _INDUSTRIES = ("electronics", "robotics", "logistics", "optics", "battery", "aerospace", "software")
 _FEATURES = ("battery life", "sturdy casing", "quiet motor", "bright display", "low price", "light weight")
 _GENRES_FILM = ("drama", "thriller", "science fiction", "comedy", "documentary", "western")
@@ -47,16 +46,31 @@ _UNIVERSITY_FORMS = ("{} University", "{} College", "{} Institute of Technology"
 
 # Paragraph templates: sentence templates over an entity's attributes. `name` is the entity's title.
 _TEMPLATES = {
-    "product": ("The {name} is a {category} made by {maker}.", "It was first released in {year}.",
-                "Reviewers praised its {feature}."),
-    "company": ("{name} is a {industry} company headquartered in {city}.", "It was founded by {founder} in {year}.",
-                "The company employs about {staff} people."),
-    "film": ("{name} is a {year} {genre} film directed by {director}.", "It runs {minutes} minutes.",
-             "Most of it was shot on location in {location}."),
-    "person": ("{name} is a {profession} born in {birthplace}.", "{surname} studied at {university}.",
-               "{surname} has lived in {residence} since {year}."),
-    "book": ("{name} is a {genre} novel written by {author}.", "It was published in {year}.",
-             "The story is set in {setting}."),
+    "product": (
+        "The {name} is a {category} made by {maker}.",
+        "It was first released in {year}.",
+        "Reviewers praised its {feature}.",
+    ),
+    "company": (
+        "{name} is a {industry} company headquartered in {city}.",
+        "It was founded by {founder} in {year}.",
+        "The company employs about {staff} people.",
+    ),
+    "film": (
+        "{name} is a {year} {genre} film directed by {director}.",
+        "It runs {minutes} minutes.",
+        "Most of it was shot on location in {location}.",
+    ),
+    "person": (
+        "{name} is a {profession} born in {birthplace}.",
+        "{surname} studied at {university}.",
+        "{surname} has lived in {residence} since {year}.",
+    ),
+    "book": (
+        "{name} is a {genre} novel written by {author}.",
+        "It was published in {year}.",
+        "The story is set in {setting}.",
+    ),
     "band": ("{name} is a {genre} band formed in {city} in {year}.", "The band has released {count} studio albums."),
     "album": ("{name} is a studio album by {band}, released in {year}.", "It was recorded in {studio}."),
 }
@@ -119,25 +133,51 @@ class _World:
         rng = self.rng
         if kind == "product":
             name = self.unique(lambda: f"{self.word(2)} {rng.choice('XVRTQZ')}{rng.randint(1, 9)}")
-            attrs = {"category": rng.choice(_CATEGORIES), "maker": "", "year": self.year(), "feature": rng.choice(_FEATURES)}
+            attrs = {
+                "category": rng.choice(_CATEGORIES),
+                "maker": "",
+                "year": self.year(),
+                "feature": rng.choice(_FEATURES),
+            }
         elif kind == "company":
             name = self.unique(lambda: f"{self.word(2)} {rng.choice(_COMPANY_SUFFIXES)}")
-            attrs = {"industry": rng.choice(_INDUSTRIES), "city": self.city(), "founder": self.person(),
-                     "year": self.year(), "staff": f"{rng.randint(2, 90) * 100:,}"}
+            attrs = {
+                "industry": rng.choice(_INDUSTRIES),
+                "city": self.city(),
+                "founder": self.person(),
+                "year": self.year(),
+                "staff": f"{rng.randint(2, 90) * 100:,}",
+            }
         elif kind == "film":
             name = self.unique(lambda: f"The {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}")
-            attrs = {"year": self.year(), "genre": rng.choice(_GENRES_FILM), "director": "",
-                     "minutes": rng.randint(80, 170), "location": self.city()}
+            attrs = {
+                "year": self.year(),
+                "genre": rng.choice(_GENRES_FILM),
+                "director": "",
+                "minutes": rng.randint(80, 170),
+                "location": self.city(),
+            }
         elif kind == "person":
             name = self.person()
-            attrs = {"profession": rng.choice(_PROFESSIONS), "birthplace": self.city(), "university": self.university(),
-                     "surname": name.split()[-1], "residence": self.city(), "year": self.year()}
+            attrs = {
+                "profession": rng.choice(_PROFESSIONS),
+                "birthplace": self.city(),
+                "university": self.university(),
+                "surname": name.split()[-1],
+                "residence": self.city(),
+                "year": self.year(),
+            }
         elif kind == "book":
             name = self.unique(lambda: f"The {rng.choice(_NOUNS)} of {self.word(2)}")
             attrs = {"genre": rng.choice(_GENRES_BOOK), "author": "", "year": self.year(), "setting": self.city()}
         elif kind == "band":
             name = self.unique(lambda: f"The {self.word(2)}s")
-            attrs = {"genre": rng.choice(_GENRES_MUSIC), "city": self.city(), "year": self.year(), "count": rng.randint(2, 9)}
+            attrs = {
+                "genre": rng.choice(_GENRES_MUSIC),
+                "city": self.city(),
+                "year": self.year(),
+                "count": rng.randint(2, 9),
+            }
         elif kind == "album":
             name = self.unique(lambda: f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}s")
             attrs = {"band": "", "year": self.year(), "studio": self.city()}
@@ -159,23 +199,31 @@ def generate(questions: int, seed: int = 7) -> list[dict]:
         chain = _CHAINS[index % len(_CHAINS)]
         bridge, bridge_attrs = world.entity(chain.bridge)
         first, first_attrs = world.entity(chain.first, **{chain.link: bridge})
-        paragraphs = [(first, _sentences(chain.first, first, first_attrs)), (bridge, _sentences(chain.bridge, bridge, bridge_attrs))]
+        paragraphs = [
+            (first, _sentences(chain.first, first, first_attrs)),
+            (bridge, _sentences(chain.bridge, bridge, bridge_attrs)),
+        ]
         for _ in range(4):  # distractors: the same two kinds, linked to each other the same way
             other, other_attrs = world.entity(chain.bridge)
             paragraphs.append((other, _sentences(chain.bridge, other, other_attrs)))
             decoy, decoy_attrs = world.entity(chain.first, **{chain.link: other})
             paragraphs.append((decoy, _sentences(chain.first, decoy, decoy_attrs)))
-        supporting = [[first, _fact_sentence(chain.first, chain.link)], [bridge, _fact_sentence(chain.bridge, chain.answer)]]
+        supporting = [
+            [first, _fact_sentence(chain.first, chain.link)],
+            [bridge, _fact_sentence(chain.bridge, chain.answer)],
+        ]
         world.rng.shuffle(paragraphs)
-        records.append({
-            "_id": f"synthetic-{index + 1:04d}",
-            "question": chain.question.format(first),
-            "answer": str(bridge_attrs[chain.answer]),
-            "type": "bridge",
-            "level": "synthetic",
-            "supporting_facts": supporting,
-            "context": [[title, sentences] for title, sentences in paragraphs],
-        })
+        records.append(
+            {
+                "_id": f"synthetic-{index + 1:04d}",
+                "question": chain.question.format(first),
+                "answer": str(bridge_attrs[chain.answer]),
+                "type": "bridge",
+                "level": "synthetic",
+                "supporting_facts": supporting,
+                "context": [[title, sentences] for title, sentences in paragraphs],
+            }
+        )
     return records
 
 

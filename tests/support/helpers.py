@@ -2,17 +2,25 @@
 
 import numpy as np
 
-from corpus.chunking import Chunk, chunk_text
-from corpus.config import ChunkingConfig
-from corpus.metadata import SourceDocument, validate_metadata
+from quarry.corpus.chunking import Chunk, chunk_text
+from quarry.corpus.config import ChunkingConfig
+from quarry.corpus.metadata import SourceDocument, validate_metadata
 
 
 def make_document(doc_id: str, text: str, **meta) -> SourceDocument:
     raw = {
-        "id": doc_id, "source": f"/corpus/{doc_id}.md", "title": f"Title {doc_id}", "author": "Priya Raman",
-        "domain": "engineering", "published_at": "2024-03-12T09:00:00Z", "access": ["public"], **meta,
+        "id": doc_id,
+        "source": f"/corpus/{doc_id}.md",
+        "title": f"Title {doc_id}",
+        "author": "Priya Raman",
+        "domain": "engineering",
+        "published_at": "2024-03-12T09:00:00Z",
+        "access": ["public"],
+        **meta,
     }
-    return SourceDocument(id=doc_id, label=f"{doc_id}.md", text=text, metadata=validate_metadata(doc_id, raw, where="test"))
+    return SourceDocument(
+        id=doc_id, label=f"{doc_id}.md", text=text, metadata=validate_metadata(doc_id, raw, where="test")
+    )
 
 
 def chunks_of(document: SourceDocument, max_tokens: int = 32) -> list[Chunk]:

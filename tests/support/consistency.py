@@ -6,7 +6,7 @@
 - No account holds more than its open holds say.
 """
 
-from corpus.db import Database
+from quarry.corpus.db import Database
 
 CHECKS = {
     "closed run whose totals differ from its spend rows": (

@@ -1,6 +1,6 @@
 """Benchmark: do budgets hold, how far past a deadline does a run return, what does the graph cost.
 
-Run: `python -m eval.bench_budget [--runs 500] [--concurrency 8] [--out FILE]` (or `make bench`).
+Run: `python -m bench.bench_budget [--runs 500] [--concurrency 8] [--out FILE]` (or `make bench`).
 Prints Markdown tables, writes JSON (default eval/out/bench_budget.json).
 
 Every run is the real LangGraph loop over the bundled sample corpus (real PostgreSQL, real
@@ -28,20 +28,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent.runtime import Runtime
-from agent.settings import load_settings
-from graph.budget.limits import Limits
-from graph.runner import Researcher
-from tests.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Script
-from tests.fakes.claude_researcher import claude_researcher
-from tests.fakes.research_replies import plausible_reply
+from quarry.agent.runtime import Runtime
+from quarry.agent.settings import load_settings
+from quarry.graph.budget.limits import Limits
+from quarry.graph.runner import Researcher
+from tests.support.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Script
+from tests.support.fakes.claude_researcher import claude_researcher
+from tests.support.fakes.research_replies import plausible_reply
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = [json.loads(line)["question"] for line in (REPO / "examples" / "questions.jsonl").read_text().splitlines()]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_budget", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_budget", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--overhead-runs", type=int, default=100)
@@ -56,8 +56,12 @@ def main(argv: list[str] | None = None) -> int:
             say("ingesting the sample corpus…")
             runtime.ingestor.ingest_paths([REPO / "examples" / "corpus"])
             runtime.embedder.load()
-            results["ceilings"] = asyncio.run(bench_ceilings(runtime, fake, args.runs, args.concurrency, random.Random(args.seed)))
-            results["overhead"] = asyncio.run(bench_overhead(runtime, fake, args.overhead_runs, random.Random(args.seed + 1)))
+            results["ceilings"] = asyncio.run(
+                bench_ceilings(runtime, fake, args.runs, args.concurrency, random.Random(args.seed))
+            )
+            results["overhead"] = asyncio.run(
+                bench_overhead(runtime, fake, args.overhead_runs, random.Random(args.seed + 1))
+            )
             results["rerank"] = asyncio.run(bench_rerank(runtime, fake, args.rerank_runs, random.Random(args.seed + 2)))
     finally:
         fake.stop()
@@ -68,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def bench_ceilings(runtime: Runtime, fake: FakeAnthropic, runs: int, concurrency: int, rng: random.Random) -> dict:
+async def bench_ceilings(
+    runtime: Runtime, fake: FakeAnthropic, runs: int, concurrency: int, rng: random.Random
+) -> dict:
     def respond(body: dict) -> Script:
         roll = rng.random()
         if roll < 0.04:
@@ -85,18 +91,26 @@ async def bench_ceilings(runtime: Runtime, fake: FakeAnthropic, runs: int, concu
 
     async def one(i: int) -> None:
         limits = Limits(
-            max_seconds=rng.uniform(0.5, 4.0), max_hops=rng.randint(1, 3),
-            max_tokens=rng.randint(300, 30_000), max_usd=rng.choice([0.0, rng.uniform(0.0005, 0.05)]),
+            max_seconds=rng.uniform(0.5, 4.0),
+            max_hops=rng.randint(1, 3),
+            max_tokens=rng.randint(300, 30_000),
+            max_usd=rng.choice([0.0, rng.uniform(0.0005, 0.05)]),
         )
-        async with gate:
-            async with _researcher(runtime, fake, llm_rerank=rng.random() < 0.5) as research:
-                started = time.monotonic()
-                answer = (await research.ask(QUESTIONS[i % len(QUESTIONS)], limits=limits)).answer
-                returned = time.monotonic() - started
-        outcomes.append({
-            "limits": limits.model_dump(), "usd": answer.spend.usd, "tokens": answer.spend.tokens, "hops": answer.hops,
-            "stopped_by": answer.stopped_by, "seconds": returned, "overshoot_ms": (returned - limits.max_seconds) * 1000,
-        })
+        async with gate, _researcher(runtime, fake, llm_rerank=rng.random() < 0.5) as research:
+            started = time.monotonic()
+            answer = (await research.ask(QUESTIONS[i % len(QUESTIONS)], limits=limits)).answer
+            returned = time.monotonic() - started
+        outcomes.append(
+            {
+                "limits": limits.model_dump(),
+                "usd": answer.spend.usd,
+                "tokens": answer.spend.tokens,
+                "hops": answer.hops,
+                "stopped_by": answer.stopped_by,
+                "seconds": returned,
+                "overshoot_ms": (returned - limits.max_seconds) * 1000,
+            }
+        )
         if len(outcomes) % 50 == 0:
             say(f"  ceilings: {len(outcomes)}/{runs} runs")
 
@@ -112,10 +126,15 @@ async def bench_ceilings(runtime: Runtime, fake: FakeAnthropic, runs: int, concu
     for o in outcomes:
         stopped[o["stopped_by"] or "complete"] = stopped.get(o["stopped_by"] or "complete", 0) + 1
     return {
-        "runs": runs, "concurrency": concurrency, "violations": violations, "stopped_by": stopped,
+        "runs": runs,
+        "concurrency": concurrency,
+        "violations": violations,
+        "stopped_by": stopped,
         "overshoot_ms": {"p50": _pct(overshoot, 50), "p99": _pct(overshoot, 99), "max": overshoot[-1]},
         "slowest": sorted(outcomes, key=lambda o: -o["overshoot_ms"])[:3],
-        "spend_share_of_ceiling_p50": _pct(sorted(o["usd"] / o["limits"]["max_usd"] for o in outcomes if o["limits"]["max_usd"]), 50),
+        "spend_share_of_ceiling_p50": _pct(
+            sorted(o["usd"] / o["limits"]["max_usd"] for o in outcomes if o["limits"]["max_usd"]), 50
+        ),
     }
 
 
@@ -128,8 +147,15 @@ async def bench_overhead(runtime: Runtime, fake: FakeAnthropic, runs: int, rng: 
         for span in result.trace:
             per_node.setdefault(span.node, []).append(span.overhead_ms)
     everything = sorted(ms for values in per_node.values() for ms in values)
-    table = {node: {"spans": len(v), "p50_ms": _pct(sorted(v), 50), "p95_ms": _pct(sorted(v), 95)} for node, v in per_node.items()}
-    return {"runs": runs, "by_node": table, "all_nodes": {"p50_ms": _pct(everything, 50), "p95_ms": _pct(everything, 95)}}
+    table = {
+        node: {"spans": len(v), "p50_ms": _pct(sorted(v), 50), "p95_ms": _pct(sorted(v), 95)}
+        for node, v in per_node.items()
+    }
+    return {
+        "runs": runs,
+        "by_node": table,
+        "all_nodes": {"p50_ms": _pct(everything, 50), "p95_ms": _pct(everything, 95)},
+    }
 
 
 async def bench_rerank(runtime: Runtime, fake: FakeAnthropic, runs: int, rng: random.Random) -> dict:
@@ -143,9 +169,15 @@ async def bench_rerank(runtime: Runtime, fake: FakeAnthropic, runs: int, rng: ra
         usd, synth_in = [], []
         for i in range(runs):
             async with _researcher(runtime, fake, **options) as research:
-                answer = (await research.ask(QUESTIONS[i % len(QUESTIONS)], limits=Limits(max_seconds=30, max_usd=5.0, max_hops=1))).answer
+                answer = (
+                    await research.ask(
+                        QUESTIONS[i % len(QUESTIONS)], limits=Limits(max_seconds=30, max_usd=5.0, max_hops=1)
+                    )
+                ).answer
             usd.append(answer.spend.usd)
-            synth_in.append(answer.spend.by_node["synthesize"].input_tokens if "synthesize" in answer.spend.by_node else 0)
+            synth_in.append(
+                answer.spend.by_node["synthesize"].input_tokens if "synthesize" in answer.spend.by_node else 0
+            )
         out[label] = {"usd_per_question": statistics.mean(usd), "synthesis_input_tokens": statistics.mean(synth_in)}
     cheap, full = (out[label]["usd_per_question"] for label in configs)
     out["saved_share"] = 1 - cheap / full if full else 0.0
@@ -157,7 +189,9 @@ def _researcher(runtime: Runtime, fake: FakeAnthropic, *, llm_rerank: bool = Fal
 
 
 def _runtime() -> Runtime:
-    overrides = {} if os.environ.get("QUARRY_DATABASE_URL") else {"storage.data_dir": tempfile.mkdtemp(prefix="quarry-bench-")}
+    overrides = (
+        {} if os.environ.get("QUARRY_DATABASE_URL") else {"storage.data_dir": tempfile.mkdtemp(prefix="quarry-bench-")}
+    )
     settings = load_settings(overrides={**overrides, "database.schema_name": "bench_budget", "database.pool_max": 12})
     return Runtime(settings, environ={})
 
@@ -176,7 +210,9 @@ def report(results: dict) -> None:
     print("|---|---|---|---|---|---|")
     v, o = c["violations"], c["overshoot_ms"]
     print(f"| {v['usd']} | {v['tokens']} | {v['hops']} | {o['p50']:.1f} ms | {o['p99']:.1f} ms | {o['max']:.1f} ms |")
-    print(f"\nstopped by: {c['stopped_by']}; median spend as share of the dollar ceiling: {c['spend_share_of_ceiling_p50']:.2f}")
+    print(
+        f"\nstopped by: {c['stopped_by']}; median spend as share of the dollar ceiling: {c['spend_share_of_ceiling_p50']:.2f}"
+    )
     h = results["overhead"]
     print(f"\n### B. Graph overhead per node, excluding model and retrieval time ({h['runs']} runs)\n")
     print("| node | spans | p50 | p95 |\n|---|---|---|---|")

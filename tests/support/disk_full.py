@@ -20,8 +20,8 @@ from typing import Literal
 import psycopg
 from PIL import Image
 
-from corpus.blobs import LocalBlobStore
-from eval.cli_env import quarry_env
+from quarry.corpus.blobs import LocalBlobStore
+from tests.support.cli_env import quarry_env
 
 How = Literal["file-size-limit", "full-filesystem"]
 IMAGE_BYTES = 96 * 1024
@@ -68,7 +68,9 @@ def run_disk_full(how: How, pg_url: str, schema: str, workdir: Path) -> DiskFull
         preexec = _limit_file_size(IMAGE_BYTES // 2)
     else:
         data_dir.mkdir(parents=True, exist_ok=True)
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(data_dir)], capture_output=True).returncode:
+        if subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(data_dir)], capture_output=True
+        ).returncode:
             raise CannotFillDisk("mounting a tmpfs needs root")
     try:
         full = _ingest(env, folder, preexec)
@@ -82,8 +84,18 @@ def run_disk_full(how: How, pg_url: str, schema: str, workdir: Path) -> DiskFull
     finally:
         if how == "full-filesystem":
             subprocess.run(["umount", str(data_dir)], capture_output=True)
-    return DiskFullOutcome(how, full.returncode, full.stderr, tuple(text_only), tuple(with_images), refused, when_full,
-                           partial, again.returncode, with_room)
+    return DiskFullOutcome(
+        how,
+        full.returncode,
+        full.stderr,
+        tuple(text_only),
+        tuple(with_images),
+        refused,
+        when_full,
+        partial,
+        again.returncode,
+        with_room,
+    )
 
 
 def _noise_png(seed: int) -> bytes:
@@ -122,22 +134,29 @@ def _limit_file_size(limit: int):
     def apply() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG instead of killing
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
     return apply
 
 
 def _ingest(env: dict[str, str], folder: Path, preexec=None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "agent.cli.main", "ingest", str(folder)],
-        env=env, capture_output=True, text=True, timeout=300, preexec_fn=preexec,
+        [sys.executable, "-m", "quarry.agent.cli.main", "ingest", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=preexec,
     )
 
 
 def _stored(pg_url: str, schema: str, data_dir: Path) -> dict[str, int]:
     """Document id → its asset rows; an asset row whose blob is missing counts the document as -1."""
     with psycopg.connect(pg_url, options=f"-c search_path={schema}") as conn:
-        docs = dict(conn.execute(
-            "SELECT d.id, count(a.ordinal) FROM documents d LEFT JOIN assets a ON a.document_id = d.id GROUP BY d.id"
-        ).fetchall())
+        docs = dict(
+            conn.execute(
+                "SELECT d.id, count(a.ordinal) FROM documents d LEFT JOIN assets a ON a.document_id = d.id GROUP BY d.id"
+            ).fetchall()
+        )
         rows = conn.execute("SELECT document_id, blob_key FROM assets").fetchall()
     blobs = LocalBlobStore(data_dir / "blobs")
     for document_id, key in rows:

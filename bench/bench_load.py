@@ -1,6 +1,6 @@
 """Benchmark: does Quarry hold up under N concurrent chat sessions, and does memory stay flat?
 
-Run: `python -m eval.bench_load [--sessions 8,32,64] [--modes offline,claude] [--turns 3] [--soak 600]
+Run: `python -m bench.bench_load [--sessions 8,32,64] [--modes offline,claude] [--turns 3] [--soak 600]
 [--quick] [--out FILE]`. Prints Markdown tables, writes JSON (default eval/out/bench_load.json);
 exits 1 when any run failed, broke its budget, or disagrees with the ledger.
 
@@ -40,13 +40,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.assistant import Assistant
-from corpus.filters import Principal
-from graph.answer import Answer
-from eval.memory_sampler import MemorySampler, slope_mb_per_minute
-from graph.budget.limits import Limits
-from tests.fakes.anthropic_server import FakeAnthropic, Script
-from tests.fakes.research_replies import plausible_reply
+from bench.memory_sampler import MemorySampler, slope_mb_per_minute
+from quarry.agent.assistant import Assistant
+from quarry.corpus.filters import Principal
+from quarry.graph.answer import Answer
+from quarry.graph.budget.limits import Limits
+from tests.support.fakes.anthropic_server import FakeAnthropic, Script
+from tests.support.fakes.research_replies import plausible_reply
 
 REPO = Path(__file__).resolve().parents[1]
 MODES = ("offline", "claude")
@@ -114,7 +114,9 @@ class Tally:
         self.questions += 1
         self.latencies.append(outcome.latency_s)
         answer = outcome.answer
-        problem = outcome.error or (f"stopped_by error: {answer.stop_detail}" if answer and answer.stopped_by == "error" else "")
+        problem = outcome.error or (
+            f"stopped_by error: {answer.stop_detail}" if answer and answer.stopped_by == "error" else ""
+        )
         if problem or answer is None:
             self.errors += 1
             self._example(problem)
@@ -132,21 +134,29 @@ class Tally:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_load", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=_ints, help="concurrent sessions per row (default 8,32,64)")
     parser.add_argument("--modes", type=_modes, default=MODES, help="offline, claude or both (default both)")
     parser.add_argument("--turns", type=int, help="questions per session, in sequence (default 3)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="each question's deadline (default 120)")
     parser.add_argument("--max-hops", type=int, default=3)
-    parser.add_argument("--latency-ms", type=_ints, default=(50, 200), help="fake Claude reply delay range (default 50,200)")
-    parser.add_argument("--cache-row", action="store_true", help="also a row per mode at the largest N with the cache on")
-    parser.add_argument("--soak", type=float, default=0.0, metavar="SECONDS", help="then soak this long (600: 10 minutes)")
+    parser.add_argument(
+        "--latency-ms", type=_ints, default=(50, 200), help="fake Claude reply delay range (default 50,200)"
+    )
+    parser.add_argument(
+        "--cache-row", action="store_true", help="also a row per mode at the largest N with the cache on"
+    )
+    parser.add_argument(
+        "--soak", type=float, default=0.0, metavar="SECONDS", help="then soak this long (600: 10 minutes)"
+    )
     parser.add_argument("--soak-sessions", type=int, default=8)
     parser.add_argument("--soak-only", action="store_true", help="skip the load rows")
     parser.add_argument("--sample-every", type=float, default=5.0, help="soak memory sampling interval, seconds")
     parser.add_argument("--quick", action="store_true", help="smoke run: sessions 2,4 and one turn unless given")
     parser.add_argument("--data-dir", type=Path, help="default: a new temporary folder")
-    parser.add_argument("--database-url", default=os.environ.get("QUARRY_DATABASE_URL"), help="default: embedded PostgreSQL")
+    parser.add_argument(
+        "--database-url", default=os.environ.get("QUARRY_DATABASE_URL"), help="default: embedded PostgreSQL"
+    )
     parser.add_argument("--schema", default="bench_load")
     parser.add_argument("--pool-max", type=int, help="database.pool_max (default: config.yaml's)")
     parser.add_argument("--seed", type=int, default=20261124)
@@ -164,10 +174,17 @@ def main(argv: list[str] | None = None) -> int:
         fake.responder = _responder(fake, random.Random(args.seed), args.latency_ms)
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-        "config": {"modes": list(args.modes), "sessions": list(args.sessions), "turns": args.turns, "limits": limits.model_dump(),
-                   "latency_ms": list(args.latency_ms), "pool_max": args.pool_max,
-                   "concurrency": "Session.aask coroutines on one caller loop; the runs on the Assistant's loop"},
-        "load": [], "soak": [],
+        "config": {
+            "modes": list(args.modes),
+            "sessions": list(args.sessions),
+            "turns": args.turns,
+            "limits": limits.model_dump(),
+            "latency_ms": list(args.latency_ms),
+            "pool_max": args.pool_max,
+            "concurrency": "Session.aask coroutines on one caller loop; the runs on the Assistant's loop",
+        },
+        "load": [],
+        "soak": [],
     }
     try:
         for mode in args.modes:
@@ -178,14 +195,28 @@ def main(argv: list[str] | None = None) -> int:
                     results["load"].append(asyncio.run(load_row(assistant, mode, n, args.turns, limits, tag)))
                 if args.soak:
                     say(f"{mode}: soak, {args.soak_sessions} sessions for {args.soak:g} s…")
-                    results["soak"].append(asyncio.run(soak(
-                        assistant, mode, args.soak_sessions, args.turns, limits, args.soak, args.sample_every, tag)))
+                    results["soak"].append(
+                        asyncio.run(
+                            soak(
+                                assistant,
+                                mode,
+                                args.soak_sessions,
+                                args.turns,
+                                limits,
+                                args.soak,
+                                args.sample_every,
+                                tag,
+                            )
+                        )
+                    )
             if args.cache_row and not args.soak_only:
                 with _open(args, mode, data_dir, fake, cache=True) as assistant:
                     _prepare(assistant, mode)
                     assistant.runtime.cache.clear()
                     say(f"{mode}: {max(args.sessions)} sessions × {args.turns} turns, cache on…")
-                    results["load"].append(asyncio.run(load_row(assistant, f"{mode}+cache", max(args.sessions), args.turns, limits, tag)))
+                    results["load"].append(
+                        asyncio.run(load_row(assistant, f"{mode}+cache", max(args.sessions), args.turns, limits, tag))
+                    )
     finally:
         if fake is not None:
             fake.stop()
@@ -194,7 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     say(f"wrote {args.out}")
-    return 1 if any(r["errors"] or r["violations"] or r["ledger_mismatches"] for r in results["load"] + results["soak"]) else 0
+    return (
+        1
+        if any(r["errors"] or r["violations"] or r["ledger_mismatches"] for r in results["load"] + results["soak"])
+        else 0
+    )
 
 
 async def load_row(assistant: Assistant, mode: str, sessions: int, turns: int, limits: Limits, tag: str) -> dict:
@@ -202,9 +237,13 @@ async def load_row(assistant: Assistant, mode: str, sessions: int, turns: int, l
     principals = [Principal(id=f"{tag}-{mode}-n{sessions}-u{i}", groups=("public",)) for i in range(sessions)]
     sampler = MemorySampler(0.25).start()
     started = time.perf_counter()
-    outcomes = [o for per_session in await asyncio.gather(*(
-        converse(assistant, principal, conversation(i, turns), limits) for i, principal in enumerate(principals)
-    )) for o in per_session]
+    outcomes = [
+        o
+        for per_session in await asyncio.gather(
+            *(converse(assistant, principal, conversation(i, turns), limits) for i, principal in enumerate(principals))
+        )
+        for o in per_session
+    ]
     wall = time.perf_counter() - started
     sampler.stop()
     tally = Tally()
@@ -218,7 +257,14 @@ async def load_row(assistant: Assistant, mode: str, sessions: int, turns: int, l
 
 
 async def soak(
-    assistant: Assistant, mode: str, sessions: int, turns: int, limits: Limits, seconds: float, every: float, tag: str,
+    assistant: Assistant,
+    mode: str,
+    sessions: int,
+    turns: int,
+    limits: Limits,
+    seconds: float,
+    every: float,
+    tag: str,
 ) -> dict:
     """`sessions` workers, each starting a new session as soon as its last one has asked its turns."""
     await load_row(assistant, f"{mode}-warmup", sessions, 1, limits, tag)  # first-use costs out of the baseline
@@ -231,12 +277,16 @@ async def soak(
         for k in itertools.count():
             if time.monotonic() >= stop_at:
                 return
-            for outcome in await converse(assistant, principals[w], conversation(w + k, turns), limits, stop_at=stop_at):
+            for outcome in await converse(
+                assistant, principals[w], conversation(w + k, turns), limits, stop_at=stop_at
+            ):
                 tally.add(outcome)
             if time.monotonic() - reported[0] > 60:
                 reported[0] = time.monotonic()
                 _, rss, anon = sampler.samples[-1]
-                say(f"  soak: {tally.questions} questions, RSS {rss:.0f} MB (anonymous {anon:.0f}), errors {tally.errors}")
+                say(
+                    f"  soak: {tally.questions} questions, RSS {rss:.0f} MB (anonymous {anon:.0f}), errors {tally.errors}"
+                )
 
     await asyncio.gather(*(worker(w) for w in range(sessions)))
     wall = time.perf_counter() - started
@@ -246,24 +296,44 @@ async def soak(
     samples = sampler.samples
     half = [s for s in samples if s[0] >= samples[-1][0] / 2]
     slope = slope_mb_per_minute([(t, anon) for t, _, anon in half])
-    row.update({
-        "seconds": seconds, "rss_start_mb": samples[0][1], "rss_end_mb": samples[-1][1], "rss_max_mb": max(s[1] for s in samples),
-        "anon_start_mb": samples[0][2], "anon_end_mb": samples[-1][2], "slope_mb_per_min": round(slope, 3),
-        "rss_slope_mb_per_min": round(slope_mb_per_minute([(t, rss) for t, rss, _ in half]), 3),
-        "kb_per_question": round(slope * 1024 / (60 * row["questions_per_s"]), 3) if row["questions_per_s"] else 0.0,
-        "flat": slope <= FLAT_MB_PER_MIN, "threshold_mb_per_min": FLAT_MB_PER_MIN, "samples": samples,
-    })
+    row.update(
+        {
+            "seconds": seconds,
+            "rss_start_mb": samples[0][1],
+            "rss_end_mb": samples[-1][1],
+            "rss_max_mb": max(s[1] for s in samples),
+            "anon_start_mb": samples[0][2],
+            "anon_end_mb": samples[-1][2],
+            "slope_mb_per_min": round(slope, 3),
+            "rss_slope_mb_per_min": round(slope_mb_per_minute([(t, rss) for t, rss, _ in half]), 3),
+            "kb_per_question": round(slope * 1024 / (60 * row["questions_per_s"]), 3)
+            if row["questions_per_s"]
+            else 0.0,
+            "flat": slope <= FLAT_MB_PER_MIN,
+            "threshold_mb_per_min": FLAT_MB_PER_MIN,
+            "samples": samples,
+        }
+    )
     say(f"  soak done: {tally.questions} questions, anonymous memory {slope:+.2f} MB/min")
     return row
 
 
 async def converse(
-    assistant: Assistant, principal: Principal, questions: list[str], limits: Limits, *, stop_at: float | None = None,
+    assistant: Assistant,
+    principal: Principal,
+    questions: list[str],
+    limits: Limits,
+    *,
+    stop_at: float | None = None,
 ) -> list[Outcome]:
     """One chat session asking `questions` in order; failures are outcomes, never exceptions."""
     n = len(questions)  # the session's ceiling is never what clamps a turn: each gets `limits`
-    whole = Limits(max_seconds=min(86_400, limits.max_seconds * n + 1), max_hops=min(50, limits.max_hops * n),
-                   max_tokens=limits.max_tokens * n, max_usd=limits.max_usd * n)
+    whole = Limits(
+        max_seconds=min(86_400, limits.max_seconds * n + 1),
+        max_hops=min(50, limits.max_hops * n),
+        max_tokens=limits.max_tokens * n,
+        max_usd=limits.max_usd * n,
+    )
     try:
         session = await asyncio.to_thread(assistant.chat, principal=principal, budget=limits, session_budget=whole)
     except Exception as exc:
@@ -309,7 +379,9 @@ def over_limits(limits: Limits, usd: float, tokens: int, hops: int, elapsed_s: f
 
 
 def check_ledger(
-    assistant: Assistant, answered: dict[str, tuple[Answer, Limits]], principals: list[Principal],
+    assistant: Assistant,
+    answered: dict[str, tuple[Answer, Limits]],
+    principals: list[Principal],
 ) -> tuple[list[str], dict[str, str]]:
     """Each answer against its run row (present, closed, equal, within its limits), and the ledger's
     dollars by principal (`Assistant.spend`) against the answers'. Returns (mismatches, violations by run)."""
@@ -321,25 +393,35 @@ def check_ledger(
         if row is None:
             mismatches.append(f"run {run_id}: no ledger row")
             continue
-        if row.status not in ("complete", "partial") or (row.stopped_by, row.hops, row.tokens) != (
-                answer.stopped_by, answer.hops, answer.spend.tokens) or abs(row.usd - answer.spend.usd) > 1e-9:
-            mismatches.append(f"run {run_id}: ledger {row.status}/{row.stopped_by}/{row.hops} hops/{row.tokens} tokens/${row.usd:.6f}, "
-                              f"answer {answer.stopped_by}/{answer.hops}/{answer.spend.tokens}/${answer.spend.usd:.6f}")
+        if (
+            row.status not in ("complete", "partial")
+            or (row.stopped_by, row.hops, row.tokens) != (answer.stopped_by, answer.hops, answer.spend.tokens)
+            or abs(row.usd - answer.spend.usd) > 1e-9
+        ):
+            mismatches.append(
+                f"run {run_id}: ledger {row.status}/{row.stopped_by}/{row.hops} hops/{row.tokens} tokens/${row.usd:.6f}, "
+                f"answer {answer.stopped_by}/{answer.hops}/{answer.spend.tokens}/${answer.spend.usd:.6f}"
+            )
         if broken := over_limits(limits, row.usd, row.tokens, row.hops, row.elapsed_ms / 1000):
             violations[run_id] = f"run {run_id} (ledger): {', '.join(broken)}"
     mismatches += _dollars_by_principal(assistant, principals, sum(a.spend.usd for a, _ in answered.values()))
     return mismatches, violations
 
 
-def check_soak_ledger(assistant: Assistant, tally: Tally, limits: Limits, principals: list[Principal]) -> tuple[list[str], dict[str, str]]:
+def check_soak_ledger(
+    assistant: Assistant, tally: Tally, limits: Limits, principals: list[Principal]
+) -> tuple[list[str], dict[str, str]]:
     """The soak keeps no run ids: each run row of its principals must be closed and within `limits`."""
     ids = {p.id for p in principals}
     rows = [r for r in assistant.runs(limit=tally.questions + 200) if r.principal_id in ids]
     mismatches = [f"run {r.id}: ledger status {r.status}" for r in rows if r.status not in ("complete", "partial")]
     if len(rows) < tally.questions - tally.errors:
         mismatches.append(f"{tally.questions - tally.errors} answers but {len(rows)} run rows")
-    violations = {r.id: f"run {r.id} (ledger): {', '.join(b)}" for r in rows
-                  if (b := over_limits(limits, r.usd, r.tokens, r.hops, r.elapsed_ms / 1000))}
+    violations = {
+        r.id: f"run {r.id} (ledger): {', '.join(b)}"
+        for r in rows
+        if (b := over_limits(limits, r.usd, r.tokens, r.hops, r.elapsed_ms / 1000))
+    }
     return mismatches + _dollars_by_principal(assistant, principals, tally.usd), violations
 
 
@@ -351,22 +433,38 @@ def _dollars_by_principal(assistant: Assistant, principals: list[Principal], ans
     return []
 
 
-def _row(mode: str, sessions: int, tally: Tally, wall: float, sampler: "MemorySampler", mismatches: list[str],
-         ledger_violations: dict[str, str]) -> dict:
+def _row(
+    mode: str,
+    sessions: int,
+    tally: Tally,
+    wall: float,
+    sampler: "MemorySampler",
+    mismatches: list[str],
+    ledger_violations: dict[str, str],
+) -> dict:
     latencies = sorted(tally.latencies)
     return {
-        "mode": mode, "sessions": sessions, "questions": tally.questions, "wall_s": round(wall, 2),
+        "mode": mode,
+        "sessions": sessions,
+        "questions": tally.questions,
+        "wall_s": round(wall, 2),
         "questions_per_s": round(tally.questions / wall, 2) if wall else 0.0,
         "latency_s": {"p50": _pct(latencies, 50), "p95": _pct(latencies, 95), "max": _pct(latencies, 100)},
-        "budget_stops": sum(tally.stops[r] for r in BUDGET_STOPS), "stopped_by": dict(tally.stops),
-        "errors": tally.errors, "violations": len(tally.violating | ledger_violations.keys()), "late_returns": tally.late,
-        "ledger_mismatches": len(mismatches), "usd": round(tally.usd, 6),
+        "budget_stops": sum(tally.stops[r] for r in BUDGET_STOPS),
+        "stopped_by": dict(tally.stops),
+        "errors": tally.errors,
+        "violations": len(tally.violating | ledger_violations.keys()),
+        "late_returns": tally.late,
+        "ledger_mismatches": len(mismatches),
+        "usd": round(tally.usd, 6),
         "peak_rss_mb": max(rss for _, rss, _ in sampler.samples),
         "problems": tally.examples + list(ledger_violations.values())[:5] + mismatches[:5],
     }
 
 
-def _open(args: argparse.Namespace, mode: str, data_dir: Path, fake: FakeAnthropic | None, *, cache: bool = False) -> Assistant:
+def _open(
+    args: argparse.Namespace, mode: str, data_dir: Path, fake: FakeAnthropic | None, *, cache: bool = False
+) -> Assistant:
     overrides: dict = {"data_dir": str(data_dir), "database__schema_name": args.schema, "cache__enabled": cache}
     if args.database_url:
         overrides["database_url"] = args.database_url
@@ -376,8 +474,13 @@ def _open(args: argparse.Namespace, mode: str, data_dir: Path, fake: FakeAnthrop
         return Assistant.from_config(REPO / "config.yaml", environ={}, provider="offline", **overrides)
     assert fake is not None
     return Assistant.from_config(
-        REPO / "config.yaml", environ={"ANTHROPIC_API_KEY": "bench-key"}, provider="claude",
-        llm__base_url=fake.base_url, llm__backoff_base_s=0.05, llm__backoff_cap_s=0.2, **overrides,
+        REPO / "config.yaml",
+        environ={"ANTHROPIC_API_KEY": "bench-key"},
+        provider="claude",
+        llm__base_url=fake.base_url,
+        llm__backoff_base_s=0.05,
+        llm__backoff_cap_s=0.2,
+        **overrides,
     )
 
 
@@ -411,32 +514,46 @@ def _pct(values: list[float], q: float) -> float:
 def report(results: dict) -> None:
     if results["load"]:
         config = results["config"]
-        print(f"\n### Load: N concurrent chat sessions × {config['turns']} turns, cache off (per question: "
-              f"max_seconds {config['limits']['max_seconds']:g}, max_hops {config['limits']['max_hops']})\n")
-        print("| mode | sessions | questions | wall s | q/s | p50 s | p95 s | max s | budget stops | errors | violations "
-              "| late returns | ledger mismatches | peak RSS MB |")
+        print(
+            f"\n### Load: N concurrent chat sessions × {config['turns']} turns, cache off (per question: "
+            f"max_seconds {config['limits']['max_seconds']:g}, max_hops {config['limits']['max_hops']})\n"
+        )
+        print(
+            "| mode | sessions | questions | wall s | q/s | p50 s | p95 s | max s | budget stops | errors | violations "
+            "| late returns | ledger mismatches | peak RSS MB |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in results["load"]:
             lat = r["latency_s"]
-            print(f"| {r['mode']} | {r['sessions']} | {r['questions']} | {r['wall_s']:.1f} | {r['questions_per_s']:.2f} "
-                  f"| {lat['p50']:.2f} | {lat['p95']:.2f} | {lat['max']:.2f} | {r['budget_stops']} | {r['errors']} "
-                  f"| {r['violations']} | {r['late_returns']} | {r['ledger_mismatches']} | {r['peak_rss_mb']:.0f} |")
+            print(
+                f"| {r['mode']} | {r['sessions']} | {r['questions']} | {r['wall_s']:.1f} | {r['questions_per_s']:.2f} "
+                f"| {lat['p50']:.2f} | {lat['p95']:.2f} | {lat['max']:.2f} | {r['budget_stops']} | {r['errors']} "
+                f"| {r['violations']} | {r['late_returns']} | {r['ledger_mismatches']} | {r['peak_rss_mb']:.0f} |"
+            )
     for s in results["soak"]:
         print(f"\n### Soak: {s['mode']}, {s['sessions']} sessions back to back for {s['seconds']:g} s\n")
-        print("| questions | q/s | p50 s | p95 s | errors | violations | ledger mismatches | RSS start → end (max) MB "
-              "| anonymous start → end MB | anonymous slope, 2nd half | RSS slope, 2nd half |")
+        print(
+            "| questions | q/s | p50 s | p95 s | errors | violations | ledger mismatches | RSS start → end (max) MB "
+            "| anonymous start → end MB | anonymous slope, 2nd half | RSS slope, 2nd half |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|---|")
-        print(f"| {s['questions']} | {s['questions_per_s']:.2f} | {s['latency_s']['p50']:.2f} | {s['latency_s']['p95']:.2f} "
-              f"| {s['errors']} | {s['violations']} | {s['ledger_mismatches']} | {s['rss_start_mb']:.0f} → {s['rss_end_mb']:.0f} "
-              f"({s['rss_max_mb']:.0f}) | {s['anon_start_mb']:.0f} → {s['anon_end_mb']:.0f} | {s['slope_mb_per_min']:+.2f} MB/min "
-              f"| {s['rss_slope_mb_per_min']:+.2f} MB/min |")
-        print(f"\nMemory {'flat' if s['flat'] else 'GROWING'}: anonymous memory {s['slope_mb_per_min']:+.2f} MB/min "
-              f"({s['kb_per_question']:+.2f} KB per question) over the second half, least squares; flat is at most "
-              f"{s['threshold_mb_per_min']:g} MB/min.")
+        print(
+            f"| {s['questions']} | {s['questions_per_s']:.2f} | {s['latency_s']['p50']:.2f} | {s['latency_s']['p95']:.2f} "
+            f"| {s['errors']} | {s['violations']} | {s['ledger_mismatches']} | {s['rss_start_mb']:.0f} → {s['rss_end_mb']:.0f} "
+            f"({s['rss_max_mb']:.0f}) | {s['anon_start_mb']:.0f} → {s['anon_end_mb']:.0f} | {s['slope_mb_per_min']:+.2f} MB/min "
+            f"| {s['rss_slope_mb_per_min']:+.2f} MB/min |"
+        )
+        print(
+            f"\nMemory {'flat' if s['flat'] else 'GROWING'}: anonymous memory {s['slope_mb_per_min']:+.2f} MB/min "
+            f"({s['kb_per_question']:+.2f} KB per question) over the second half, least squares; flat is at most "
+            f"{s['threshold_mb_per_min']:g} MB/min."
+        )
     problems = [p for r in results["load"] + results["soak"] for p in r["problems"]]
     if problems:
         print("\nProblems (first few):\n" + "\n".join(f"- {p}" for p in problems[:20]))
-    print(f"\nPeak RSS of the process: {results['peak_rss_mb_process']:.0f} MB. Machine: {results['machine']['cpus']} CPUs.")
+    print(
+        f"\nPeak RSS of the process: {results['peak_rss_mb_process']:.0f} MB. Machine: {results['machine']['cpus']} CPUs."
+    )
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -453,7 +570,9 @@ def _modes(text: str) -> tuple[str, ...]:
     modes = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
-        raise argparse.ArgumentTypeError(f"unknown mode {', '.join(unknown) or repr(text)}; choose from {', '.join(MODES)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown mode {', '.join(unknown) or repr(text)}; choose from {', '.join(MODES)}"
+        )
     return modes
 
 

@@ -1,6 +1,6 @@
 """Benchmark: does the semantic cache serve the right answers, and how fast is a hit?
 
-Run: `python -m eval.bench_cache [--out FILE]` (or `make bench`). Prints Markdown tables, writes
+Run: `python -m bench.bench_cache [--out FILE]` (or `make bench`). Prints Markdown tables, writes
 JSON (default eval/out/bench_cache.json).
 
 A. Correctness on labelled question pairs: paraphrases that should hit, near-misses that must not
@@ -33,14 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.assistant import Assistant
-from corpus.config import EmbeddingConfig
-from corpus.embed import LocalEmbeddings
-from tools.cache_guard import same_question
+from quarry.agent.assistant import Assistant
+from quarry.corpus.config import EmbeddingConfig
+from quarry.corpus.embed import LocalEmbeddings
+from quarry.tools.cache_guard import same_question
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
-SETS = {"development": REPO / "eval" / "data" / "cache_pairs.jsonl", "held-out": REPO / "eval" / "data" / "cache_pairs_heldout.jsonl"}
+SETS = {
+    "development": REPO / "bench" / "data" / "cache_pairs.jsonl",
+    "held-out": REPO / "bench" / "data" / "cache_pairs_heldout.jsonl",
+}
 THRESHOLDS = (0.80, 0.85, 0.90, 0.95)
 PUBLIC_HINTS = ("quora", "qqp", "paws", "paraphrase")
 PUBLIC_LIMIT = 2000
@@ -55,16 +58,20 @@ class Pair:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_cache", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_cache", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("eval/out/bench_cache.json"))
-    parser.add_argument("--latency-rounds", type=int, default=3, help="times each sample question is asked again (hits)")
+    parser.add_argument(
+        "--latency-rounds", type=int, default=3, help="times each sample question is asked again (hits)"
+    )
     args = parser.parse_args(argv)
     sets = {name: _read_pairs(path) for name, path in SETS.items()}
     public = _public_pairs()
     if public:
         sets.update(public)
     else:
-        say(f"no public paraphrase set under {SHARED} (looked for {', '.join(PUBLIC_HINTS)}); using the written sets only")
+        say(
+            f"no public paraphrase set under {SHARED} (looked for {', '.join(PUBLIC_HINTS)}); using the written sets only"
+        )
     embedder = LocalEmbeddings(EmbeddingConfig())
     embedder.load()
     results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "correctness": {}}
@@ -100,22 +107,32 @@ def score(pairs: list[Pair], embedder: LocalEmbeddings) -> dict:
     rows = []
     for threshold in THRESHOLDS:
         close = cosine >= threshold
-        rows.append({
-            "threshold": threshold,
-            "threshold_only": _rates(close, close, paraphrases, near),
-            "guarded": _rates(close, close & np.asarray(agree), paraphrases, near),
-            "wrong_hits_threshold_only_by_kind": _by_kind(pairs, close, near),
-        })
-    return {"paraphrases": len(paraphrases), "near_misses": len(near), "rows": rows,
-            "guard_wrong_hits_at_085": [f"{pairs[i].a} | {pairs[i].b}" for i in near if cosine[i] >= 0.85 and agree[i]]}
+        rows.append(
+            {
+                "threshold": threshold,
+                "threshold_only": _rates(close, close, paraphrases, near),
+                "guarded": _rates(close, close & np.asarray(agree), paraphrases, near),
+                "wrong_hits_threshold_only_by_kind": _by_kind(pairs, close, near),
+            }
+        )
+    return {
+        "paraphrases": len(paraphrases),
+        "near_misses": len(near),
+        "rows": rows,
+        "guard_wrong_hits_at_085": [f"{pairs[i].a} | {pairs[i].b}" for i in near if cosine[i] >= 0.85 and agree[i]],
+    }
 
 
 def _rates(close: np.ndarray, served: np.ndarray, paraphrases: list[int], near: list[int]) -> dict:
     hits = int(served[paraphrases].sum())
     wrong = int(served[near].sum())
-    return {"hit_rate": hits / len(paraphrases) if paraphrases else 0.0, "hits": hits,
-            "wrong_hit_rate": wrong / len(near) if near else 0.0, "wrong_hits": wrong,
-            "wrong_hit_upper95": _wilson_upper(wrong, len(near))}
+    return {
+        "hit_rate": hits / len(paraphrases) if paraphrases else 0.0,
+        "hits": hits,
+        "wrong_hit_rate": wrong / len(near) if near else 0.0,
+        "wrong_hits": wrong,
+        "wrong_hit_upper95": _wilson_upper(wrong, len(near)),
+    }
 
 
 def _by_kind(pairs: list[Pair], close: np.ndarray, near: list[int]) -> dict[str, int]:
@@ -137,7 +154,9 @@ def _wilson_upper(successes: int, n: int, z: float = 1.96) -> float:
 
 
 def bench_latency(rounds: int) -> dict:
-    questions = [json.loads(line)["question"] for line in (REPO / "examples" / "questions.jsonl").read_text().splitlines()]
+    questions = [
+        json.loads(line)["question"] for line in (REPO / "examples" / "questions.jsonl").read_text().splitlines()
+    ]
     overrides = {} if os.environ.get("QUARRY_DATABASE_URL") else {"data_dir": tempfile.mkdtemp(prefix="quarry-bench-")}
     with Assistant.from_config(environ={}, database__schema_name="bench_cache", **overrides) as assistant:
         assistant.runtime.cache.clear()
@@ -161,8 +180,12 @@ def bench_latency(rounds: int) -> dict:
                 elif stored:
                     say(f"expected a hit for {question!r}")
     return {
-        "questions": len(questions), "rounds": rounds, "hits": served,
-        "miss_ms": _summary(misses), "hit_ms": _summary(hits), "lookup_node_ms": _summary(lookups),
+        "questions": len(questions),
+        "rounds": rounds,
+        "hits": served,
+        "miss_ms": _summary(misses),
+        "hit_ms": _summary(hits),
+        "lookup_node_ms": _summary(lookups),
         "speedup_p50": round(statistics.median(misses) / statistics.median(hits), 1) if hits else None,
     }
 
@@ -171,27 +194,46 @@ def _summary(values: list[float]) -> dict:
     if not values:
         return {}
     ordered = sorted(values)
-    return {"p50": round(statistics.median(ordered), 2), "p95": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2),
-            "max": round(ordered[-1], 2), "n": len(ordered)}
+    return {
+        "p50": round(statistics.median(ordered), 2),
+        "p95": round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2),
+        "max": round(ordered[-1], 2),
+        "n": len(ordered),
+    }
 
 
 def report(results: dict) -> None:
     for name, result in results["correctness"].items():
-        print(f"\n### Correctness: {name} set ({result['paraphrases']} paraphrases, {result['near_misses']} near-misses)\n")
-        print("| threshold | threshold-only hit rate | threshold-only wrong hits | guarded hit rate | guarded wrong hits (95% upper) |")
+        print(
+            f"\n### Correctness: {name} set ({result['paraphrases']} paraphrases, {result['near_misses']} near-misses)\n"
+        )
+        print(
+            "| threshold | threshold-only hit rate | threshold-only wrong hits | guarded hit rate | guarded wrong hits (95% upper) |"
+        )
         print("|---|---|---|---|---|")
         for row in result["rows"]:
             t, g = row["threshold_only"], row["guarded"]
-            print(f"| {row['threshold']:.2f} | {t['hit_rate']:.1%} ({t['hits']}) | {t['wrong_hit_rate']:.1%} ({t['wrong_hits']}) "
-                  f"| {g['hit_rate']:.1%} ({g['hits']}) | {g['wrong_hit_rate']:.1%} ({g['wrong_hits']}; ≤ {g['wrong_hit_upper95']:.1%}) |")
+            print(
+                f"| {row['threshold']:.2f} | {t['hit_rate']:.1%} ({t['hits']}) | {t['wrong_hit_rate']:.1%} ({t['wrong_hits']}) "
+                f"| {g['hit_rate']:.1%} ({g['hits']}) | {g['wrong_hit_rate']:.1%} ({g['wrong_hits']}; ≤ {g['wrong_hit_upper95']:.1%}) |"
+            )
         kinds = result["rows"][1]["wrong_hits_threshold_only_by_kind"]
         if kinds:
-            print("\nThreshold-only wrong hits at 0.85 by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+            print(
+                "\nThreshold-only wrong hits at 0.85 by kind: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+            )
     lat = results["latency"]
-    print(f"\n### Latency: Assistant.ask on the sample corpus, offline model ({lat['questions']} questions, {lat['hits']} hits)\n")
+    print(
+        f"\n### Latency: Assistant.ask on the sample corpus, offline model ({lat['questions']} questions, {lat['hits']} hits)\n"
+    )
     print("| path | p50 ms | p95 ms | max ms | n |")
     print("|---|---|---|---|---|")
-    for label, key in (("miss (research)", "miss_ms"), ("hit (whole ask)", "hit_ms"), ("hit: cache_lookup node", "lookup_node_ms")):
+    for label, key in (
+        ("miss (research)", "miss_ms"),
+        ("hit (whole ask)", "hit_ms"),
+        ("hit: cache_lookup node", "lookup_node_ms"),
+    ):
         s = lat[key]
         print(f"| {label} | {s.get('p50', '—')} | {s.get('p95', '—')} | {s.get('max', '—')} | {s.get('n', 0)} |")
     print(f"\nHit vs miss, p50: {lat['speedup_p50']}× faster.")
@@ -224,7 +266,11 @@ def _public_pairs() -> dict[str, list[Pair]]:
 def _public_file(file: Path) -> list[Pair]:
     pairs = []
     with file.open(encoding="utf-8") as handle:
-        rows = (json.loads(line) for line in handle if line.strip()) if file.suffix == ".jsonl" else csv.DictReader(handle, delimiter="\t")
+        rows = (
+            (json.loads(line) for line in handle if line.strip())
+            if file.suffix == ".jsonl"
+            else csv.DictReader(handle, delimiter="\t")
+        )
         for row in rows:
             a, b = row.get("question1") or row.get("sentence1"), row.get("question2") or row.get("sentence2")
             label = row.get("is_duplicate", row.get("label"))

@@ -4,7 +4,7 @@ QUARRY_* settings (so only what is passed applies), with this checkout on PYTHON
 import os
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def quarry_env(**extra: str) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """Row-level security and HNSW: does enforcing access in PostgreSQL (database.row_security) drop
 results, and what does it cost?
 
-Run: `python -m eval.bench_rls [--chunks N] [--queries Q] [--out FILE]`. Loads N synthetic chunks
+Run: `python -m bench.bench_rls [--chunks N] [--queries Q] [--out FILE]`. Loads N synthetic chunks
 (clustered unit vectors) into an embedded PostgreSQL of its own, in documents readable by one group
 each: `g1` (1% of chunks), `g5` (5%), `g20` (20%), the rest `public`. For a reader of each group it
 measures recall@10 against an exact scan and the rows returned, for:
@@ -27,22 +27,22 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.settings import load_settings
-from corpus.chunking import Chunk
-from corpus.db import Database
-from corpus.filters import Principal
-from corpus.metadata import SourceDocument, validate_metadata
-from corpus.store import DocumentStore
-from eval.pg_control import EmbeddedCluster
-from tools.config import DenseConfig
-from tools.dense import DenseSearch
+from quarry.agent.settings import load_settings
+from quarry.corpus.chunking import Chunk
+from quarry.corpus.db import Database
+from quarry.corpus.filters import Principal
+from quarry.corpus.metadata import SourceDocument, validate_metadata
+from quarry.corpus.store import DocumentStore
+from quarry.tools.config import DenseConfig
+from quarry.tools.dense import DenseSearch
+from tests.support.pg_control import EmbeddedCluster
 
 CHUNKS_PER_DOC = 25
 GROUPS = (("g1", 0.01), ("g5", 0.05), ("g20", 0.20))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.bench_rls", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_rls", description=__doc__.split("\n\n")[0])
     parser.add_argument("--chunks", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--out", type=Path, default=Path("eval/out/bench_rls.json"))
@@ -57,8 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             rls.close()
             plain.close()
-    results = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "chunks": args.chunks,
-               "queries": args.queries, "rows": rows}
+    results = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "chunks": args.chunks,
+        "queries": args.queries,
+        "rows": rows,
+    }
     _report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
@@ -67,9 +71,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open(url: str, root: Path, row_security: bool) -> Database:
-    settings = load_settings(Path(os.devnull), overrides={
-        "database.url": url, "database.schema_name": "bench_rls", "storage.data_dir": str(root / "data"),
-        "database.row_security": row_security, "database.pool_max": 2}, environ={})
+    settings = load_settings(
+        Path(os.devnull),
+        overrides={
+            "database.url": url,
+            "database.schema_name": "bench_rls",
+            "storage.data_dir": str(root / "data"),
+            "database.row_security": row_security,
+            "database.pool_max": 2,
+        },
+        environ={},
+    )
     return Database.open(settings.database, settings.embedding, settings.data_dir)
 
 
@@ -87,7 +99,9 @@ def _load(db: Database, chunks: int) -> np.ndarray:
         part = slice(d * CHUNKS_PER_DOC, (d + 1) * CHUNKS_PER_DOC)
         store.write(*_document(f"d{d}", group), vectors[part])
         if (d + 1) % 200 == 0:
-            _say(f"loaded {(d + 1) * CHUNKS_PER_DOC} chunks, {(d + 1) * CHUNKS_PER_DOC / (time.perf_counter() - started):.0f}/s")
+            _say(
+                f"loaded {(d + 1) * CHUNKS_PER_DOC} chunks, {(d + 1) * CHUNKS_PER_DOC / (time.perf_counter() - started):.0f}/s"
+            )
     store.analyze()
     return vectors
 
@@ -107,22 +121,37 @@ def _document(doc_id: str, group: str) -> tuple[SourceDocument, list[Chunk]]:
         text += part + "\n\n"
         chunks.append(Chunk(ordinal, cursor, cursor + len(part), part, 4))
         cursor = len(text)
-    metadata = validate_metadata(doc_id, {
-        "id": doc_id, "source": f"bench:{doc_id}", "title": doc_id, "author": "bench", "domain": "bench",
-        "published_at": "2024-01-01T00:00:00Z", "access": [group]}, where="bench")
+    metadata = validate_metadata(
+        doc_id,
+        {
+            "id": doc_id,
+            "source": f"bench:{doc_id}",
+            "title": doc_id,
+            "author": "bench",
+            "domain": "bench",
+            "published_at": "2024-01-01T00:00:00Z",
+            "access": [group],
+        },
+        where="bench",
+    )
     return SourceDocument(doc_id, doc_id, text, metadata), chunks
 
 
 def _queries(vectors: np.ndarray, count: int) -> list[np.ndarray]:
     rng = np.random.default_rng(5)
-    picks = vectors[rng.integers(0, len(vectors), size=count)] + rng.normal(scale=0.05, size=(count, 384)).astype(np.float32)
+    picks = vectors[rng.integers(0, len(vectors), size=count)] + rng.normal(scale=0.05, size=(count, 384)).astype(
+        np.float32
+    )
     return list(picks / np.linalg.norm(picks, axis=1, keepdims=True))
 
 
 def _measure(plain: Database, rls: Database, group: str, share: float, queries: list[np.ndarray]) -> dict:
     _say(f"measuring a reader of {group} ({share:.0%} of chunks)")
     reader = Principal(id=group, groups=(group,))
-    exact = [_ids(DenseSearch(plain, DenseConfig()).search(q, k=10, principal=reader, strategy="exact").hits) for q in queries]
+    exact = [
+        _ids(DenseSearch(plain, DenseConfig()).search(q, k=10, principal=reader, strategy="exact").hits)
+        for q in queries
+    ]
     row: dict = {"group": group, "share": share}
     for label, force_hnsw in (("rls_only", False), ("rls_only_hnsw", True)):
         found = [_rls_only(rls, reader, q, force_hnsw) for q in queries]
@@ -138,8 +167,12 @@ def _measure(plain: Database, rls: Database, group: str, share: float, queries: 
             found.append(_ids(result.hits))
             plans.add(f"{result.plan.strategy}(ef={result.plan.ef_search})")
         timings[label] = statistics.median(latencies)
-        row[label] = {"recall": _recall(found, exact), "rows": _mean(len(f) for f in found),
-                      "p50_ms": round(timings[label], 2), "plans": sorted(plans)}
+        row[label] = {
+            "recall": _recall(found, exact),
+            "rows": _mean(len(f) for f in found),
+            "p50_ms": round(timings[label], 2),
+            "plans": sorted(plans),
+        }
     row["rls_latency_ratio"] = round(timings["quarry_rls"] / timings["quarry_plain"], 2)
     return row
 
@@ -150,7 +183,9 @@ def _rls_only(db: Database, reader: Principal, query: np.ndarray, force_hnsw: bo
             conn.execute("SET LOCAL enable_seqscan = off")
             conn.execute("SET LOCAL enable_bitmapscan = off")
         # Unprepared: psycopg prepares a statement after 5 runs, and a cached plan ignores the enable_* settings.
-        rows = conn.execute("SELECT id FROM chunks ORDER BY embedding <=> %s LIMIT 10", (query,), prepare=False).fetchall()
+        rows = conn.execute(
+            "SELECT id FROM chunks ORDER BY embedding <=> %s LIMIT 10", (query,), prepare=False
+        ).fetchall()
     return [r["id"] for r in rows]
 
 
@@ -170,13 +205,17 @@ def _mean(values) -> float:
 
 def _report(results: dict) -> None:
     print(f"## Row-level security and HNSW ({results['chunks']} chunks, {results['queries']} queries, k=10)\n")
-    print("| reader | share | rls only: recall / rows | rls only, hnsw: recall / rows | quarry + rls: recall / rows | plans | p50 ms rls / plain (ratio) |")
+    print(
+        "| reader | share | rls only: recall / rows | rls only, hnsw: recall / rows | quarry + rls: recall / rows | plans | p50 ms rls / plain (ratio) |"
+    )
     print("|---|---:|---|---|---|---|---|")
     for r in results["rows"]:
-        print(f"| {r['group']} | {r['share']:.0%} | {r['rls_only']['recall']:.3f} / {r['rls_only']['rows']} | "
-              f"{r['rls_only_hnsw']['recall']:.3f} / {r['rls_only_hnsw']['rows']} | "
-              f"{r['quarry_rls']['recall']:.3f} / {r['quarry_rls']['rows']} | {', '.join(r['quarry_rls']['plans'])} | "
-              f"{r['quarry_rls']['p50_ms']} / {r['quarry_plain']['p50_ms']} ({r['rls_latency_ratio']}×) |")
+        print(
+            f"| {r['group']} | {r['share']:.0%} | {r['rls_only']['recall']:.3f} / {r['rls_only']['rows']} | "
+            f"{r['rls_only_hnsw']['recall']:.3f} / {r['rls_only_hnsw']['rows']} | "
+            f"{r['quarry_rls']['recall']:.3f} / {r['quarry_rls']['rows']} | {', '.join(r['quarry_rls']['plans'])} | "
+            f"{r['quarry_rls']['p50_ms']} / {r['quarry_plain']['p50_ms']} ({r['rls_latency_ratio']}×) |"
+        )
 
 
 def _say(message: str) -> None:

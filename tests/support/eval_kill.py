@@ -12,8 +12,8 @@ from pathlib import Path
 
 import psycopg
 
-from eval.cli_env import REPO
-from eval.corpus_loader import corpus_schema
+from quarry.eval.corpus_loader import corpus_schema
+from tests.support.cli_env import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "qa" / "halyard-3.jsonl"
 DOCUMENTS = REPO / "examples" / "corpus"
@@ -43,8 +43,10 @@ class KillOutcome:
         return self.runs_after - self.runs_before
 
 
-def kill_and_resume(env: dict[str, str], workdir: Path, corpus: str, *, questions: int = 12, after: int = 3) -> KillOutcome:
-    """`env` (eval.cli_env.quarry_env) must point quarry at a database (QUARRY_DATABASE_URL) and use the
+def kill_and_resume(
+    env: dict[str, str], workdir: Path, corpus: str, *, questions: int = 12, after: int = 3
+) -> KillOutcome:
+    """`env` (tests.support.cli_env.quarry_env) must point quarry at a database (QUARRY_DATABASE_URL) and use the
     offline model."""
     base = [json.loads(line) for line in FIXTURE.read_text().splitlines()]
     dataset = workdir / "questions.jsonl"
@@ -52,8 +54,23 @@ def kill_and_resume(env: dict[str, str], workdir: Path, corpus: str, *, question
     dataset.write_text("".join(json.dumps({**base[n % len(base)], "id": id_}) + "\n" for n, id_ in enumerate(ids)))
     out = workdir / "out"
     answers = out / "answers.jsonl"
-    command = [sys.executable, "-m", "agent.cli.main", "eval", "qa", str(dataset), "--documents", str(DOCUMENTS),
-               "--out", str(out), "--corpus", corpus, "--concurrency", "1", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "quarry.agent.cli.main",
+        "eval",
+        "qa",
+        str(dataset),
+        "--documents",
+        str(DOCUMENTS),
+        "--out",
+        str(out),
+        "--corpus",
+        corpus,
+        "--concurrency",
+        "1",
+        "--quiet",
+    ]
     worker = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while worker.poll() is None and (not answers.exists() or answers.read_text().count("\n") < after):
@@ -64,10 +81,20 @@ def kill_and_resume(env: dict[str, str], workdir: Path, corpus: str, *, question
     done_before = tuple(json.loads(line)["id"] for line in answers.read_text().splitlines() if line.endswith("}"))
     url = env["QUARRY_DATABASE_URL"]
     runs_before = _runs(url, corpus)
-    resumed = subprocess.run([*command[:-1], "--resume"], cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [*command[:-1], "--resume"], cwd=workdir, env=env, capture_output=True, text=True, timeout=600
+    )
     ids_after = tuple(json.loads(line)["id"] for line in answers.read_text().splitlines())
-    return KillOutcome(ids, worker.returncode == -signal.SIGKILL, done_before, runs_before, resumed.returncode,
-                       resumed.stderr, ids_after, _runs(url, corpus))
+    return KillOutcome(
+        ids,
+        worker.returncode == -signal.SIGKILL,
+        done_before,
+        runs_before,
+        resumed.returncode,
+        resumed.stderr,
+        ids_after,
+        _runs(url, corpus),
+    )
 
 
 def _runs(url: str, corpus: str) -> int:

@@ -5,9 +5,9 @@ import random
 import re
 from typing import Any
 
-from corpus.tokens import count_tokens
-from tests.fakes.anthropic_server import Reply
-from tools.llm.prompts import CONTEXTUALIZE_SYSTEM, PLAN_SYSTEM, RERANK_SYSTEM, SYNTHESIZE_SYSTEM
+from quarry.corpus.tokens import count_tokens
+from quarry.tools.llm.prompts import CONTEXTUALIZE_SYSTEM, PLAN_SYSTEM, RERANK_SYSTEM, SYNTHESIZE_SYSTEM
+from tests.support.fakes.anthropic_server import Reply
 
 STANDALONE = "Who leads the Payments Core team?"
 """What the fake model rewrites any follow-up as."""
@@ -16,8 +16,12 @@ _PASSAGE = re.compile(r'<passage n="(\d+)" title="([^"]*)"')
 
 def task_of(body: dict[str, Any]) -> str:
     system = body["system"][0]["text"]
-    prompts = (("plan", PLAN_SYSTEM), ("rerank", RERANK_SYSTEM), ("synthesize", SYNTHESIZE_SYSTEM),
-               ("contextualize", CONTEXTUALIZE_SYSTEM))
+    prompts = (
+        ("plan", PLAN_SYSTEM),
+        ("rerank", RERANK_SYSTEM),
+        ("synthesize", SYNTHESIZE_SYSTEM),
+        ("contextualize", CONTEXTUALIZE_SYSTEM),
+    )
     for name, prompt in prompts:
         prefix = prompt[:30]
         if system.startswith(prefix):
@@ -36,7 +40,9 @@ def counted(body: dict[str, Any]) -> int:
     return count_tokens(text)
 
 
-def plausible_reply(body: dict[str, Any], rng: random.Random, *, delay_s: float = 0.0, usage_ratio: tuple[float, float] = (0.7, 1.3)) -> Reply:
+def plausible_reply(
+    body: dict[str, Any], rng: random.Random, *, delay_s: float = 0.0, usage_ratio: tuple[float, float] = (0.7, 1.3)
+) -> Reply:
     """A well-formed reply to any Quarry prompt with usage as Claude might report it: input tokens a
     random multiple of the cl100k count (Claude's tokenizer differs), output within max_tokens."""
     task = task_of(body)
@@ -48,6 +54,10 @@ def plausible_reply(body: dict[str, Any], rng: random.Random, *, delay_s: float 
         text = "\n".join(f"{marker} {rng.randint(0, 10)}" for marker in sorted(passages(body).values()))
     else:
         markers = sorted(passages(body).values()) or [1]
-        text = f"ANSWER:\nLedgerline is owned by the Payments Core team [{markers[0]}].\nGAPS:\n- Payments Core team lead"
+        text = (
+            f"ANSWER:\nLedgerline is owned by the Payments Core team [{markers[0]}].\nGAPS:\n- Payments Core team lead"
+        )
     output = min(body["max_tokens"], count_tokens(text) + rng.randint(0, 40))
-    return Reply(text, input_tokens=int(counted(body) * rng.uniform(*usage_ratio)), output_tokens=output, delay_s=delay_s)
+    return Reply(
+        text, input_tokens=int(counted(body) * rng.uniform(*usage_ratio)), output_tokens=output, delay_s=delay_s
+    )

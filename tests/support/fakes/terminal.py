@@ -20,11 +20,19 @@ def plain(raw: str) -> str:
 
 
 class Terminal:
-    def __init__(self, argv: Sequence[str], *, env: dict[str, str], cwd: Path, rows: int = 50, columns: int = 140) -> None:
+    def __init__(
+        self, argv: Sequence[str], *, env: dict[str, str], cwd: Path, rows: int = 50, columns: int = 140
+    ) -> None:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         self.process = subprocess.Popen(
-            list(argv), stdin=slave, stdout=slave, stderr=slave, cwd=cwd, close_fds=True, start_new_session=True,
+            list(argv),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=cwd,
+            close_fds=True,
+            start_new_session=True,
             env={**env, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)},
         )
         os.close(slave)
@@ -44,7 +52,7 @@ class Terminal:
             screen = self.screen
             found = screen.find(text, self._seen)
             if found >= 0:
-                between = screen[self._seen:found]
+                between = screen[self._seen : found]
                 self._seen = found + len(text)
                 return between
             alive = self._read(0.2)

@@ -6,7 +6,7 @@ anything else: another exception type, a traceback in the CLI's output, an accep
 offsets do not slice its text, an error message that does not name the document, key or flag.
 tests/fuzz runs the same checks as properties; `run_fuzz` counts them for the benchmark:
 
-    python -m eval.fuzz_inputs            # bad inputs tried: N, crashes: 0
+    python -m tests.support.fuzz_inputs            # bad inputs tried: N, crashes: 0
 """
 
 import argparse
@@ -20,14 +20,24 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Literal
 
-from hypothesis import HealthCheck, Phase, given, seed as hypothesis_seed, settings as hypothesis_settings
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import seed as hypothesis_seed
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from eval.fuzz_strategies import (
-    CONFIG_FILES, IMAGE_FILES, FileSet, argvs, config_documents, document_files, environments, metadata,
+from tests.support.fuzz_strategies import (
+    CONFIG_FILES,
+    IMAGE_FILES,
+    FileSet,
+    argvs,
+    config_documents,
+    document_files,
+    environments,
+    metadata,
 )
 
 Outcome = Literal["accepted", "refused"]
@@ -52,8 +62,8 @@ def write_files(folder: Path, files: FileSet) -> Path:
 
 def check_document_file(files: FileSet) -> Outcome:
     """Load one fuzzed document file; each result must be a well-formed document or a refusal naming it."""
-    from corpus.loaders import Refusal, load_paths
-    from corpus.metadata import SourceDocument
+    from quarry.corpus.loaders import Refusal, load_paths
+    from quarry.corpus.metadata import SourceDocument
 
     with tempfile.TemporaryDirectory() as tmp:
         target = write_files(Path(tmp), files)
@@ -84,11 +94,10 @@ def check_refusal_reason(reason: str) -> None:
 
 def check_document(document: Any) -> None:
     """A loaded document is storable and its offsets hold: chunks and image captions slice its text."""
-    from datetime import timezone
 
-    from corpus.chunking import chunk_text
-    from corpus.config import ChunkingConfig
-    from corpus.metadata import unstorable_character
+    from quarry.corpus.chunking import chunk_text
+    from quarry.corpus.config import ChunkingConfig
+    from quarry.corpus.metadata import unstorable_character
 
     meta = document.metadata
     text = document.text
@@ -104,18 +113,26 @@ def check_document(document: Any) -> None:
             problems.append(f"unstorable text {value[:40]!r}")
     if meta.published_at.tzinfo is None:
         problems.append("naive published_at")
-    meta.published_at.astimezone(timezone.utc)
+    meta.published_at.astimezone(UTC)
     if not meta.access or not all(isinstance(group, str) and group for group in meta.access):
         problems.append(f"access {meta.access!r}")
     if document.id != meta.document_id():
         problems.append(f"id {document.id!r} is not the metadata's {meta.document_id()!r}")
     for asset in document.assets:
-        if not 0 <= asset.caption_start <= asset.caption_end <= len(text) or text[asset.caption_start : asset.caption_end] != asset.caption:
-            problems.append(f"image {asset.name!r}: caption offsets {asset.caption_start}:{asset.caption_end} miss {asset.caption!r}")
+        if (
+            not 0 <= asset.caption_start <= asset.caption_end <= len(text)
+            or text[asset.caption_start : asset.caption_end] != asset.caption
+        ):
+            problems.append(
+                f"image {asset.name!r}: caption offsets {asset.caption_start}:{asset.caption_end} miss {asset.caption!r}"
+            )
         if asset.width < 1 or asset.height < 1 or not asset.mime.startswith("image/"):
             problems.append(f"image {asset.name!r}: {asset.mime} {asset.width}x{asset.height}")
     for chunk in chunk_text(text, ChunkingConfig(max_tokens=32, overlap_tokens=8)):
-        if not 0 <= chunk.start_char < chunk.end_char <= len(text) or text[chunk.start_char : chunk.end_char] != chunk.text:
+        if (
+            not 0 <= chunk.start_char < chunk.end_char <= len(text)
+            or text[chunk.start_char : chunk.end_char] != chunk.text
+        ):
             problems.append(f"chunk {chunk.ordinal} offsets {chunk.start_char}:{chunk.end_char} do not slice the text")
     if len(document.content_hash) != 64:
         problems.append("content hash")
@@ -125,8 +142,8 @@ def check_document(document: Any) -> None:
 
 def check_metadata(raw: dict) -> Outcome:
     """validate_metadata accepts a typed model or raises MetadataError naming the document and each field."""
-    from corpus.errors import MetadataError
-    from corpus.metadata import validate_metadata
+    from quarry.corpus.errors import MetadataError
+    from quarry.corpus.metadata import validate_metadata
 
     label = "notes/q3.md"
     try:
@@ -147,8 +164,8 @@ def check_metadata(raw: dict) -> Outcome:
 
 def check_config(text: str, environ: dict[str, str]) -> Outcome:
     """load_settings accepts (every number finite) or raises ConfigError naming the file and key."""
-    from agent.errors import ConfigError
-    from agent.settings import Settings, load_settings
+    from quarry.agent.errors import ConfigError
+    from quarry.agent.settings import Settings, load_settings
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "config.yaml"
@@ -194,17 +211,20 @@ class ReachedRealWork(Exception):
 def cli_tripwires() -> Iterator[None]:
     """Stop every command where its real work would begin, so argv fuzzing stays in-process and fast.
     Everything before (argparse, settings, budget and filter checks, loading files to ingest) runs for real."""
-    import eval.run_qa
-    import eval.run_retrieval
-    from agent.runtime import Runtime
-    from corpus.db import Database
+    import quarry.eval.run_qa
+    import quarry.eval.run_retrieval
+    from quarry.agent.runtime import Runtime
+    from quarry.corpus.db import Database
 
     def trip(*args: object, **kwargs: object) -> None:
         raise ReachedRealWork
 
-    saved = [(Runtime, "__init__", Runtime.__dict__["__init__"]), (Database, "open", Database.__dict__["open"]),
-             (eval.run_qa, "run_qa_eval", eval.run_qa.run_qa_eval),
-             (eval.run_retrieval, "run_retrieval_eval", eval.run_retrieval.run_retrieval_eval)]
+    saved = [
+        (Runtime, "__init__", Runtime.__dict__["__init__"]),
+        (Database, "open", Database.__dict__["open"]),
+        (quarry.eval.run_qa, "run_qa_eval", quarry.eval.run_qa.run_qa_eval),
+        (quarry.eval.run_retrieval, "run_retrieval_eval", quarry.eval.run_retrieval.run_retrieval_eval),
+    ]
     for owner, name, _ in saved:
         setattr(owner, name, trip)
     try:
@@ -218,7 +238,9 @@ def prepare_cli_folder(folder: Path) -> None:
     """The working folder argv is fuzzed in: the config files --config may name, a small document."""
     for name, text in CONFIG_FILES.items():
         (folder / name).write_text(text)
-    (folder / "a.md").write_text("---\ntitle: A\nauthor: B\ndomain: c\npublished_at: 2024-01-01\naccess: [public]\n---\nText.\n")
+    (folder / "a.md").write_text(
+        "---\ntitle: A\nauthor: B\ndomain: c\npublished_at: 2024-01-01\naccess: [public]\n---\nText.\n"
+    )
 
 
 _NAMES_THE_PROBLEM = re.compile(
@@ -230,7 +252,7 @@ _NAMES_THE_PROBLEM = re.compile(
 def check_cli(argv: list[str]) -> Outcome:
     """Run `quarry ARGV` in-process (inside cli_tripwires, in a prepared folder): a known exit code, no
     traceback, and a usage error that names the flag, argument or config key at fault."""
-    from agent.cli.main import main
+    from quarry.agent.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     try:
@@ -302,27 +324,40 @@ def run_fuzz(examples: int = 200, *, seed: int = 0) -> FuzzReport:
         for name, strategy, check in _targets():
             tally = {"accepted": 0, "refused": 0, "crashes": 0}
             _drive(strategy, _collector(name, check, tally, crashes), examples, seed)
-            counts.append(TargetCounts(name, sum(tally.values()), tally["accepted"], tally["refused"], tally["crashes"]))
+            counts.append(
+                TargetCounts(name, sum(tally.values()), tally["accepted"], tally["refused"], tally["crashes"])
+            )
     return FuzzReport(tuple(counts), tuple(crashes))
 
 
-def _collector(name: str, check: Callable[[Any], Outcome], tally: dict[str, int], crashes: list[str]) -> Callable[[Any], None]:
+def _collector(
+    name: str, check: Callable[[Any], Outcome], tally: dict[str, int], crashes: list[str]
+) -> Callable[[Any], None]:
     def collect(example: Any) -> None:
         try:
             tally[check(example)] += 1
         except Exception as exc:  # counting every failure, whatever it is, is the point
             tally["crashes"] += 1
             where = traceback.extract_tb(exc.__traceback__)[-1]
-            crashes.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]} "
-                           f"(at {Path(where.filename).name}:{where.lineno}; input {example!r:.200})")
+            crashes.append(
+                f"{name}: {type(exc).__name__}: {str(exc)[:200]} "
+                f"(at {Path(where.filename).name}:{where.lineno}; input {example!r:.200})"
+            )
+
     return collect
 
 
 def _drive(strategy: st.SearchStrategy, collect: Callable[[Any], None], examples: int, seed: int) -> None:
     """Feed `examples` inputs from `strategy` to `collect` (which never raises, so nothing shrinks)."""
+
     @hypothesis_seed(seed)
-    @hypothesis_settings(max_examples=examples, database=None, deadline=None, phases=(Phase.generate,),
-                         suppress_health_check=list(HealthCheck))
+    @hypothesis_settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        phases=(Phase.generate,),
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def run(example: Any) -> None:
         collect(example)
@@ -350,7 +385,7 @@ def _isolated_cli(folder: Path) -> Iterator[None]:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.fuzz_inputs", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fuzz_inputs", description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=200, help="inputs per target (default 200)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -1,0 +1,5 @@
+"""`python -m quarry` is the `quarry` command."""
+
+from quarry.agent.cli.main import main
+
+raise SystemExit(main())
