@@ -7,7 +7,13 @@ STAMP   = $(VENV)/.installed-stamp
 # The demo keeps its database apart from a user's own corpus.
 DEMO_DATA ?= $(CURDIR)/.quarry-demo
 
-.PHONY: setup demo test bench lock clean
+# The suite runs on one pytest-xdist worker per core, at most four (each worker loads torch and the
+# embedding model and starts its own embedded PostgreSQL cluster), a test file's tests on one worker
+# so its module fixtures are built once. PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= auto
+PYTEST = $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses=4 --dist loadfile
+
+.PHONY: setup demo test test-fast bench lock clean
 
 setup: $(STAMP)
 
@@ -25,7 +31,11 @@ demo: $(STAMP)
 	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry ask "Who leads the team that owns the service that failed in the March 2024 settlement outage?"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
+
+# Everything but the soak and crash loops (@pytest.mark.slow), for a quicker local check; CI runs `make test`.
+test-fast: $(STAMP)
+	$(PYTEST) -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_ingest

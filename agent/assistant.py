@@ -15,43 +15,45 @@ notebooks and the async API never blocks the caller's loop.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import ValidationError
-
-from quarry.agent.errors import QuarryError
-from quarry.agent.history import RunRecord, RunSummary, SpendKey, SpendRow, load_run, recent_runs, spend_by
-from quarry.agent.loop import LoopThread
+from quarry.agent.chat_session import Session
+from quarry.agent.components import Components
+from quarry.agent.engine_loop import EngineLoop
+from quarry.agent.inputs import principal_of, search_filters
+from quarry.agent.ledger_view import RunRecord, RunSummary, SpendKey, SpendRow, load_run, recent_runs, spend_by
+from quarry.agent.models import Models
 from quarry.agent.passages import CitedPassage, open_citation
-from quarry.agent.runtime import Runtime
-from quarry.agent.session import Session
-from quarry.agent.sessions import SessionStore
-from quarry.agent.settings import Settings, load_settings
+from quarry.agent.settings import Settings, load_settings, setting_key
+from quarry.corpus.db import Database
+from quarry.corpus.embed import LocalEmbeddings
 from quarry.corpus.filters import Principal, SearchFilters
 from quarry.corpus.ingest import IngestEvent, IngestReport
 from quarry.graph.answer import Answer, Citation
 from quarry.graph.budget.limits import Limits
-from quarry.graph.events import FinalAnswer, RunEvent
-from quarry.tools.llm.base import Turn
-
-T = TypeVar("T")
-
-
-class InvalidFilters(QuarryError):
-    """`filters=` names an unknown field or a value of the wrong kind."""
-
-
-# Short names for the settings people override most from Python.
-_ALIASES = {"data_dir": "storage.data_dir", "database_url": "database.url", "provider": "llm.provider"}
+from quarry.graph.engine import ResearchRequest
+from quarry.graph.events import RunEvent
+from quarry.graph.telemetry import RunExporter
 
 
 class Assistant:
-    def __init__(self, settings: Settings, *, environ: Mapping[str, str] | None = None) -> None:
-        self.runtime = Runtime(settings, environ)
-        self._loop = LoopThread()
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        environ: Mapping[str, str] | None = None,
+        db: Database | None = None,
+        embedder: LocalEmbeddings | None = None,
+        models: Models | None = None,
+        telemetry: RunExporter | None = None,
+    ) -> None:
+        """Components given here (a loaded embedding model to share, models, a telemetry exporter, an
+        open database) are used instead of building them from `settings`, and left to the caller to close."""
+        self.components = Components(settings, environ, db=db, embedder=embedder, models=models, telemetry=telemetry)
+        self._engine = EngineLoop(self.components)
         self._closed = False
 
     @classmethod
@@ -61,7 +63,7 @@ class Assistant:
         """Settings from `path` (default: $QUARRY_CONFIG or ./config.yaml), the environment, then
         `overrides`: a section as a dict (`llm={"provider": "offline"}`), a key as
         `section__key=value`, or a short name: data_dir, database_url, provider."""
-        dotted = {_ALIASES.get(key, key.replace("__", ".")): value for key, value in overrides.items()}
+        dotted = {setting_key(key): value for key, value in overrides.items()}
         settings = load_settings(
             Path(path) if path is not None else None,
             overrides=dotted,
@@ -71,7 +73,7 @@ class Assistant:
 
     @property
     def settings(self) -> Settings:
-        return self.runtime.settings
+        return self.components.settings
 
     # -- questions --------------------------------------------------------------------------------
 
@@ -88,9 +90,7 @@ class Assistant:
         answer with citations; a limit makes it partial, never an exception. A question answered
         before for the same reader scope and corpus version is served from the semantic cache
         (`answer.cache_hit`) unless `use_cache=False`."""
-        return self._loop.run(
-            self._answer(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache)
-        )
+        return self._engine.ask(_request(question, budget, filters, principal, use_cache))
 
     async def aask(
         self,
@@ -101,9 +101,7 @@ class Assistant:
         principal: Principal | str | None = None,
         use_cache: bool = True,
     ) -> Answer:
-        return await self._loop.arun(
-            self._answer(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache)
-        )
+        return await self._engine.aask(_request(question, budget, filters, principal, use_cache))
 
     def stream(
         self,
@@ -115,9 +113,7 @@ class Assistant:
         use_cache: bool = True,
     ) -> Iterator[RunEvent]:
         """`astream` for synchronous code."""
-        return self._loop.iterate(
-            self._stream_on_loop(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache)
-        )
+        return self._engine.stream(_request(question, budget, filters, principal, use_cache))
 
     def astream(
         self,
@@ -131,9 +127,7 @@ class Assistant:
         """The run's events as they happen (graph.events): NodeStarted, HitsFound, TokensSpent,
         DraftReady, NodeFinished …, and last the FinalAnswer. Closing the iterator early
         (`aclose()`) cancels the run; it is recorded as failed."""
-        return self._loop.aiterate(
-            self._stream_on_loop(question, budget=budget, filters=filters, principal=principal, use_cache=use_cache)
-        )
+        return self._engine.astream(_request(question, budget, filters, principal, use_cache))
 
     def chat(
         self,
@@ -145,12 +139,14 @@ class Assistant:
     ) -> Session:
         """A new conversation, or the one with `session_id` (resumed from PostgreSQL). `budget` caps
         each turn; `session_budget` (default: research.session_budget) caps the whole conversation."""
-        store = self._sessions
+        store = self.components.sessions
         if session_id is not None:
-            record = store.load(session_id, _principal(principal) if principal is not None else None)
+            record = store.load(session_id, principal_of(principal) if principal is not None else None)
         else:
-            record = store.create(_principal(principal), session_budget or self.settings.research.session_budget)
-        return Session(self, record, budget)
+            record = store.create(principal_of(principal), session_budget or self.settings.research.session_budget)
+        return Session(
+            record, engine=self._engine, sessions=store, per_question=budget or self.settings.research.budget
+        )
 
     # -- corpus and ledger ------------------------------------------------------------------------
 
@@ -170,27 +166,27 @@ class Assistant:
             max_bytes=self.settings.ingest.max_document_bytes,
             max_asset_bytes=self.settings.ingest.max_asset_bytes,
         )
-        return self.runtime.ingestor.ingest_documents(loaded, progress=on_progress)
+        return self.components.ingestor.ingest_documents(loaded, progress=on_progress)
 
     def open_citation(
         self, citation: Citation, *, principal: Principal | str | None = None, context_chars: int = 400
     ) -> CitedPassage:
         """The cited passage inside its document, with `context_chars` either side, if `principal` may read it."""
-        return open_citation(self.runtime.store, citation, _principal(principal), context_chars=context_chars)
+        return open_citation(self.components.store, citation, principal_of(principal), context_chars=context_chars)
 
     def runs(self, *, limit: int = 20, principal: Principal | str | None = None) -> list[RunSummary]:
         """Recent runs: a principal's own, or (with none) everyone's, the operator's view."""
         return recent_runs(
-            self.runtime.db, limit=limit, principal_id=None if principal is None else _principal(principal).id
+            self.components.db, limit=limit, principal_id=None if principal is None else principal_of(principal).id
         )
 
     def run(self, run_id: str, *, principal: Principal | str | None = None) -> RunRecord:
         """One run's trace and calls. Given a principal, only their own run, with evidence they can
         no longer read redacted (RunForbidden otherwise); with none, the operator's view."""
-        return load_run(self.runtime.db, run_id, viewer=None if principal is None else _principal(principal))
+        return load_run(self.components.db, run_id, viewer=None if principal is None else principal_of(principal))
 
     def spend(self, by: SpendKey = "node", *, since: datetime | None = None) -> list[SpendRow]:
-        return spend_by(self.runtime.db, by, since=since)
+        return spend_by(self.components.db, by, since=since)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -198,10 +194,8 @@ class Assistant:
         if self._closed:
             return
         self._closed = True
-        if "researcher" in self.runtime.__dict__:
-            self._loop.run(self.runtime.researcher.aclose())
-        self._loop.close()
-        self.runtime.close()
+        self._engine.close()
+        self.components.close()
 
     def __enter__(self) -> "Assistant":
         return self
@@ -215,64 +209,18 @@ class Assistant:
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.to_thread(self.close)
 
-    # -- on the Assistant's loop ------------------------------------------------------------------
 
-    @property
-    def _sessions(self) -> SessionStore:
-        return SessionStore(self.runtime.db)
-
-    async def _answer(self, question: str, **options: Any) -> Answer:
-        async for event in self._stream_on_loop(question, **options):
-            if isinstance(event, FinalAnswer):
-                return event.answer
-        raise AssertionError("a run always ends with its final answer")
-
-    async def _stream_on_loop(
-        self,
-        question: str,
-        *,
-        budget: Limits | None,
-        filters: SearchFilters | Mapping[str, Any] | None,
-        principal: Principal | str | None,
-        history: Iterable[Turn] = (),
-        use_cache: bool = True,
-    ) -> AsyncIterator[RunEvent]:
-        # Building the components loads the embedding model and opens the database: not on the loop.
-        researcher = await self._in_thread(lambda: self.runtime.researcher)
-        async for event in researcher.stream(
-            question,
-            principal=_principal(principal),
-            filters=_filters(filters),
-            limits=budget,
-            history=list(history),
-            use_cache=use_cache,
-        ):
-            yield event
-
-    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(fn, *args)
-
-
-def _principal(value: Principal | str | None) -> Principal:
-    if value is None:
-        return Principal()
-    if isinstance(value, str):
-        return Principal(id=value)
-    return value
-
-
-def _filters(value: SearchFilters | Mapping[str, Any] | None) -> SearchFilters:
-    if value is None:
-        return SearchFilters()
-    if isinstance(value, SearchFilters):
-        return value
-    try:
-        return SearchFilters.model_validate(dict(value))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'filters'}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
-        )
-        raise InvalidFilters(
-            f"invalid filters: {problems} (allowed: {', '.join(SearchFilters.model_fields)})"
-        ) from None
+def _request(
+    question: str,
+    budget: Limits | None,
+    filters: SearchFilters | Mapping[str, Any] | None,
+    principal: Principal | str | None,
+    use_cache: bool,
+) -> ResearchRequest:
+    return ResearchRequest(
+        question=question,
+        budget=budget,
+        filters=search_filters(filters),
+        principal=principal_of(principal),
+        use_cache=use_cache,
+    )

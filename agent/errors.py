@@ -1,9 +1,5 @@
-"""Errors raised at Quarry's front door (settings, CLI arguments, API input)."""
+"""The front door's errors; they live in the one tree in quarry.errors (re-exported here)."""
 
+from quarry.errors import ConfigError, QuarryError, UsageError
 
-class QuarryError(Exception):
-    """Base class for user-facing errors raised by the agent layer."""
-
-
-class ConfigError(QuarryError):
-    """config.yaml or a QUARRY_* variable is missing, unreadable, misspelt or out of range."""
+__all__ = ["ConfigError", "QuarryError", "UsageError"]

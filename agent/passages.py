@@ -2,14 +2,10 @@
 
 from dataclasses import dataclass
 
-from quarry.agent.errors import QuarryError
 from quarry.corpus.filters import Principal
 from quarry.corpus.store import DocumentStore
+from quarry.errors import PassageUnavailable
 from quarry.graph.answer import Citation
-
-
-class PassageUnavailable(QuarryError):
-    """The cited document is gone, or the reader may not open it."""
 
 
 @dataclass(frozen=True)

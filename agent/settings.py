@@ -1,13 +1,14 @@
 """One validated Settings model: config.yaml, then QUARRY_* environment variables, then overrides.
 
 Precedence (highest first): explicit overrides (CLI flags, `Assistant.from_config(**overrides)`),
-environment (`QUARRY_DATA_DIR`, `QUARRY_DATABASE_URL`, or any key as `QUARRY_SECTION__KEY`), the
-YAML file, the model's defaults. Unknown keys are errors, never silent defaults.
+environment (any key as `QUARRY_SECTION__KEY`, or a short name: `QUARRY_DATA_DIR`,
+`QUARRY_DATABASE_URL`, `QUARRY_PROVIDER`), the YAML file, the model's defaults. Unknown keys are
+errors, never silent defaults.
 """
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,14 @@ from quarry.tools.llm.config import LLMConfig
 
 CONFIG_ENV = "QUARRY_CONFIG"
 _ENV_PREFIX = "QUARRY_"
-# Short names for the variables people set most.
-_ENV_ALIASES = {"QUARRY_DATA_DIR": ("storage", "data_dir"), "QUARRY_DATABASE_URL": ("database", "url")}
+SHORT_NAMES = {"data_dir": "storage.data_dir", "database_url": "database.url", "provider": "llm.provider"}
+"""The settings people override most, by a short name: as QUARRY_<NAME> in the environment, and as a
+keyword of `Assistant.from_config`."""
+_RETIRED = {
+    "retrieval.rerank.keep": "removed: it never took effect; delete it "
+    "(research.keep_per_query sets how many reranked passages each search keeps)",
+}
+"""Keys that once existed, and what to do instead."""
 _MAX_PROBLEMS = 12
 
 
@@ -111,13 +118,19 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     }  # `database:` with every key commented out
 
 
-def _from_environment(environ: dict[str, str] | os._Environ) -> dict[str, str]:
+def setting_key(name: str) -> str:
+    """The dotted key a short name (`data_dir`) or a `section__key` name stands for."""
+    return SHORT_NAMES.get(name, name.replace("__", "."))
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, value in environ.items():
-        if name in _ENV_ALIASES:
-            found[".".join(_ENV_ALIASES[name])] = value
-        elif name.startswith(_ENV_PREFIX) and "__" in name:
-            found[name[len(_ENV_PREFIX) :].lower().replace("__", ".")] = value
+        if not name.startswith(_ENV_PREFIX):
+            continue
+        short = name[len(_ENV_PREFIX) :].lower()
+        if short in SHORT_NAMES or "__" in short:
+            found[setting_key(short)] = value
     return found
 
 
@@ -143,7 +156,9 @@ def _explain(label: str, exc: ValidationError, env_values: dict[str, str]) -> st
     for error in exc.errors():
         key = ".".join(shown_name(part) for part in error["loc"])
         origin = _origin(key, env_values)
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and key in _RETIRED:
+            lines.append(f"  {key}: {_RETIRED[key]}{origin}")
+        elif error["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown key{origin}; allowed here: {', '.join(_allowed_keys(error['loc']))}")
         else:
             reason = error["msg"].removeprefix("Value error, ")
@@ -177,7 +192,7 @@ def _unusable_values(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, 
         yield from _unusable(prefix + name, getattr(model, name))
     if isinstance(model, Settings):
         try:
-            model.data_dir
+            model.data_dir  # noqa: B018 (resolving the folder is the check)
         except (RuntimeError, ValueError, OSError) as exc:  # Path.expanduser: "Could not determine home directory"
             yield "storage.data_dir", f"cannot be used as a folder: {exc} (got {shown(str(model.storage.data_dir))})"
 

@@ -1,7 +1,7 @@
 """Benchmark: what images cost at ingest, and whether crashes leave orphans.
 
 Run: `python -m bench.bench_assets [--documents 200] [--kills 50] [--out FILE]` (or `make bench`).
-Prints Markdown tables, writes JSON (default eval/out/bench_assets.json).
+Prints Markdown tables, writes JSON (default bench/out/bench_assets.json).
 
 A. Throughput: the same N Markdown documents ingested text-only and with 2 PNG figures each
    (256×192, ~1 KB–10 KB), in fresh schemas of one embedded PostgreSQL, in the same run:
@@ -21,7 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
-from quarry.agent.runtime import Runtime
+from quarry.agent.components import Components
 from quarry.agent.settings import load_settings
 from tests.support.cli_env import quarry_env
 from tests.support.image_corpus import png
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_assets", description=__doc__.split("\n\n")[0])
     parser.add_argument("--documents", type=int, default=200)
     parser.add_argument("--kills", type=int, default=50)
-    parser.add_argument("--out", type=Path, default=Path("eval/out/bench_assets.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out/bench_assets.json"))
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="quarry-bench-assets-"))
     results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
@@ -94,14 +94,14 @@ def ingest_once(root: Path, documents: int, *, images: int) -> dict:
         "storage.data_dir": str(root / f"data-{images}"),
         "database.schema_name": f"bench_assets_{images}_{uuid.uuid4().hex[:6]}",
     }
-    with Runtime(
+    with Components(
         load_settings(overrides=overrides, environ={k: v for k, v in os.environ.items() if k == "QUARRY_DATABASE_URL"})
-    ) as runtime:
-        runtime.embedder.load()
+    ) as components:
+        components.embedder.load()
         started = time.perf_counter()
-        result = runtime.ingestor.ingest_paths([folder])
+        result = components.ingestor.ingest_paths([folder])
         seconds = time.perf_counter() - started
-        runtime.db.drop_schema()
+        components.db.drop_schema()
     assert not result.refused, result.refused[:1]
     return {
         "documents": result.ingested,

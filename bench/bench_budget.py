@@ -1,7 +1,7 @@
 """Benchmark: do budgets hold, how far past a deadline does a run return, what does the graph cost.
 
 Run: `python -m bench.bench_budget [--runs 500] [--concurrency 8] [--out FILE]` (or `make bench`).
-Prints Markdown tables, writes JSON (default eval/out/bench_budget.json).
+Prints Markdown tables, writes JSON (default bench/out/bench_budget.json).
 
 Every run is the real LangGraph loop over the bundled sample corpus (real PostgreSQL, real
 retrieval), with Claude played by the fake Messages API from the test suite, driven by the real
@@ -28,12 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from quarry.agent.runtime import Runtime
+from quarry.agent.components import Components
 from quarry.agent.settings import load_settings
 from quarry.graph.budget.limits import Limits
-from quarry.graph.runner import Researcher
+from quarry.graph.engine import Engine, ResearchRequest
 from tests.support.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Script
-from tests.support.fakes.claude_researcher import claude_researcher
+from tests.support.fakes.claude_engine import claude_engine
 from tests.support.fakes.research_replies import plausible_reply
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,22 +47,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overhead-runs", type=int, default=100)
     parser.add_argument("--rerank-runs", type=int, default=36)
     parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--out", type=Path, default=Path("eval/out/bench_budget.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out/bench_budget.json"))
     args = parser.parse_args(argv)
     fake = FakeAnthropic().start()
     results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
     try:
-        with _runtime() as runtime:
+        with _components() as components:
             say("ingesting the sample corpus…")
-            runtime.ingestor.ingest_paths([REPO / "examples" / "corpus"])
-            runtime.embedder.load()
+            components.ingestor.ingest_paths([REPO / "examples" / "corpus"])
+            components.embedder.load()
             results["ceilings"] = asyncio.run(
-                bench_ceilings(runtime, fake, args.runs, args.concurrency, random.Random(args.seed))
+                bench_ceilings(components, fake, args.runs, args.concurrency, random.Random(args.seed))
             )
             results["overhead"] = asyncio.run(
-                bench_overhead(runtime, fake, args.overhead_runs, random.Random(args.seed + 1))
+                bench_overhead(components, fake, args.overhead_runs, random.Random(args.seed + 1))
             )
-            results["rerank"] = asyncio.run(bench_rerank(runtime, fake, args.rerank_runs, random.Random(args.seed + 2)))
+            results["rerank"] = asyncio.run(
+                bench_rerank(components, fake, args.rerank_runs, random.Random(args.seed + 2))
+            )
     finally:
         fake.stop()
     report(results)
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def bench_ceilings(
-    runtime: Runtime, fake: FakeAnthropic, runs: int, concurrency: int, rng: random.Random
+    components: Components, fake: FakeAnthropic, runs: int, concurrency: int, rng: random.Random
 ) -> dict:
     def respond(body: dict) -> Script:
         roll = rng.random()
@@ -96,9 +98,9 @@ async def bench_ceilings(
             max_tokens=rng.randint(300, 30_000),
             max_usd=rng.choice([0.0, rng.uniform(0.0005, 0.05)]),
         )
-        async with gate, _researcher(runtime, fake, llm_rerank=rng.random() < 0.5) as research:
+        async with gate, _engine(components, fake, llm_rerank=rng.random() < 0.5) as research:
             started = time.monotonic()
-            answer = (await research.ask(QUESTIONS[i % len(QUESTIONS)], limits=limits)).answer
+            answer = (await research.run(ResearchRequest(question=QUESTIONS[i % len(QUESTIONS)], budget=limits))).answer
             returned = time.monotonic() - started
         outcomes.append(
             {
@@ -138,12 +140,14 @@ async def bench_ceilings(
     }
 
 
-async def bench_overhead(runtime: Runtime, fake: FakeAnthropic, runs: int, rng: random.Random) -> dict:
+async def bench_overhead(components: Components, fake: FakeAnthropic, runs: int, rng: random.Random) -> dict:
     fake.responder = lambda body: plausible_reply(body, rng)
     per_node: dict[str, list[float]] = {}
     for i in range(runs):
-        async with _researcher(runtime, fake) as research:
-            result = await research.ask(QUESTIONS[i % len(QUESTIONS)], limits=Limits(max_seconds=30, max_usd=1.0))
+        async with _engine(components, fake) as research:
+            result = await research.run(
+                ResearchRequest(question=QUESTIONS[i % len(QUESTIONS)], budget=Limits(max_seconds=30, max_usd=1.0))
+            )
         for span in result.trace:
             per_node.setdefault(span.node, []).append(span.overhead_ms)
     everything = sorted(ms for values in per_node.values() for ms in values)
@@ -158,7 +162,7 @@ async def bench_overhead(runtime: Runtime, fake: FakeAnthropic, runs: int, rng: 
     }
 
 
-async def bench_rerank(runtime: Runtime, fake: FakeAnthropic, runs: int, rng: random.Random) -> dict:
+async def bench_rerank(components: Components, fake: FakeAnthropic, runs: int, rng: random.Random) -> dict:
     fake.responder = lambda body: plausible_reply(body, rng)
     configs = {
         "cheap rerank 30 → 5, then premium": dict(llm_rerank=True),
@@ -168,10 +172,13 @@ async def bench_rerank(runtime: Runtime, fake: FakeAnthropic, runs: int, rng: ra
     for label, options in configs.items():
         usd, synth_in = [], []
         for i in range(runs):
-            async with _researcher(runtime, fake, **options) as research:
+            async with _engine(components, fake, **options) as research:
                 answer = (
-                    await research.ask(
-                        QUESTIONS[i % len(QUESTIONS)], limits=Limits(max_seconds=30, max_usd=5.0, max_hops=1)
+                    await research.run(
+                        ResearchRequest(
+                            question=QUESTIONS[i % len(QUESTIONS)],
+                            budget=Limits(max_seconds=30, max_usd=5.0, max_hops=1),
+                        )
                     )
                 ).answer
             usd.append(answer.spend.usd)
@@ -184,16 +191,16 @@ async def bench_rerank(runtime: Runtime, fake: FakeAnthropic, runs: int, rng: ra
     return out
 
 
-def _researcher(runtime: Runtime, fake: FakeAnthropic, *, llm_rerank: bool = False, **config) -> Researcher:
-    return claude_researcher(runtime, fake, llm_rerank=llm_rerank, backoff_base_s=0.05, backoff_cap_s=0.2, **config)
+def _engine(components: Components, fake: FakeAnthropic, *, llm_rerank: bool = False, **config) -> Engine:
+    return claude_engine(components, fake, llm_rerank=llm_rerank, backoff_base_s=0.05, backoff_cap_s=0.2, **config)
 
 
-def _runtime() -> Runtime:
+def _components() -> Components:
     overrides = (
         {} if os.environ.get("QUARRY_DATABASE_URL") else {"storage.data_dir": tempfile.mkdtemp(prefix="quarry-bench-")}
     )
     settings = load_settings(overrides={**overrides, "database.schema_name": "bench_budget", "database.pool_max": 12})
-    return Runtime(settings, environ={})
+    return Components(settings, environ={})
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -1,7 +1,7 @@
 """Benchmark: does the semantic cache serve the right answers, and how fast is a hit?
 
 Run: `python -m bench.bench_cache [--out FILE]` (or `make bench`). Prints Markdown tables, writes
-JSON (default eval/out/bench_cache.json).
+JSON (default bench/out/bench_cache.json).
 
 A. Correctness on labelled question pairs: paraphrases that should hit, near-misses that must not
    (different entity, year, quantity, negation, direction, object, or a question that asks for
@@ -59,7 +59,7 @@ class Pair:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_cache", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("eval/out/bench_cache.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out/bench_cache.json"))
     parser.add_argument(
         "--latency-rounds", type=int, default=3, help="times each sample question is asked again (hits)"
     )
@@ -159,9 +159,9 @@ def bench_latency(rounds: int) -> dict:
     ]
     overrides = {} if os.environ.get("QUARRY_DATABASE_URL") else {"data_dir": tempfile.mkdtemp(prefix="quarry-bench-")}
     with Assistant.from_config(environ={}, database__schema_name="bench_cache", **overrides) as assistant:
-        assistant.runtime.cache.clear()
+        assistant.components.cache.clear()
         assistant.ingest(REPO / "examples" / "corpus")
-        assistant.runtime.embedder.load()
+        assistant.components.embedder.load()
         assistant.ask("warm-up: which team owns Keel?", use_cache=False)
         misses, hits, lookups, served = [], [], [], 0
         for question in questions:

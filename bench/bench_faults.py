@@ -2,7 +2,7 @@
 the shared account cap under concurrent runs.
 
 Run: `python -m bench.bench_faults [--out FILE] [--fuzz-examples N] [--quick]` (or `make bench`).
-Prints Markdown tables, writes JSON (default eval/out/bench_faults.json), exits 1 if anything
+Prints Markdown tables, writes JSON (default bench/out/bench_faults.json), exits 1 if anything
 crashed, leaked, obeyed an injection, overspent or lost data.
 
 Everything runs against an embedded PostgreSQL cluster of its own (in a temporary folder), since
@@ -62,7 +62,7 @@ class FaultRow:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_faults", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("eval/out/bench_faults.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out/bench_faults.json"))
     parser.add_argument("--fuzz-examples", type=int, default=300, metavar="N", help="generated inputs per fuzz target")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     args = parser.parse_args(argv)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             faults += _llm_outage(root, cluster.url, repeat)
             faults += _disk_full(cluster.url, root)
             faults.append(_eval_kill(cluster.url, root))
-            broken = once_the_pool_recovers(lambda: corrupted_rows(assistant.runtime.db))
+            broken = once_the_pool_recovers(lambda: corrupted_rows(assistant.components.db))
             results["corrupted_rows"] = broken
             _say("cross-principal leak probe")
             leaks = probe_leaks(assistant, SAMPLE_PROBES)
@@ -178,9 +178,9 @@ def _db_down(assistant: Assistant, cluster: EmbeddedCluster, times: int) -> Faul
         finally:
             cluster.start()
         recovered += once_the_pool_recovers(lambda: assistant.ask(QUESTION)).text != ""
-    with assistant.runtime.db.transaction() as conn:
+    with assistant.components.db.transaction() as conn:
         conn.execute("UPDATE runs SET started_at = now() - interval '1 hour' WHERE status = 'running'")
-    abandoned = PostgresLedger(assistant.runtime.db).abandon_stale()
+    abandoned = PostgresLedger(assistant.components.db).abandon_stale()
     return _row(
         "database down for the rest of a run",
         times,
@@ -302,7 +302,7 @@ def _account_cap(url: str, data_dir: Path, *, workers: int, runs_per_worker: int
     name = f"bench-{uuid.uuid4().hex[:6]}"
     cap = 900 * workers * runs_per_worker // 3  # an offline run spends ~900 tokens: room for about a third of them
     with _assistant(url, data_dir) as admin:
-        Accounts(admin.runtime.db).set(name, max_usd=1.0, max_tokens=cap)
+        Accounts(admin.components.db).set(name, max_usd=1.0, max_tokens=cap)
         assistants = [_assistant(url, data_dir, research__account=name) for _ in range(workers)]
 
         async def one_worker(assistant: Assistant, w: int) -> list:
@@ -329,8 +329,8 @@ def _account_cap(url: str, data_dir: Path, *, workers: int, runs_per_worker: int
         finally:
             for assistant in assistants:
                 assistant.close()
-        state = Accounts(admin.runtime.db).state(name)
-        with admin.runtime.db.transaction() as conn:
+        state = Accounts(admin.components.db).state(name)
+        with admin.components.db.transaction() as conn:
             ledger_tokens = conn.execute(
                 "SELECT coalesce(sum(input_tokens + output_tokens), 0) AS n FROM spend WHERE kind = 'llm'"
                 " AND run_id = ANY(%s::uuid[])",
@@ -373,7 +373,7 @@ def _report(results: dict) -> None:
             f"| {r['fault']} | {r['injected']} | {r['survived']} | {r['failed_cleanly']} | {r['crashed']} | {r['outcome']} |"
         )
     broken = results["corrupted_rows"]
-    print(f"\nStored rows after the faults: {'consistent' if not broken else broken}\n")
+    print(f"\nStored rows after the faults: {broken or 'consistent'}\n")
     fuzz, leaks, canaries, account = results["bad_inputs"], results["leaks"], results["canaries"], results["account"]
     print("## Summary\n")
     print("| measure | value |")

@@ -1,7 +1,7 @@
 """Benchmark: ingest throughput, and search latency/recall at 10k and 100k chunks.
 
 Run: `python -m bench.bench_ingest [--sizes 10000,100000] [--ingest-docs 2000] [--queries 41] [--out FILE]`
-(or `make bench`). Prints Markdown tables, writes JSON (default eval/out/bench_ingest.json).
+(or `make bench`). Prints Markdown tables, writes JSON (default bench/out/bench_ingest.json).
 
 A. Ingest: the real pipeline (load → chunk → embed with the packaged model → extract entities →
    PostgreSQL) over MS MARCO passages from ../shared/data; embedding vs database time.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quarry.agent.runtime import Runtime
+from quarry.agent.components import Components
 from quarry.agent.settings import Settings, load_settings
 from quarry.corpus.chunking import Chunk
 from quarry.corpus.entities import OfflineExtractor
@@ -46,28 +46,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000", help="chunk counts to test search at")
     parser.add_argument("--ingest-docs", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=41)
-    parser.add_argument("--out", type=Path, default=Path("eval/out/bench_ingest.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out/bench_ingest.json"))
     args = parser.parse_args(argv)
     texts, queries = _shared_texts()
     base = _settings()
     results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "search": []}
-    with Runtime(base) as runtime:
-        info = runtime.db.server_info()
+    with Components(base) as components:
+        info = components.db.server_info()
         results["machine"].update(postgres=info.postgres_version, pgvector=info.pgvector_version)
-        results["ingest"] = bench_ingest(runtime, texts[: args.ingest_docs])
-        real_vectors = _embed(runtime, texts[: max(int(s) for s in args.sizes.split(","))])
-        query_vectors = np.asarray(runtime.embedder.embed_documents(queries[: args.queries]), dtype=np.float32)
+        results["ingest"] = bench_ingest(components, texts[: args.ingest_docs])
+        real_vectors = _embed(components, texts[: max(int(s) for s in args.sizes.split(","))])
+        query_vectors = np.asarray(components.embedder.embed_documents(queries[: args.queries]), dtype=np.float32)
     for size in (int(s) for s in args.sizes.split(",")):
         settings = base.model_copy(
             update={"database": base.database.model_copy(update={"schema_name": f"bench_{size}"})}
         )
-        with Runtime(settings) as runtime:
+        with Components(settings) as components:
             try:
                 results["search"].append(
-                    bench_search(runtime, size, texts, real_vectors, queries[: args.queries], query_vectors)
+                    bench_search(components, size, texts, real_vectors, queries[: args.queries], query_vectors)
                 )
             finally:
-                runtime.db.drop_schema()
+                components.db.drop_schema()
     print(render(results))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
@@ -75,14 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def bench_ingest(runtime: Runtime, texts: list[str]) -> dict:
+def bench_ingest(components: Components, texts: list[str]) -> dict:
     documents = [_document(f"ingest-{i}", text, "common") for i, text in enumerate(texts)]
     say(f"A. ingesting {len(documents)} passages through the real pipeline")
-    runtime.embedder.load()
+    components.embedder.load()
     started = time.perf_counter()
-    report = runtime.ingestor.ingest_documents(documents)
+    report = components.ingestor.ingest_documents(documents)
     wall = time.perf_counter() - started
-    runtime.db.drop_schema()
+    components.db.drop_schema()
     return {
         "documents": report.ingested,
         "chunks": report.chunks_written,
@@ -95,7 +95,7 @@ def bench_ingest(runtime: Runtime, texts: list[str]) -> dict:
     }
 
 
-def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, query_vectors) -> dict:
+def bench_search(components: Components, size: int, texts, real_vectors, queries, query_vectors) -> dict:
     rng = np.random.default_rng(size)
     extractor = OfflineExtractor()
     say(f"B. loading {size} chunks into schema bench_{size}")
@@ -110,17 +110,17 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
         document, chunks = _multi_chunk_document(
             f"d{d}", [texts[p] for p in picks], "rare" if d % 100 == 0 else "common"
         )
-        runtime.store.write(
+        components.store.write(
             document, chunks, vectors, extractor.extract(document.metadata.title, document.text, chunks)
         )
         if (d + 1) % 1000 == 0:
             say(
                 f"   {(d + 1) * CHUNKS_PER_DOC} chunks, {(d + 1) * CHUNKS_PER_DOC / (time.perf_counter() - started):.0f}/s"
             )
-    runtime.store.analyze()
+    components.store.analyze()
     load_s = time.perf_counter() - started
-    dense = runtime.dense
-    plain = DenseSearch(runtime.db, DenseConfig(exact_scan_max_rows=0, ef_search_min=40, ef_search_max=40))
+    dense = components.dense
+    plain = DenseSearch(components.db, DenseConfig(exact_scan_max_rows=0, ef_search_min=40, ef_search_max=40))
     row: dict = {"chunks": size, "real_vectors": min(size, len(real_vectors)), "load_s": round(load_s, 1)}
     for name, filters in (("unfiltered", None), ("1pct", RARE)):
         exact = [
@@ -144,7 +144,7 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
         }
     exact_all = [_ids(dense.search(q, k=10, principal=PRINCIPAL, strategy="exact")) for q in query_vectors]
     for ef in (40, 100, 200):
-        swept = DenseSearch(runtime.db, DenseConfig(exact_scan_max_rows=0, ef_search_min=ef))
+        swept = DenseSearch(components.db, DenseConfig(exact_scan_max_rows=0, ef_search_min=ef))
         lat, res = _timed([lambda q=q, s=swept: s.search(q, k=10, principal=PRINCIPAL) for q in query_vectors])
         row[f"hnsw_unfiltered_ef{ef}"] = {
             **_latency(lat),
@@ -163,14 +163,14 @@ def bench_search(runtime: Runtime, size: int, texts, real_vectors, queries, quer
         "recall_vs_exact": _recall(plain_results, exact_rare),
         "rows": _mean_rows(plain_results),
     }
-    runtime.bm25.index()  # build outside the timed loop
-    runtime.retriever.graph.graph()
-    bm25_lat, _ = _timed([lambda t=t: runtime.bm25.search(t, k=10, principal=PRINCIPAL) for t in queries])
+    components.bm25.index()  # build outside the timed loop
+    components.retriever.graph.knowledge_graph()
+    bm25_lat, _ = _timed([lambda t=t: components.bm25.search(t, k=10, principal=PRINCIPAL) for t in queries])
     row["bm25"] = _latency(bm25_lat)
     for label, rerank in (("hybrid", False), ("hybrid_rerank", True)):
         lat, _ = _timed(
             [
-                lambda t=t, q=q, r=rerank: runtime.retriever.retrieve(
+                lambda t=t, q=q, r=rerank: components.retriever.retrieve(
                     t, principal=PRINCIPAL, k=10, rerank=r, query_vector=q
                 )
                 for t, q in zip(queries, query_vectors)
@@ -232,14 +232,14 @@ def _shared_texts() -> tuple[list[str], list[str]]:
         if not folder.exists():
             continue
         texts += [
-            json.loads(l)["text"]
-            for l in (folder / "corpus.jsonl").read_text(encoding="utf-8").split("\n")
-            if l.strip()
+            json.loads(line)["text"]
+            for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").split("\n")
+            if line.strip()
         ]
         queries += [
-            json.loads(l)["text"]
-            for l in (folder / "queries.jsonl").read_text(encoding="utf-8").split("\n")
-            if l.strip()
+            json.loads(line)["text"]
+            for line in (folder / "queries.jsonl").read_text(encoding="utf-8").split("\n")
+            if line.strip()
         ]
     if not texts:
         say(f"notice: {SHARED} not found; using generated text (figures will not reflect real language)")
@@ -250,12 +250,12 @@ def _shared_texts() -> tuple[list[str], list[str]]:
     return texts, queries
 
 
-def _embed(runtime: Runtime, texts: list[str]) -> np.ndarray:
+def _embed(components: Components, texts: list[str]) -> np.ndarray:
     cache = Path(tempfile.gettempdir()) / f"quarry-bench-vectors-{len(texts)}.npy"
     if cache.exists():
         return np.load(cache)
     say(f"embedding {len(texts)} real texts once (cached at {cache})")
-    vectors = np.asarray(runtime.embedder.embed_documents(texts), dtype=np.float32)
+    vectors = np.asarray(components.embedder.embed_documents(texts), dtype=np.float32)
     np.save(cache, vectors)
     return vectors
 

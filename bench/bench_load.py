@@ -1,7 +1,7 @@
 """Benchmark: does Quarry hold up under N concurrent chat sessions, and does memory stay flat?
 
 Run: `python -m bench.bench_load [--sessions 8,32,64] [--modes offline,claude] [--turns 3] [--soak 600]
-[--quick] [--out FILE]`. Prints Markdown tables, writes JSON (default eval/out/bench_load.json);
+[--quick] [--out FILE]`. Prints Markdown tables, writes JSON (default bench/out/bench_load.json);
 exits 1 when any run failed, broke its budget, or disagrees with the ledger.
 
 One Assistant per model mode over the bundled sample corpus: real PostgreSQL (embedded unless
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema", default="bench_load")
     parser.add_argument("--pool-max", type=int, help="database.pool_max (default: config.yaml's)")
     parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--out", type=Path, default=Path("eval/out/bench_load.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out/bench_load.json"))
     args = parser.parse_args(argv)
     args.sessions = args.sessions or ((2, 4) if args.quick else (8, 32, 64))
     args.turns = args.turns or (1 if args.quick else 3)
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.cache_row and not args.soak_only:
                 with _open(args, mode, data_dir, fake, cache=True) as assistant:
                     _prepare(assistant, mode)
-                    assistant.runtime.cache.clear()
+                    assistant.components.cache.clear()
                     say(f"{mode}: {max(args.sessions)} sessions × {args.turns} turns, cache on…")
                     results["load"].append(
                         asyncio.run(load_row(assistant, f"{mode}+cache", max(args.sessions), args.turns, limits, tag))

@@ -12,7 +12,7 @@ measures recall@10 against an exact scan and the rows returned, for:
 - quarry + rls: Quarry's dense search with row_security on (predicate in the SQL, exact scan or a
   widened ef_search chosen by estimated selectivity), and its latency against row_security off.
 
-Prints a Markdown table and writes JSON (default eval/out/bench_rls.json).
+Prints a Markdown table and writes JSON (default bench/out/bench_rls.json).
 """
 
 import argparse
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_rls", description=__doc__.split("\n\n")[0])
     parser.add_argument("--chunks", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=50)
-    parser.add_argument("--out", type=Path, default=Path("eval/out/bench_rls.json"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out/bench_rls.json"))
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="quarry-rls-") as tmp:
         cluster = EmbeddedCluster(Path(tmp) / "pg" / "data")

@@ -30,7 +30,7 @@ _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 def markdown_images(body: str, folder: Path, label: str, max_bytes: int) -> tuple[ImageAsset, ...]:
-    assets = []
+    assets: list[ImageAsset] = []
     for match in _MARKDOWN_IMAGE.finditer(body):
         target = match.group("target").strip("<>")
         if _REMOTE.match(target):
@@ -57,7 +57,7 @@ def jsonl_images(
     """The record's text with a Markdown reference appended per image, and the images."""
     if not isinstance(images, list):
         raise DocumentParseError(label, '\'images\' must be a list of {"path": ...} or {"data": base64} objects')
-    assets = []
+    assets: list[ImageAsset] = []
     for number, image in enumerate(images, start=1):
         if (
             not isinstance(image, dict)

@@ -2,9 +2,11 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from quarry.corpus.blobs import BlobStore
 from quarry.corpus.db import Database
+from quarry.corpus.store import DocumentStore
 
 
 @dataclass(frozen=True)
@@ -26,27 +28,18 @@ class AssetIndex:
     def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db = db
         self.blobs = blobs
+        self._store = DocumentStore(db)
 
     def for_chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredAsset]:
         """The image behind each caption chunk among `chunk_ids` (text chunks are left out)."""
         if not chunk_ids:
             return {}
-        with self.db.transaction() as conn:
-            rows = conn.execute(
-                "SELECT c.id AS chunk_id, a.* FROM chunks c JOIN assets a"
-                " ON a.document_id = c.document_id AND a.ordinal = c.asset_ordinal WHERE c.id = ANY(%s)",
-                (list(chunk_ids),),
-            ).fetchall()
-        return {row.pop("chunk_id"): self._asset(row) for row in rows}
+        return {chunk: self._asset(row) for chunk, row in self._store.assets_of_chunks(chunk_ids).items()}
 
     def of_document(self, document_id: str) -> list[StoredAsset]:
-        with self.db.transaction() as conn:
-            rows = conn.execute(
-                "SELECT * FROM assets WHERE document_id = %s ORDER BY ordinal", (document_id,)
-            ).fetchall()
-        return [self._asset(row) for row in rows]
+        return [self._asset(row) for row in self._store.assets_of_document(document_id)]
 
-    def _asset(self, row: dict) -> StoredAsset:
+    def _asset(self, row: dict[str, Any]) -> StoredAsset:
         return StoredAsset(
             row["document_id"],
             row["ordinal"],

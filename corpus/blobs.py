@@ -14,13 +14,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from quarry.corpus.errors import CorpusError
-
-
-class BlobError(CorpusError):
-    """A blob could not be written or read (disk full, permissions, a corrupt object)."""
+from quarry.errors import BlobError
 
 
 @dataclass(frozen=True)
@@ -140,6 +136,17 @@ def _fsync_directory(folder: Path) -> None:
         os.close(descriptor)
 
 
+class S3Client(Protocol):
+    """The calls S3BlobStore makes on a boto3 S3 client (boto3 ships no types without boto3-stubs)."""
+
+    def copy_object(self, **kwargs: Any) -> Any: ...
+    def put_object(self, **kwargs: Any) -> Any: ...
+    def get_object(self, **kwargs: Any) -> Any: ...
+    def head_object(self, **kwargs: Any) -> Any: ...
+    def delete_object(self, **kwargs: Any) -> Any: ...
+    def get_paginator(self, operation_name: str) -> Any: ...
+
+
 class S3BlobStore:
     """Blobs in an S3-compatible bucket (AWS S3, MinIO, Ceph…) under `prefix/ab/cd/<sha256>`, for
     workers on many machines. Needs the `s3` extra (boto3). A put checks for the key first (content
@@ -147,7 +154,7 @@ class S3BlobStore:
     as the local store touches its file. S3 writes are atomic per object; no temporary keys."""
 
     def __init__(
-        self, bucket: str, *, prefix: str = "quarry-blobs", client: object | None = None, **client_options: object
+        self, bucket: str, *, prefix: str = "quarry-blobs", client: S3Client | None = None, **client_options: object
     ) -> None:
         if client is None:
             try:
@@ -178,7 +185,7 @@ class S3BlobStore:
 
     def get(self, key: str) -> bytes:
         try:
-            data = self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"].read()
+            data: bytes = self.client.get_object(Bucket=self.bucket, Key=self._name(key))["Body"].read()
         except Exception as exc:
             raise BlobError(f"blob {key} is missing from s3://{self.bucket}/{self.prefix}: {exc}") from None
         if blob_key(data) != key:

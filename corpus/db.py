@@ -3,7 +3,6 @@
 This is the only module that imports psycopg; the rest of Quarry talks to `Database`.
 """
 
-import json
 import re
 import warnings
 from collections.abc import Iterator, Sequence
@@ -11,23 +10,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import psycopg
 from pgvector.psycopg import register_vector
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from quarry.corpus import access
 from quarry.corpus.config import DatabaseConfig, EmbeddingConfig
-from quarry.corpus.errors import CorpusError, DatabaseUnavailable, EmbeddingMismatch
+from quarry.errors import DatabaseUnavailable, EmbeddingMismatch, StorageError
 
 Connection = psycopg.Connection
+RowConnection = psycopg.Connection[dict[str, Any]]
+"""What `transaction()` and `reading()` yield: a pooled connection whose rows are dicts by column."""
+Row = TypeVar("Row")
 _MIGRATION_LOCK = 0x51A77_0001  # advisory lock key: one migrator at a time
 READER_ROLE = "quarry_reader"
-
-
-class StorageError(CorpusError):
-    """A statement failed for a reason other than the server being unreachable."""
 
 
 @dataclass(frozen=True)
@@ -108,12 +107,13 @@ class Database:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection]:
+    def transaction(self) -> Iterator[RowConnection]:
         """One transaction on a pooled connection: committed on success, rolled back on any error."""
         if self._pool is None:
             raise DatabaseUnavailable("the database is closed")
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection() as pooled:
+                conn = cast(RowConnection, pooled)
                 conn.row_factory = dict_row
                 with conn.transaction():
                     yield conn
@@ -127,7 +127,7 @@ class Database:
             raise StorageError(f"database error: {_first_line(exc)}") from exc
 
     @contextmanager
-    def reading(self, groups: Sequence[str]) -> Iterator[psycopg.Connection]:
+    def reading(self, groups: Sequence[str]) -> Iterator[RowConnection]:
         """A transaction for a reader with `groups` to search in. With database.row_security on, it is
         read-only and runs as the reader role, so PostgreSQL's row-level security admits only rows
         the groups may read, whatever the statement says; otherwise it is `transaction()` (the SQL
@@ -136,7 +136,7 @@ class Database:
             if self.config.row_security:
                 conn.execute("SET TRANSACTION READ ONLY")
                 conn.execute(f"SET LOCAL ROLE {READER_ROLE}")
-                conn.execute("SELECT set_config('quarry.reader_groups', %s, true)", (json.dumps(list(groups)),))
+                conn.execute("SELECT set_config(%s, %s, true)", (access.READER_SETTING, access.reader_setting(groups)))
             yield conn
 
     def _grant_reader_role(self) -> None:
@@ -184,8 +184,10 @@ class Database:
         return applied
 
     def check_embedding_space(self, embedding: EmbeddingConfig) -> None:
+        from quarry.corpus.store import embedding_space  # the documents store owns corpus_state; it imports this module
+
         with self._direct() as conn:
-            model, dim = conn.execute("SELECT embedding_model, embedding_dim FROM corpus_state").fetchone()
+            model, dim = embedding_space(conn)
         if (model, dim) != (embedding.model, embedding.dimension):
             raise EmbeddingMismatch(
                 f"the corpus at {self.where} (schema '{self.schema}') was built with embedding model "
@@ -196,7 +198,7 @@ class Database:
 
     def server_info(self) -> ServerInfo:
         with self._direct() as conn:
-            pg = conn.execute("SHOW server_version").fetchone()[0]
+            pg = one_row(conn.execute("SHOW server_version"))[0]
             return ServerInfo(self.where, pg, _pgvector_version(conn))
 
     def drop_schema(self) -> None:
@@ -210,10 +212,12 @@ def start_embedded(pgdata: Path) -> str:
     """Start (or reuse) the pgserver cluster in `pgdata` and return its socket connection URI."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import pgserver
+        # pgserver/__init__.py star-imports a module's `__all__`, which hides its other names from
+        # type checkers; import get_server from where it is defined.
+        from pgserver.postgres_server import get_server
     try:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="stop")
         return server.get_uri()
     except Exception as exc:  # pgserver raises CalledProcessError, TimeoutExpired, AssertionError...
         log = pgdata / "log"
@@ -221,6 +225,14 @@ def start_embedded(pgdata: Path) -> str:
             f"cannot start the embedded PostgreSQL in {pgdata}: {exc} "
             f"(see its log at {log}; set QUARRY_DATA_DIR to another folder or QUARRY_DATABASE_URL to a server)"
         ) from None
+
+
+def one_row(cursor: psycopg.Cursor[Row]) -> Row:
+    """The row of a statement that always returns exactly one (an aggregate, INSERT … RETURNING)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise StorageError("database error: a statement that returns one row returned none")
+    return row
 
 
 def mask_password(url: str) -> str:

@@ -41,7 +41,8 @@ class LocalEmbeddings(Embeddings):
         vectors = self._load().encode(
             texts, batch_size=self.config.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
-        return vectors.tolist()
+        rows: list[list[float]] = vectors.tolist()
+        return rows
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]

@@ -1,7 +1,8 @@
-"""Who is asking and what they narrowed the search to, compiled to one SQL predicate over chunks.
+"""Who is asking and what they narrowed the search to.
 
-Every retriever puts this predicate in the same statement as its ranking, so a chunk the
-principal may not read is never a candidate, whatever its score.
+The documents store compiles both into one SQL predicate over chunks (`corpus.store.chunk_predicate`,
+its access clause from corpus/access.py); every retriever puts it in the same statement as its
+ranking, so a chunk the principal may not read is never a candidate, whatever its score.
 """
 
 from datetime import datetime
@@ -52,26 +53,3 @@ class SearchFilters(BaseModel):
                 f"published_before ({self.published_before.isoformat()})"
             )
         return self
-
-
-def chunk_predicate(filters: SearchFilters, principal: Principal, *, alias: str = "") -> tuple[str, dict[str, Any]]:
-    """SQL boolean expression over the chunks table (optionally aliased) and its named parameters."""
-    col = f"{alias}." if alias else ""
-    clauses = [f"{col}access && %(f_groups)s::text[]"]
-    params: dict[str, Any] = {"f_groups": list(principal.groups)}
-    if filters.domains:
-        clauses.append(f"{col}domain = ANY(%(f_domains)s::text[])")
-        params["f_domains"] = list(filters.domains)
-    if filters.authors:
-        clauses.append(f"{col}author = ANY(%(f_authors)s::text[])")
-        params["f_authors"] = list(filters.authors)
-    if filters.tags:
-        clauses.append(f"{col}tags && %(f_tags)s::text[]")
-        params["f_tags"] = list(filters.tags)
-    if filters.published_after:
-        clauses.append(f"{col}published_at >= %(f_after)s")
-        params["f_after"] = filters.published_after
-    if filters.published_before:
-        clauses.append(f"{col}published_at < %(f_before)s")
-        params["f_before"] = filters.published_before
-    return " AND ".join(clauses), params

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from quarry.corpus.blobs import LocalBlobStore, S3BlobStore
 from quarry.corpus.db import Database
-from quarry.corpus.store import BLOB_GC_LOCK
+from quarry.corpus.store import DocumentStore
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,7 @@ class GcReport:
 def collect_garbage(
     db: Database, blobs: LocalBlobStore | S3BlobStore, *, grace_seconds: float, dry_run: bool = False
 ) -> GcReport:
-    with db.transaction() as conn:
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (BLOB_GC_LOCK,))
-        referenced = {row["blob_key"] for row in conn.execute("SELECT DISTINCT blob_key FROM assets")}
+    with DocumentStore(db).blob_references() as referenced:
         listed = list(blobs.list())
         now = time.time()
         deleted = kept = freed = 0

@@ -8,6 +8,7 @@ transaction: a crash at any point leaves it fully present or fully absent, plus 
 unreferenced blobs for `quarry gc` (corpus/gc.py). Each image's caption is a chunk of its own.
 """
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -17,11 +18,11 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from quarry.corpus.blobs import BlobError, BlobStore
+from quarry.corpus.blobs import BlobStore
 from quarry.corpus.chunking import Chunk, chunk_text
 from quarry.corpus.config import ChunkingConfig
-from quarry.corpus.db import StorageError
 from quarry.corpus.entities import EntityExtractor, OfflineExtractor
+from quarry.corpus.errors import BlobError, StorageError
 from quarry.corpus.loaders import Refusal, Skipped, load_paths
 from quarry.corpus.metadata import SourceDocument
 from quarry.corpus.store import DocumentStore, WriteHook, WriteOutcome
@@ -172,7 +173,7 @@ class Ingestor:
                     item.chunks,
                     embeddings,
                     extraction,
-                    put_blobs=lambda: self._put_blobs(item.document),
+                    put_blobs=functools.partial(self._put_blobs, item.document),
                     hook=self.on_step,
                 )
             except (StorageError, BlobError) as exc:

@@ -17,7 +17,7 @@ from typing import Any
 
 from quarry.corpus.asset_loader import jsonl_images, markdown_images, standalone_image
 from quarry.corpus.errors import CorpusError, DocumentParseError
-from quarry.corpus.images import IMAGE_SUFFIXES
+from quarry.corpus.images import IMAGE_SUFFIXES, ImageAsset
 from quarry.corpus.metadata import SourceDocument, unstorable_character, validate_metadata
 from quarry.corpus.yaml_text import YamlProblem, load_yaml
 
@@ -216,7 +216,7 @@ def _jsonl_record(
         raise DocumentParseError(label, "'metadata' must be a JSON object")
     merged = {**defaults, "source": f"{path.resolve()}#L{number}", **raw}
     metadata = validate_metadata(label, merged, where='the record\'s "metadata" object')
-    assets: tuple = ()
+    assets: tuple[ImageAsset, ...] = ()
     if "images" in record:
         text, assets = jsonl_images(record["images"], text, path.parent, label, limits.asset_bytes)
     return SourceDocument(id=metadata.document_id(), label=label, text=text, metadata=metadata, assets=assets)

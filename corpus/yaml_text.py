@@ -24,7 +24,7 @@ class YamlProblem(ValueError):
         super().__init__(f"{problem}{at}")
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types: SafeLoader is Any to mypy
     """SafeLoader whose int, float, bool and timestamp scalars fall back to text when they cannot be built."""
 
 

@@ -1,12 +1,12 @@
 """`quarry eval ...`: evaluation commands (registered by the CLI, imported only when run)."""
 
 import argparse
-import sys
 from pathlib import Path
 
-from quarry.agent.cli.arguments import UsageError, add_budget_arguments, limits_from, positive_int
-from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from quarry.agent.cli.arguments import add_budget_arguments, limits_from, positive_int
+from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import UsageError
 
 MAX_CONCURRENCY = 64
 
@@ -33,27 +33,22 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         help="quick run: keep the gold documents of the evaluated queries plus others up to N",
     )
     retrieval.add_argument("--no-peer", action="store_true", help="skip the LangChain EnsembleRetriever peer")
-    retrieval.set_defaults(run=run)
+    retrieval.set_defaults(run=run, error_prefix="quarry eval")
     _register_qa(sub)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from quarry.eval.errors import DatasetError
     from quarry.eval.run_retrieval import run_retrieval_eval
 
-    try:
-        run_retrieval_eval(
-            settings,
-            args.dataset,
-            limit=args.limit,
-            out_dir=args.out / _folder(args.dataset),
-            corpus=args.corpus,
-            peer=not args.no_peer,
-            max_documents=args.max_documents,
-        )
-    except DatasetError as exc:
-        print(f"quarry eval: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    run_retrieval_eval(
+        settings,
+        args.dataset,
+        limit=args.limit,
+        out_dir=args.out / _folder(args.dataset),
+        corpus=args.corpus,
+        peer=not args.no_peer,
+        max_documents=args.max_documents,
+    )
     return EXIT_OK
 
 
@@ -103,17 +98,13 @@ def _register_qa(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
         help="research every question afresh (by default a repeated question is served from the semantic cache)",
     )
     qa.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    qa.set_defaults(run=run_qa)
+    qa.set_defaults(run=run_qa, error_prefix="quarry eval qa")
 
 
 def run_qa(args: argparse.Namespace, settings: Settings) -> int:
     if args.concurrency > MAX_CONCURRENCY:
-        return _usage(f"--concurrency must be at most {MAX_CONCURRENCY}, got {args.concurrency}")
-    try:
-        limits = limits_from(args, settings.research.budget)
-    except UsageError as exc:
-        return _usage(str(exc))
-    from quarry.eval.errors import DatasetError, RunMismatch
+        raise UsageError(f"--concurrency must be at most {MAX_CONCURRENCY}, got {args.concurrency}")
+    limits = limits_from(args, settings.research.budget)
     from quarry.eval.run_qa import QaOptions, run_qa_eval
 
     options = QaOptions(
@@ -129,13 +120,5 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
         quiet=args.quiet,
         use_cache=not args.no_cache,
     )
-    try:
-        run_qa_eval(settings, options)
-    except (DatasetError, RunMismatch) as exc:
-        return _usage(str(exc))
+    run_qa_eval(settings, options)
     return EXIT_OK
-
-
-def _usage(message: str) -> int:
-    print(f"quarry eval qa: {message}", file=sys.stderr)
-    return EXIT_USAGE

@@ -1,9 +1,5 @@
-"""Errors raised by evaluation: bad dataset paths and formats, a resume that does not fit."""
+"""Errors raised by evaluation; they live in the one tree in quarry.errors (re-exported here)."""
 
+from quarry.errors import DatasetError, RunMismatch
 
-class DatasetError(Exception):
-    """A dataset cannot be read: unknown format, missing file or field, malformed record."""
-
-
-class RunMismatch(Exception):
-    """`--resume` into an output folder that was run with another dataset, corpus or limits."""
+__all__ = ["DatasetError", "RunMismatch"]

@@ -7,7 +7,12 @@ from collections.abc import Mapping, Sequence
 def dedupe(ranked: Sequence[str]) -> list[str]:
     """Chunk hits map to documents; keep each document's first (best) position."""
     seen: set[str] = set()
-    return [d for d in ranked if not (d in seen or seen.add(d))]
+    kept: list[str] = []
+    for document in ranked:
+        if document not in seen:
+            seen.add(document)
+            kept.append(document)
+    return kept
 
 
 def recall_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:

@@ -1,10 +1,13 @@
 """The peer: LangChain's EnsembleRetriever (BM25Retriever + in-memory vector store, equal weights)
 over the same chunks and the same stored embeddings. Optional: `pip install -e .[peer]`."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
 
 PEER_NAME = "langchain_ensemble"
 
@@ -24,7 +27,9 @@ class StoredVectors(Embeddings):
         return self.queries[text]
 
 
-def build_peer(chunks: Sequence[dict], vectors: Sequence[np.ndarray], k: int):
+def build_peer(
+    chunks: Sequence[Mapping[str, Any]], vectors: Sequence[npt.NDArray[np.floating[Any]]], k: int
+) -> tuple[BaseRetriever, StoredVectors]:
     """`chunks`: dicts with text and document_id. Returns (retriever, embeddings) or raises ImportError."""
     from langchain_classic.retrievers import EnsembleRetriever
     from langchain_community.retrievers import BM25Retriever

@@ -2,9 +2,12 @@
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarry.eval.qa_rows import QaRow
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PLOTS = ("cost_vs_quality.png", "latency.png", "spend_by_node.png")
 
@@ -17,14 +20,16 @@ def write_plots(out_dir: Path, rows: Sequence[QaRow], summary: dict[str, Any]) -
 
     paths = [out_dir / name for name in PLOTS]
     for path, draw in zip(paths, (_cost_vs_quality, _latency, _spend_by_node)):
-        figure = draw(plt, rows, summary)
+        figure = draw(rows, summary)
         figure.tight_layout()
         figure.savefig(path, dpi=110)
         plt.close(figure)
     return paths
 
 
-def _cost_vs_quality(plt, rows: Sequence[QaRow], summary: dict[str, Any]):
+def _cost_vs_quality(rows: Sequence[QaRow], summary: dict[str, Any]) -> "Figure":
+    import matplotlib.pyplot as plt
+
     # Offline runs cost $0, so dollars would put every point on one line: fall back to tokens.
     by_usd = any(r.usd > 0 for r in rows)
     cost = [r.usd if by_usd else r.tokens for r in rows]
@@ -49,7 +54,9 @@ def _cost_vs_quality(plt, rows: Sequence[QaRow], summary: dict[str, Any]):
     return figure
 
 
-def _latency(plt, rows: Sequence[QaRow], summary: dict[str, Any]):
+def _latency(rows: Sequence[QaRow], summary: dict[str, Any]) -> "Figure":
+    import matplotlib.pyplot as plt
+
     figure, axis = plt.subplots(figsize=(6, 4))
     latencies = [r.latency_s for r in rows]
     axis.hist(latencies, bins=max(5, min(30, len(latencies) // 5)), color="tab:blue", alpha=0.8)
@@ -63,7 +70,9 @@ def _latency(plt, rows: Sequence[QaRow], summary: dict[str, Any]):
     return figure
 
 
-def _spend_by_node(plt, rows: Sequence[QaRow], summary: dict[str, Any]):
+def _spend_by_node(rows: Sequence[QaRow], summary: dict[str, Any]) -> "Figure":
+    import matplotlib.pyplot as plt
+
     nodes = summary["spend_by_node"]
     names = list(nodes) or ["(none)"]
     figure, (tokens_axis, usd_axis) = plt.subplots(1, 2, figsize=(10, 4))

@@ -80,7 +80,6 @@ class QaRow:
 
 def score(query: EvalQuery, answer: Answer, *, latency_s: float, limits: Limits) -> QaRow:
     """Score one finished run against its gold answers and sources."""
-    result = answer.to_json()
     total = answer.spend.total()
     cited = [c.document_id for c in answer.citations]
     gold = list(query.relevant)
@@ -107,11 +106,11 @@ def score(query: EvalQuery, answer: Answer, *, latency_s: float, limits: Limits)
         budget_violations=budget_violations(
             limits, usd=total.usd, tokens=total.tokens, hops=answer.hops, seconds=latency_s
         ).as_dict(),
-        cache_hit=bool(result.get("cache_hit", False)),
+        cache_hit=answer.cache_hit,
         run_id=answer.run_id,
         model=answer.model,
         stop_detail=answer.stop_detail,
-        spend_by_node=result["spend"]["by_node"],
+        spend_by_node={node: spent.dump() for node, spent in answer.record().spend.by_node.items()},
     )
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from quarry.eval.datasets import EvalDataset, EvalQuery
 from quarry.eval.metrics import all_found_at, dedupe, mean_ci95, ndcg_at, percentile, recall_at, reciprocal_rank
@@ -72,7 +73,7 @@ def evaluate(
 
 def write_reports(
     dataset: EvalDataset, runs: Mapping[str, SystemRun], out_dir: Path, notes: Sequence[str] = ()
-) -> dict:
+) -> dict[str, Any]:
     out_dir.mkdir(parents=True, exist_ok=True)
     multi_hop = any(q.multi_hop for q in dataset.queries)
     report = {name: run.summary(multi_hop) for name, run in runs.items()}

@@ -2,7 +2,7 @@
 
 Every input is checked before anything is written (dataset, gold sources, budgets, resume
 compatibility); then the dataset's documents go into a corpus of their own, each question runs
-through `Researcher.ask` under its limits (a bounded number at once, on one event loop), each
+through the research engine (`Engine.run`) under its limits (a bounded number at once, on one event loop), each
 finished question is appended to answers.jsonl, and the report covers every row there.
 """
 
@@ -13,11 +13,12 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from quarry.agent.cli.progress import StageProgress
 from quarry.agent.settings import Settings
 from quarry.corpus.filters import Principal
+from quarry.corpus.ingest import IngestEvent
 from quarry.eval.corpus_loader import (
     DocumentsFolder,
     corpus_schema,
@@ -33,8 +34,8 @@ from quarry.eval.qa_rows import Existing, QaRow, append, open_for_append, read_r
 from quarry.graph.budget.limits import Limits
 
 if TYPE_CHECKING:
-    from quarry.agent.runtime import Runtime
-    from quarry.graph.runner import Researcher
+    from quarry.agent.components import Components
+    from quarry.graph.engine import Engine
 
 PRINCIPAL = Principal(id="eval", groups=("public",))
 ANSWERS, RUN_INFO = "answers.jsonl", "run.json"
@@ -66,10 +67,10 @@ class _Plan:
     pending: list[EvalQuery]
 
 
-def run_qa_eval(settings: Settings, options: QaOptions) -> dict:
+def run_qa_eval(settings: Settings, options: QaOptions) -> dict[str, Any]:
     """Answer and score every pending question, then report on all rows; returns the report."""
     plan = prepare(settings, options)
-    from quarry.agent.runtime import Runtime  # torch and the models: only once the input is known to be good
+    from quarry.agent.components import Components  # torch and the models: only once the input is known to be good
 
     notes = [f"principal 'eval' (groups: public); {plan.info.documents} documents in corpus '{plan.info.corpus}'"]
     if plan.existing.rows:
@@ -78,14 +79,14 @@ def run_qa_eval(settings: Settings, options: QaOptions) -> dict:
         settings = settings.model_copy(
             update={"database": settings.database.model_copy(update={"schema_name": plan.info.corpus})}
         )
-        with Runtime(settings) as runtime:
-            notes += _ingest(runtime, plan, options.quiet)
-            notes += _warm(runtime)
+        with Components(settings) as components:
+            notes += _ingest(components, plan, options.quiet)
+            notes += _warm(components)
             notes.append(
-                f"model: {'Claude' if runtime.models.online else 'offline extractive'}; concurrency {options.concurrency}"
+                f"model: {'Claude' if components.models.online else 'offline extractive'}; concurrency {options.concurrency}"
             )
             with _open_answers(options, plan) as handle:
-                asyncio.run(_answer_all(runtime.researcher, plan.pending, options, handle))
+                asyncio.run(_answer_all(components.engine, plan.pending, options, handle))
     else:
         _say(f"all {len(plan.existing.rows)} questions already answered in {options.out_dir / ANSWERS}; reporting only")
     rows = read_rows(options.out_dir / ANSWERS).rows
@@ -113,8 +114,8 @@ def prepare(settings: Settings, options: QaOptions) -> _Plan:
             f"'{path}' has no questions to evaluate"
             + (" (no query has a relevant document in qrels)" if kind == "beir" else "")
         )
+    from quarry.graph.engine import validate_question
     from quarry.graph.errors import InvalidQuestion
-    from quarry.graph.runner import validate_question
 
     for query in dataset.queries:
         try:
@@ -173,7 +174,7 @@ def _existing(options: QaOptions, info: RunInfo) -> Existing:
     return existing
 
 
-def _open_answers(options: QaOptions, plan: _Plan):
+def _open_answers(options: QaOptions, plan: _Plan) -> IO[str]:
     options.out_dir.mkdir(parents=True, exist_ok=True)
     (options.out_dir / RUN_INFO).write_text(json.dumps(asdict(plan.info), indent=2) + "\n")
     answers = options.out_dir / ANSWERS
@@ -184,7 +185,7 @@ def _open_answers(options: QaOptions, plan: _Plan):
     return answers.open("w", encoding="utf-8")
 
 
-def _ingest(runtime: "Runtime", plan: _Plan, quiet: bool) -> list[str]:
+def _ingest(components: "Components", plan: _Plan, quiet: bool) -> list[str]:
     started = time.perf_counter()
     results = plan.folder.results if plan.folder else list(dataset_documents(plan.dataset))
     _say(
@@ -193,12 +194,12 @@ def _ingest(runtime: "Runtime", plan: _Plan, quiet: bool) -> list[str]:
     )
     with StageProgress("ingest", len(results), quiet=quiet, every=max(1, len(results) // 10)) as progress:
 
-        def notify(event) -> None:
+        def notify(event: IngestEvent) -> None:
             if event.outcome == "refused":
                 progress.always(f"refused {event.label}: {event.detail}")
             progress.advance(f"{event.outcome} {event.label}")
 
-        report = runtime.ingestor.ingest_documents(results, progress=notify)
+        report = components.ingestor.ingest_documents(results, progress=notify)
     seconds = time.perf_counter() - started
     _say(f"ingest: {report.summary()} in {seconds:.1f}s", quiet)
     notes = [f"ingest: {report.summary()} in {seconds:.1f}s"]
@@ -207,30 +208,34 @@ def _ingest(runtime: "Runtime", plan: _Plan, quiet: bool) -> list[str]:
     return notes
 
 
-def _warm(runtime: "Runtime") -> list[str]:
+def _warm(components: "Components") -> list[str]:
     """Build the BM25 index and the graph once, so the first questions' latency is retrieval, not building."""
     started = time.perf_counter()
-    runtime.bm25.index()
-    runtime.retriever.graph.graph()
+    components.bm25.index()
+    components.graph.knowledge_graph()
     return [f"index warm-up (BM25 + graph): {time.perf_counter() - started:.1f}s, before the timed questions"]
 
 
-async def _answer_all(researcher: "Researcher", queries: list[EvalQuery], options: QaOptions, handle) -> None:
+async def _answer_all(engine: "Engine", queries: list[EvalQuery], options: QaOptions, handle: IO[str]) -> None:
+    from quarry.graph.engine import ResearchRequest
+
     gate = asyncio.Semaphore(options.concurrency)
     with StageProgress("answer", len(queries), quiet=options.quiet) as progress:
 
         async def one(query: EvalQuery) -> None:
             async with gate:
                 started = time.perf_counter()
-                result = await researcher.ask(
-                    query.text, principal=PRINCIPAL, limits=options.limits, use_cache=options.use_cache
+                result = await engine.run(
+                    ResearchRequest(
+                        question=query.text, budget=options.limits, principal=PRINCIPAL, use_cache=options.use_cache
+                    )
                 )
                 latency = time.perf_counter() - started
             row = score(query, result.answer, latency_s=latency, limits=options.limits)
             append(handle, row)
             progress.advance(_describe(row))
 
-        async with researcher:
+        async with engine:
             try:
                 async with asyncio.TaskGroup() as group:
                     for query in queries:
@@ -268,7 +273,7 @@ def _fingerprint(path: Path, kind: str) -> str:
     return digest.hexdigest()
 
 
-def _flat(identity: dict) -> dict:
+def _flat(identity: dict[str, Any]) -> dict[str, Any]:
     """limits.max_hops rather than the whole limits object, so a refusal names the one that changed."""
     flat = {k: v for k, v in identity.items() if k != "limits"}
     flat.update({f"limits.{k}": v for k, v in identity.get("limits", {}).items()})

@@ -4,16 +4,21 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from langchain_core.retrievers import BaseRetriever
 
-from quarry.agent.runtime import Runtime
+from quarry.agent.components import Components
 from quarry.agent.settings import Settings
 from quarry.corpus.filters import Principal
+from quarry.corpus.ingest import IngestEvent
+from quarry.corpus.store import DocumentStore
 from quarry.eval.corpus_loader import corpus_schema, ingest_dataset
 from quarry.eval.datasets import load_dataset, sliced
-from quarry.eval.peer import PEER_NAME, build_peer
+from quarry.eval.peer import PEER_NAME, StoredVectors, build_peer
 from quarry.eval.retrieval import RECALL_KS, SystemFn, evaluate, markdown_table, write_reports
+from quarry.tools.hybrid import Mode
 
 PRINCIPAL = Principal(id="eval", groups=("public",))
 
@@ -27,7 +32,7 @@ def run_retrieval_eval(
     corpus: str | None = None,
     peer: bool = True,
     max_documents: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     dataset = load_dataset(dataset_path, limit=limit)
     if max_documents:
         dataset = sliced(dataset, max_documents)
@@ -37,24 +42,24 @@ def run_retrieval_eval(
         f"dataset {dataset.name}: {len(dataset.documents)} documents, {len(dataset.queries)} queries → corpus '{schema}'"
     )
     notes: list[str] = []
-    with Runtime(settings) as runtime:
+    with Components(settings) as components:
         started = time.perf_counter()
         total = len(dataset.documents)
         done = 0
 
-        def progress(event) -> None:
+        def progress(event: IngestEvent) -> None:
             nonlocal done
             done += 1
             if done % 500 == 0 or done == total:
                 rate = done / (time.perf_counter() - started)
                 say(f"ingest: {done}/{total} documents ({rate:.0f}/s, {event.outcome} {event.label})")
 
-        report = ingest_dataset(runtime.ingestor, dataset, progress)
+        report = ingest_dataset(components.ingestor, dataset, progress)
         say(f"ingest: {report.summary()} in {time.perf_counter() - started:.0f}s")
-        retriever = runtime.retriever
+        retriever = components.retriever
         depth = max(RECALL_KS)
 
-        def system(mode: str, rerank: bool) -> SystemFn:
+        def system(mode: Mode, rerank: bool) -> SystemFn:
             def run(query: str, vector: list[float]) -> list[str]:
                 result = retriever.retrieve(
                     query, principal=PRINCIPAL, k=depth, mode=mode, rerank=rerank, query_vector=vector
@@ -72,15 +77,15 @@ def run_retrieval_eval(
         }
         # Warm the per-version BM25 index and graph so the timed queries measure retrieval, not building.
         started = time.perf_counter()
-        runtime.bm25.index()
-        retriever.graph.graph()
+        components.bm25.index()
+        components.graph.knowledge_graph()
         notes.append(
             f"index warm-up (BM25 + graph build or load): {time.perf_counter() - started:.1f}s, not timed per query"
         )
         peer_embeddings = None
         if peer:
             try:
-                peer_retriever, peer_embeddings = _peer(runtime, depth)
+                peer_retriever, peer_embeddings = _peer(components, depth)
                 systems[PEER_NAME] = lambda query, vector: _run_peer(peer_retriever, peer_embeddings, query, vector)
                 notes.append(
                     f"{PEER_NAME}: langchain-classic EnsembleRetriever(BM25Retriever, InMemoryVectorStore), "
@@ -89,23 +94,20 @@ def run_retrieval_eval(
             except ImportError:
                 notes.append(f"{PEER_NAME} skipped: install the peer extra (pip install -e '.[peer]')")
         notes.append("latency excludes query embedding (computed once per query, shared by all systems)")
-        runs = evaluate(dataset, systems, runtime.embedder.embed_query, progress=say)
+        runs = evaluate(dataset, systems, components.embedder.embed_query, progress=say)
     summary = write_reports(dataset, runs, out_dir, notes)
     print(markdown_table(dataset, summary, notes))
     return summary
 
 
-def _peer(runtime: Runtime, depth: int):
-    with runtime.db.transaction() as conn:
-        rows = conn.execute(
-            "SELECT document_id, body AS text, embedding::real[] AS embedding FROM chunks ORDER BY id"
-        ).fetchall()
+def _peer(components: Components, depth: int) -> tuple[BaseRetriever, StoredVectors]:
+    rows = DocumentStore(components.db).chunk_vectors()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community announces its sunset on import
         return build_peer(rows, [np.asarray(r["embedding"]) for r in rows], depth)
 
 
-def _run_peer(retriever, embeddings, query: str, vector: list[float]) -> list[str]:
+def _run_peer(retriever: BaseRetriever, embeddings: StoredVectors, query: str, vector: list[float]) -> list[str]:
     embeddings.queries[query] = vector
     return [doc.metadata["document_id"] for doc in retriever.invoke(query)]
 

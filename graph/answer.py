@@ -1,12 +1,26 @@
-"""What a run returns: the answer, its verified citations, whether it is partial and why, and its cost."""
+"""What a run returns: the answer, its verified citations, whether it is partial and why, and its cost.
 
+As JSON it is an `AnswerRecord` (quarry.records): `Answer.dump()` writes it and `Answer.load()` reads
+it back, validated, for every reader (`quarry ask --json`, the semantic cache, chat turns, the ledger).
+"""
+
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
+from typing import Any
 
 from quarry.graph.budget.limits import StopReason
-from quarry.graph.budget.spend import Spend
+from quarry.graph.budget.spend import NodeSpend, Spend
+from quarry.records import (
+    AnswerRecord,
+    CitationCheckRecord,
+    CitationRecord,
+    NodeSpendRecord,
+    SpendRecord,
+)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ImageRef:
     """The image a citation points at, when the cited passage is an image's caption."""
 
@@ -20,7 +34,7 @@ class ImageRef:
     height: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Citation:
     number: int
     """The [number] used in the answer text."""
@@ -35,13 +49,20 @@ class Citation:
     """Share of the citing sentence's content words the passage contains."""
     image: ImageRef | None = None
 
+    def record(self) -> CitationRecord:
+        return CitationRecord.model_validate(asdict(self))
+
     @classmethod
-    def from_json(cls, data: dict) -> "Citation":
-        image = data.get("image")
-        return cls(**{**data, "image": ImageRef(**image) if image else None})
+    def load(cls, data: "CitationRecord | Mapping[str, Any]") -> "Citation":
+        record = data if isinstance(data, CitationRecord) else CitationRecord.model_validate(data)
+        image = record.image
+        return cls(
+            **{name: value for name, value in record if name != "image"},
+            image=ImageRef(**dict(image)) if image is not None else None,
+        )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CitationStats:
     kept: int = 0
     unresolved: int = 0
@@ -52,7 +73,7 @@ class CitationStats:
     """Sentences whose every citation was dropped; kept in the text, listed in `unsupported_sentences`."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Answer:
     question: str
     text: str
@@ -80,32 +101,62 @@ class Answer:
     cached_from: str = ""
     """On a cache hit, the run that built the answer."""
 
-    def to_json(self) -> dict:
+    def record(self) -> AnswerRecord:
         total = self.spend.total()
-        return {
-            "question": self.question,
-            "asked_as": self.asked_as,
-            "answer": self.text,
-            "citations": [asdict(c) for c in self.citations],
-            "partial": self.partial,
-            "stopped_by": self.stopped_by,
-            "stop_detail": self.stop_detail,
-            "hops": self.hops,
-            "gaps": list(self.gaps),
-            "spend": {
-                "usd": total.usd,
-                "input_tokens": total.input_tokens,
-                "output_tokens": total.output_tokens,
-                "llm_calls": total.calls,
-                "by_node": {node: asdict(s) for node, s in self.spend.by_node.items()},
-            },
-            "citation_check": asdict(self.citation_stats),
-            "unsupported_sentences": list(self.unsupported_sentences),
-            "model": self.model,
-            "evidence_sources": list(self.evidence_sources),
-            "cache_hit": self.cache_hit,
-            "saved_usd": self.saved_usd,
-            "cached_from": self.cached_from,
-            "run_id": self.run_id,
-            "elapsed_s": round(self.elapsed_s, 4),
-        }
+        return AnswerRecord(
+            question=self.question,
+            asked_as=self.asked_as,
+            answer=self.text,
+            citations=[c.record() for c in self.citations],
+            partial=self.partial,
+            stopped_by=self.stopped_by,
+            stop_detail=self.stop_detail,
+            hops=self.hops,
+            gaps=list(self.gaps),
+            spend=SpendRecord(
+                usd=total.usd,
+                input_tokens=total.input_tokens,
+                output_tokens=total.output_tokens,
+                llm_calls=total.calls,
+                by_node={node: NodeSpendRecord(**asdict(s)) for node, s in self.spend.by_node.items()},
+            ),
+            citation_check=CitationCheckRecord(**asdict(self.citation_stats)),
+            unsupported_sentences=list(self.unsupported_sentences),
+            model=self.model,
+            evidence_sources=list(self.evidence_sources),
+            cache_hit=self.cache_hit,
+            saved_usd=self.saved_usd,
+            cached_from=self.cached_from,
+            run_id=self.run_id,
+            elapsed_s=round(self.elapsed_s, 4),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        """The answer as JSON types (an AnswerRecord, with its schema_version)."""
+        return self.record().dump()
+
+    @classmethod
+    def load(cls, data: "AnswerRecord | Mapping[str, Any]") -> "Answer":
+        """An answer from its JSON (validated: a malformed or newer record raises ValidationError)."""
+        record = data if isinstance(data, AnswerRecord) else AnswerRecord.model_validate(data)
+        return cls(
+            question=record.question,
+            text=record.answer,
+            citations=tuple(Citation.load(c) for c in record.citations),
+            partial=record.partial,
+            stopped_by=record.stopped_by,
+            stop_detail=record.stop_detail,
+            hops=record.hops,
+            spend=Spend(MappingProxyType({node: NodeSpend(**dict(s)) for node, s in record.spend.by_node.items()})),
+            run_id=record.run_id,
+            elapsed_s=record.elapsed_s,
+            gaps=tuple(record.gaps),
+            citation_stats=CitationStats(**dict(record.citation_check)),
+            unsupported_sentences=tuple(record.unsupported_sentences),
+            model=record.model,
+            asked_as=record.asked_as,
+            evidence_sources=tuple(record.evidence_sources),
+            cache_hit=record.cache_hit,
+            saved_usd=record.saved_usd,
+            cached_from=record.cached_from,
+        )

@@ -32,7 +32,7 @@ from quarry.graph.routes import (
 from quarry.graph.state import InputState, OutputState, State
 
 
-def build_graph() -> CompiledStateGraph:
+def build_graph() -> CompiledStateGraph[State, RunContext, InputState, OutputState]:
     builder = StateGraph(State, context_schema=RunContext, input_schema=InputState, output_schema=OutputState)
     builder.add_node("contextualize", guarded("contextualize", contextualize, contextualize_needs))
     builder.add_node("cache_lookup", guarded("cache_lookup", cache_lookup))

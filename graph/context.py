@@ -55,7 +55,8 @@ class CandidateReranker(Protocol):
 
 @dataclass(frozen=True)
 class Services:
-    """Long-lived, shared by every run: built once per Assistant or CLI process."""
+    """The components an `Engine` was built with (graph/engine.py), shared by every run it makes; nodes
+    reach them as `runtime.context.services`."""
 
     retriever: Retriever
     embedder: QueryEmbedder

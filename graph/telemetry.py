@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quarry.errors import TelemetryUnavailable
 from quarry.graph.trace import Span
 
 if TYPE_CHECKING:
@@ -30,11 +31,7 @@ class TelemetryConfig(BaseModel):
     """Sent with every export (an API key for a hosted collector)."""
 
 
-class TelemetryUnavailable(RuntimeError):
-    """An endpoint is configured but the OpenTelemetry packages are not installed."""
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FinishedRun:
     run_id: str
     question: str

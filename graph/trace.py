@@ -4,15 +4,17 @@ A node notes what it worked on (`note_inputs`), what it found (`note_hits`, with
 in every retriever that found it) and what it decided (`note`); the guard puts these in its span."""
 
 import contextvars
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 from quarry.graph.budget.spend import Spend
+from quarry.records import SpanRecord
 
 SpanOutcome = Literal["ok", "skipped", "stopped", "failed"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SpanHit:
     """A passage a node found or kept, and where each retriever ranked it (1 = best)."""
 
@@ -23,7 +25,7 @@ class SpanHit:
     ranks: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Span:
     node: str
     start_ms: float
@@ -44,6 +46,17 @@ class Span:
     def overhead_ms(self) -> float:
         """The node's own time: graph plumbing, guard, prompt building, parsing."""
         return max(0.0, self.ms - self.model_ms - self.retrieval_ms)
+
+    def dump(self) -> dict[str, Any]:
+        """The span as JSON types (a SpanRecord, with its schema_version), as the ledger stores it."""
+        return SpanRecord.model_validate(asdict(self)).dump()
+
+    @classmethod
+    def load(cls, data: "SpanRecord | Mapping[str, Any]") -> "Span":
+        """A span from its JSON (validated: a malformed or newer record raises ValidationError)."""
+        record = data if isinstance(data, SpanRecord) else SpanRecord.model_validate(data)
+        fields = {name: value for name, value in record if name not in ("schema_version", "hits")}
+        return cls(**fields, hits=tuple(SpanHit(**dict(h)) for h in record.hits))
 
 
 @dataclass

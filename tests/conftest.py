@@ -16,7 +16,7 @@ from quarry.corpus.embed import LocalEmbeddings
 from quarry.corpus.store import DocumentStore
 
 if TYPE_CHECKING:
-    from quarry.agent.runtime import Runtime
+    from quarry.agent.components import Components
 
 # Property tests check behaviour, not speed: no per-example deadline on a loaded CI machine.
 hypothesis_settings.register_profile("quarry", deadline=None)
@@ -70,12 +70,12 @@ def embedder() -> LocalEmbeddings:
 
 
 @pytest.fixture(scope="module")
-def sample_runtime(
+def sample_components(
     pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator["Runtime"]:
-    """A Runtime over the bundled sample corpus, ingested once per test module into its own schema,
-    with the offline models (no API key in its environment)."""
-    from quarry.agent.runtime import Runtime
+) -> Iterator["Components"]:
+    """Components over the bundled sample corpus, ingested once per test module into its own schema,
+    with the offline models (no API key in its environment) and the session's loaded embedding model."""
+    from quarry.agent.components import Components
 
     settings = load_settings(
         Path(os.devnull),
@@ -87,10 +87,9 @@ def sample_runtime(
         },
         environ={},
     )
-    runtime = Runtime(settings, environ={})
-    runtime.__dict__["embedder"] = embedder  # share the session's loaded model
-    report = runtime.ingestor.ingest_paths([REPO / "examples" / "corpus"])
+    components = Components(settings, environ={}, embedder=embedder)
+    report = components.ingestor.ingest_paths([REPO / "examples" / "corpus"])
     assert report.refused == [] and report.ingested == 32
-    yield runtime
-    runtime.db.drop_schema()
-    runtime.close()
+    yield components
+    components.db.drop_schema()
+    components.close()

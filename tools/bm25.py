@@ -17,21 +17,29 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from rank_bm25 import BM25Okapi
 
+from quarry.corpus import access
 from quarry.corpus.db import Database
 from quarry.corpus.filters import Principal, SearchFilters
-from quarry.corpus.store import corpus_version
+from quarry.corpus.store import DocumentStore, corpus_version
 from quarry.tools.config import Bm25Config
-from quarry.tools.hits import Hit, fetch_hits
+from quarry.tools.hits import Hit
 from quarry.tools.text import tokenize
 
 BuildSource = Literal["built", "disk", "memory"]
+Int64s = npt.NDArray[np.int64]
+Int32s = npt.NDArray[np.int32]
+Floats = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+Category = TypeVar("Category", bound=Hashable)
 _FORMAT = 1
 _IDF_FLOOR = 1e-3
 
@@ -41,19 +49,19 @@ class Bm25Index:
     """Postings in CSR form plus per-chunk filter columns, all numpy arrays."""
 
     version: int
-    chunk_ids: np.ndarray  # int64 [n]
-    doc_len: np.ndarray  # float64 [n]
+    chunk_ids: Int64s  # int64 [n]
+    doc_len: Floats  # float64 [n]
     avgdl: float
     vocab: dict[str, int]
-    idf: np.ndarray  # float64 [terms]
-    offsets: np.ndarray  # int64 [terms + 1]
-    positions: np.ndarray  # int32 [postings]
-    tfs: np.ndarray  # float64 [postings]
-    access_id: np.ndarray  # int32 [n] → access_sets
-    tags_id: np.ndarray  # int32 [n] → tag_sets
-    domain_id: np.ndarray  # int32 [n] → domains
-    author_id: np.ndarray  # int32 [n] → authors
-    published: np.ndarray  # float64 [n] epoch seconds
+    idf: Floats  # float64 [terms]
+    offsets: Int64s  # int64 [terms + 1]
+    positions: Int32s  # int32 [postings]
+    tfs: Floats  # float64 [postings]
+    access_id: Int32s  # int32 [n] → access_sets
+    tags_id: Int32s  # int32 [n] → tag_sets
+    domain_id: Int32s  # int32 [n] → domains
+    author_id: Int32s  # int32 [n] → authors
+    published: Floats  # float64 [n] epoch seconds
     access_sets: list[frozenset[str]]
     tag_sets: list[frozenset[str]]
     domains: list[str]
@@ -67,6 +75,7 @@ class Bm25Index:
 class Bm25Search:
     def __init__(self, db: Database, config: Bm25Config, cache_dir: Path) -> None:
         self.db = db
+        self.store = DocumentStore(db)
         self.config = config
         self.cache_dir = cache_dir
         self._index: Bm25Index | None = None
@@ -85,9 +94,9 @@ class Bm25Search:
             return []
         top = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
         ids, top_scores = [int(index.chunk_ids[p]) for p in top], [float(scores[p]) for p in top]
-        return fetch_hits(self.db, ids, top_scores, filters, principal)
+        return self.store.hits(ids, top_scores, filters, principal)
 
-    def score_all(self, index: Bm25Index, terms: list[str]) -> np.ndarray | None:
+    def score_all(self, index: Bm25Index, terms: list[str]) -> Floats | None:
         """BM25 score of every chunk for the query terms (0 where no term occurs); None if nothing matches."""
         term_ids = [index.vocab[t] for t in terms if t in index.vocab]
         if not term_ids or index.size == 0:
@@ -119,12 +128,7 @@ class Bm25Search:
             return index
 
     def _build(self, version: int) -> Bm25Index:
-        with self.db.transaction() as conn:
-            rows = conn.execute(
-                "SELECT id, body, access, tags, domain, author, extract(epoch FROM published_at)::float8 AS ts"
-                " FROM chunks ORDER BY id"
-            ).fetchall()
-        return build_index(version, rows, self.config)
+        return build_index(version, self.store.lexical_rows(), self.config)
 
     def _path(self, version: int) -> Path:
         return self.cache_dir / f"{self.db.schema}-v{version}.bm25.npz"
@@ -208,7 +212,7 @@ class Bm25Search:
                 stale.unlink(missing_ok=True)
 
 
-def build_index(version: int, rows: list[dict], config: Bm25Config) -> Bm25Index:
+def build_index(version: int, rows: list[dict[str, Any]], config: Bm25Config) -> Bm25Index:
     """Index `rows` (id, body, access, tags, domain, author, ts); rank-bm25 supplies the statistics."""
     documents = [tokenize(row["body"], stop_words=config.stop_words) for row in rows]
     vocab: dict[str, int] = {}
@@ -269,10 +273,10 @@ def guarded_idf(idf: dict[str, float]) -> dict[str, float]:
     return {term: value if value > 0 else floor for term, value in idf.items()}
 
 
-def allowed_mask(index: Bm25Index, filters: SearchFilters, principal: Principal) -> np.ndarray:
-    """Boolean mask of chunks `principal` may read and `filters` admit; mirrors corpus.filters.chunk_predicate."""
-    groups = set(principal.groups)
-    mask = _category_mask(index.access_id, [bool(groups & s) for s in index.access_sets])
+def allowed_mask(index: Bm25Index, filters: SearchFilters, principal: Principal) -> Mask:
+    """Boolean mask of chunks `principal` may read and `filters` admit; mirrors corpus.store.chunk_predicate
+    (the reader rule's numpy form comes from corpus/access.py)."""
+    mask = access.readable_mask(principal.groups, index.access_sets)[index.access_id]
     if filters.domains:
         mask &= _category_mask(index.domain_id, [d in filters.domains for d in index.domains])
     if filters.authors:
@@ -287,11 +291,14 @@ def allowed_mask(index: Bm25Index, filters: SearchFilters, principal: Principal)
     return mask
 
 
-def _category_mask(ids: np.ndarray, allowed_by_category: list[bool]) -> np.ndarray:
-    return np.array(allowed_by_category, dtype=bool)[ids] if allowed_by_category else np.zeros(len(ids), dtype=bool)
+def _category_mask(ids: Int32s, allowed_by_category: list[bool]) -> Mask:
+    if not allowed_by_category:
+        return np.zeros(len(ids), dtype=np.bool_)
+    mask: Mask = np.array(allowed_by_category, dtype=np.bool_)[ids]
+    return mask
 
 
-def _categorise(values) -> tuple[list, np.ndarray]:
-    categories: dict = {}
+def _categorise(values: Iterable[Category]) -> tuple[list[Category], Int32s]:
+    categories: dict[Category, int] = {}
     ids = [categories.setdefault(value, len(categories)) for value in values]
     return list(categories), np.array(ids, dtype=np.int32)

@@ -9,7 +9,8 @@ Entries expire after `ttl_seconds`; beyond `max_entries` the least recently used
 
 Lookups scan the scope's entries exactly (filtered by scope and version first): a scope holds at
 most `max_entries` rows, and exact search never misses a near neighbour the way a post-filtered
-HNSW scan can.
+HNSW scan can. This module is the cache store: it holds all of cache_entries' SQL. What hits
+saved is the ledger's to say (runs.saved_usd; graph/budget/ledger.py).
 """
 
 import hashlib
@@ -19,23 +20,27 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from pydantic import ValidationError
 
-from quarry.corpus.db import Database
+from quarry.corpus import access
+from quarry.corpus.db import Database, RowConnection, one_row
 from quarry.corpus.filters import Principal, SearchFilters
+from quarry.records import AnswerRecord
 from quarry.tools.cache_guard import Verdict, same_question
 from quarry.tools.config import CacheConfig
 
+TABLES = ("cache_entries",)
 WordEmbedder = Callable[[list[str]], list[list[float]]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CacheHit:
     entry_id: int
     question: str
     """The cached question the answer was built for."""
     similarity: float
-    answer: dict
-    """`Answer.to_json()` of the original answer."""
+    answer: AnswerRecord
+    """The original answer (`Answer.load` makes it an Answer again)."""
     run_id: str | None
     cost_usd: float
     """What the original run cost: what this hit saved."""
@@ -57,31 +62,29 @@ class CacheStats:
     """Entries built on the current corpus version."""
     expired: int
     hits: int
-    saved_usd: float
-    """Dollars the ledger records as saved by hits."""
-    hit_runs: int
-    runs: int
     oldest: datetime | None
     newest: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NewEntry:
     question: str
     vector: Sequence[float]
     principal: Principal
     filters: SearchFilters
     corpus_version: int
-    answer: dict
+    answer: AnswerRecord
     run_id: str
     cost_usd: float
     tokens: int
 
 
 def scope_of(principal: Principal, filters: SearchFilters) -> str:
-    """The key readers share a cache under: same groups (as a set) and same filters."""
+    """The key readers share a cache under: same groups (as a set) and same filters. Stricter than the
+    reader rule (overlap): an answer may draw on any document its groups can read, so only a reader
+    with exactly those groups can be served it without learning something they could not search for."""
     key = json.dumps(
-        {"groups": sorted(set(principal.groups)), "filters": filters.model_dump(mode="json")}, sort_keys=True
+        {"groups": access.group_set(principal.groups), "filters": filters.model_dump(mode="json")}, sort_keys=True
     )
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -125,16 +128,20 @@ class SemanticCache:
                 if not verdict.agree:
                     refused = refused or verdict.reason
                     continue
+                try:
+                    answer = AnswerRecord.model_validate(row["answer"])
+                except ValidationError:  # stored by a version whose answer this one cannot read
+                    continue
                 conn.execute(
                     "UPDATE cache_entries SET hits = hits + 1, last_used_at = now() WHERE id = %s", (row["id"],)
                 )
                 hit = CacheHit(
-                    row["id"],
-                    row["question"],
-                    float(row["similarity"]),
-                    row["answer"],
-                    str(row["run_id"]) if row["run_id"] else None,
-                    row["cost_usd"],
+                    entry_id=row["id"],
+                    question=row["question"],
+                    similarity=float(row["similarity"]),
+                    answer=answer,
+                    run_id=str(row["run_id"]) if row["run_id"] else None,
+                    cost_usd=row["cost_usd"],
                 )
                 return Lookup(hit, best, "")
         return Lookup(None, best, refused)
@@ -142,45 +149,44 @@ class SemanticCache:
     def store(self, entry: NewEntry) -> int:
         """Add a complete answer; expired entries go, and the least recently used beyond max_entries."""
         with self.db.transaction() as conn:
-            row = conn.execute(
-                "INSERT INTO cache_entries (question, embedding, scope, access_groups, filters, corpus_version, answer,"
-                " run_id, cost_usd, tokens) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s, %s, %s) RETURNING id",
-                (
-                    entry.question,
-                    np.asarray(entry.vector, dtype=np.float32),
-                    scope_of(entry.principal, entry.filters),
-                    sorted(set(entry.principal.groups)),
-                    json.dumps(entry.filters.model_dump(mode="json")),
-                    entry.corpus_version,
-                    json.dumps(entry.answer, default=str),
-                    entry.run_id,
-                    entry.cost_usd,
-                    entry.tokens,
-                ),
-            ).fetchone()
+            row = one_row(
+                conn.execute(
+                    "INSERT INTO cache_entries (question, embedding, scope, access_groups, filters, corpus_version,"
+                    " answer, run_id, cost_usd, tokens) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s, %s, %s)"
+                    " RETURNING id",
+                    (
+                        entry.question,
+                        np.asarray(entry.vector, dtype=np.float32),
+                        scope_of(entry.principal, entry.filters),
+                        access.group_set(entry.principal.groups),
+                        json.dumps(entry.filters.model_dump(mode="json")),
+                        entry.corpus_version,
+                        json.dumps(entry.answer.dump()),
+                        entry.run_id,
+                        entry.cost_usd,
+                        entry.tokens,
+                    ),
+                )
+            )
             self._evict(conn)
-        return row["id"]
+        return int(row["id"])
 
     def stats(self, corpus_version: int) -> CacheStats:
         with self.db.transaction() as conn:
-            entries = conn.execute(
-                "SELECT count(*) AS entries, count(*) FILTER (WHERE corpus_version = %(v)s) AS current,"
-                " count(*) FILTER (WHERE created_at <= now() - make_interval(secs => %(ttl)s)) AS expired,"
-                " coalesce(sum(hits), 0) AS hits, min(created_at) AS oldest, max(created_at) AS newest FROM cache_entries",
-                {"v": corpus_version, "ttl": self.config.ttl_seconds},
-            ).fetchone()
-            runs = conn.execute(
-                "SELECT count(*) AS runs, count(*) FILTER (WHERE cache_hit) AS hit_runs, coalesce(sum(saved_usd), 0) AS saved"
-                " FROM runs"
-            ).fetchone()
+            entries = one_row(
+                conn.execute(
+                    "SELECT count(*) AS entries, count(*) FILTER (WHERE corpus_version = %(v)s) AS current,"
+                    " count(*) FILTER (WHERE created_at <= now() - make_interval(secs => %(ttl)s)) AS expired,"
+                    " coalesce(sum(hits), 0) AS hits, min(created_at) AS oldest, max(created_at) AS newest"
+                    " FROM cache_entries",
+                    {"v": corpus_version, "ttl": self.config.ttl_seconds},
+                )
+            )
         return CacheStats(
             entries["entries"],
             entries["current"],
             entries["expired"],
             entries["hits"],
-            runs["saved"],
-            runs["hit_runs"],
-            runs["runs"],
             entries["oldest"],
             entries["newest"],
         )
@@ -205,7 +211,7 @@ class SemanticCache:
         left, right = self._embed_words([a, b])
         return float(np.dot(left, right))
 
-    def _evict(self, conn) -> None:
+    def _evict(self, conn: RowConnection) -> None:
         conn.execute(
             "DELETE FROM cache_entries WHERE created_at <= now() - make_interval(secs => %s)",
             (self.config.ttl_seconds,),

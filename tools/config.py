@@ -1,6 +1,6 @@
 """Settings sections owned by the tools layer."""
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 
 class DenseConfig(BaseModel):
@@ -36,8 +36,9 @@ class Bm25Config(BaseModel):
 class GraphConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_hops: int = Field(default=2, ge=0, le=3)
-    """How far expansion walks from the entities named in the query."""
+    max_depth: int = Field(default=2, ge=0, le=3, validation_alias=AliasChoices("max_depth", "max_hops"))
+    """How many edges expansion walks from the entities named in the query. Not the research loop's
+    hops (research.budget.max_hops); configs that still say `max_hops` here are read as this."""
     max_expansion: int = Field(default=20, ge=1, le=1000)
     """Bridge entities kept after expansion, strongest first."""
     fuzzy_threshold: float = Field(default=0.88, ge=0.5, le=1.0)
@@ -60,7 +61,6 @@ class RerankConfig(BaseModel):
     enabled: bool = True
     model: str = Field(default="offline", pattern=r"^(offline|claude)$")
     candidates: int = Field(default=50, ge=1, le=1000)
-    keep: int = Field(default=10, ge=1, le=1000)
     cosine_weight: float = Field(default=0.7, ge=0)
     """Offline score = cosine(query, chunk) × this + query-term coverage × overlap_weight + fused prior × prior_weight."""
     overlap_weight: float = Field(default=0.1, ge=0)

@@ -4,7 +4,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
@@ -17,6 +17,8 @@ from quarry.tools.hits import Hit
 from quarry.tools.packing import PackedContext, pack
 from quarry.tools.rerank import RerankedHit, Reranker
 
+P = ParamSpec("P")
+T = TypeVar("T")
 Mode = Literal["dense", "bm25", "kg", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "kg", "hybrid")
 
@@ -28,8 +30,10 @@ class GraphRetriever(Protocol):
 
 
 class GraphHits(Protocol):
-    hits: list[Hit]
-    paths: Mapping[int, tuple[str, ...]]
+    @property
+    def hits(self) -> list[Hit]: ...
+    @property
+    def paths(self) -> Mapping[int, tuple[str, ...]]: ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class HybridRetriever:
         self.reranker = reranker
         self.config = config
 
-    def retrieve(self, query: str, **options) -> Retrieval:
+    def retrieve(self, query: str, **options: Any) -> Retrieval:
         """Synchronous form of `aretrieve` (not for use inside a running event loop)."""
         return asyncio.run(self.aretrieve(query, **options))
 
@@ -85,18 +89,20 @@ class HybridRetriever:
         wanted = self.config.fusion.candidates_per_retriever if mode == "hybrid" else k
         tasks: dict[str, Callable[[], list[Hit]]] = {}
         if mode in ("dense", "hybrid"):
-            tasks["dense"] = lambda: (
-                self.dense.search(query_vector, k=wanted, principal=principal, filters=filters).hits
-            )
+            vector = query_vector
+            assert vector is not None  # embedded above when not given
+            tasks["dense"] = lambda: self.dense.search(vector, k=wanted, principal=principal, filters=filters).hits
         if mode in ("bm25", "hybrid"):
             tasks["bm25"] = lambda: self.bm25.search(query, k=wanted, principal=principal, filters=filters)
-        graph_result = None
-        if mode in ("kg", "hybrid") and self.graph is not None:
+        graph_result: GraphHits | None = None
+        graph = self.graph
+        if mode in ("kg", "hybrid") and graph is not None:
 
             def run_graph() -> list[Hit]:
                 nonlocal graph_result
-                graph_result = self.graph.search(query, k=wanted, principal=principal, filters=filters)
-                return graph_result.hits
+                result = graph.search(query, k=wanted, principal=principal, filters=filters)
+                graph_result = result
+                return result.hits
 
             tasks["kg"] = run_graph
         results = await asyncio.gather(*(_timed(timings, name, task) for name, task in tasks.items()))
@@ -120,9 +126,9 @@ class HybridRetriever:
         return Retrieval(final, rerank_scores, by_retriever, paths, timings, packed)
 
 
-async def _timed(timings: dict[str, float], name: str, fn: Callable, *args):
+async def _timed(timings: dict[str, float], name: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     started = time.perf_counter()
     try:
-        return await asyncio.to_thread(fn, *args)
+        return await asyncio.to_thread(fn, *args, **kwargs)
     finally:
         timings[name] = (time.perf_counter() - started) * 1000

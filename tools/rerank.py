@@ -14,8 +14,10 @@ from typing import Protocol
 import numpy as np
 
 from quarry.corpus.db import Database
+from quarry.corpus.store import DocumentStore
 from quarry.tools.config import RerankConfig
 from quarry.tools.fusion import FusedHit
+from quarry.tools.hits import Hit
 from quarry.tools.text import tokenize
 
 
@@ -34,6 +36,7 @@ class Reranker(Protocol):
 class OfflineReranker:
     def __init__(self, db: Database, config: RerankConfig) -> None:
         self.db = db
+        self.store = DocumentStore(db)
         self.config = config
 
     def rerank(
@@ -41,7 +44,7 @@ class OfflineReranker:
     ) -> list[RerankedHit]:
         if not candidates:
             return []
-        vectors = self._vectors([c.hit.chunk_id for c in candidates])
+        vectors = self.store.embeddings([c.hit.chunk_id for c in candidates])
         q = np.asarray(query_vector, dtype=np.float32)
         cosine = np.array(
             [float(vectors[c.hit.chunk_id] @ q) if c.hit.chunk_id in vectors else 0.0 for c in candidates]
@@ -58,15 +61,8 @@ class OfflineReranker:
         order = sorted(range(len(candidates)), key=lambda i: (-blended[i], i))
         return [RerankedHit(candidates[i], float(blended[i])) for i in order[:keep]]
 
-    def _vectors(self, chunk_ids: list[int]) -> dict[int, np.ndarray]:
-        with self.db.transaction() as conn:
-            rows = conn.execute(
-                "SELECT id, embedding::real[] AS embedding FROM chunks WHERE id = ANY(%(ids)s)", {"ids": chunk_ids}
-            ).fetchall()
-        return {row["id"]: np.asarray(row["embedding"], dtype=np.float32) for row in rows}
 
-
-def _coverage(terms: set[str], hit) -> float:
+def _coverage(terms: set[str], hit: Hit) -> float:
     if not terms:
         return 0.0
     present = set(tokenize(f"{hit.title} {hit.text}"))

@@ -2,10 +2,9 @@
 
 import argparse
 import json
-import sys
 
 from quarry.agent.cli.arguments import non_negative_float, positive_int
-from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
 
 
@@ -30,26 +29,21 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     show.add_argument("--json", action="store_true", help="machine-readable output")
     reset = actions.add_parser("reset", help="zero an account's spend (a new billing period)")
     reset.add_argument("name", help="account name")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, error_prefix="quarry account")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from quarry.agent.runtime import Runtime
+    from quarry.agent.components import Components
     from quarry.graph.budget.account import Accounts
-    from quarry.graph.errors import AccountNotFound
 
-    with Runtime(settings) as runtime:
-        accounts = Accounts(runtime.db)
-        try:
-            if args.action == "set":
-                states = [accounts.set(args.name, max_usd=args.max_usd, max_tokens=args.max_tokens)]
-            elif args.action == "reset":
-                states = [accounts.reset(args.name)]
-            else:
-                states = [accounts.state(name) for name in args.names] if args.names else accounts.states()
-        except AccountNotFound as exc:
-            print(f"quarry account: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+    with Components(settings) as components:
+        accounts = Accounts(components.db)
+        if args.action == "set":
+            states = [accounts.set(args.name, max_usd=args.max_usd, max_tokens=args.max_tokens)]
+        elif args.action == "reset":
+            states = [accounts.reset(args.name)]
+        else:
+            states = [accounts.state(name) for name in args.names] if args.names else accounts.states()
     if getattr(args, "json", False):
         print(json.dumps([{**vars(s), "left_usd": s.left_usd, "left_tokens": s.left_tokens} for s in states], indent=2))
         return EXIT_OK

@@ -5,9 +5,11 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from quarry.agent.errors import QuarryError
+from quarry.errors import UsageError
 
 if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
     from quarry.corpus.filters import SearchFilters
     from quarry.graph.budget.limits import Limits
 
@@ -17,10 +19,6 @@ _BUDGET_FLAGS = (
     ("max_hops", "--max-hops"),
     ("max_tokens", "--max-tokens"),
 )
-
-
-class UsageError(QuarryError):
-    """A command's arguments are inconsistent; the message names the flag."""
 
 
 def when(value: str) -> datetime:
@@ -147,7 +145,7 @@ def limits_from(args: argparse.Namespace, defaults: "Limits", *, prefix: str = "
         raise UsageError(_limit_error(exc.errors()[0], prefix)) from None
 
 
-def _limit_error(error: dict, prefix: str) -> str:
+def _limit_error(error: "ErrorDetails", prefix: str) -> str:
     """'--max-hops must be at most 50, got 100' rather than pydantic's wording without the flag."""
     field = str(error["loc"][0]) if error["loc"] else ""
     flags = {key: flag.replace("--", f"--{prefix}", 1) for key, flag in _BUDGET_FLAGS}

@@ -4,10 +4,14 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
-from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+
+if TYPE_CHECKING:
+    from quarry.graph.answer import Answer
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -35,20 +39,21 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from quarry.agent.runtime import Runtime
+    from quarry.agent.components import Components
     from quarry.corpus.filters import Principal
-    from quarry.graph.errors import InvalidQuestion
-    from quarry.graph.runner import validate_question
+    from quarry.graph.answer import Answer
+    from quarry.graph.engine import Engine, ResearchRequest, validate_question
+    from quarry.graph.events import FinalAnswer, NodeFinished
     from quarry.graph.trace import Span
 
-    try:
-        validate_question(args.question)
-    except InvalidQuestion as exc:
-        print(f"quarry ask: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    limits = limits_from(args, settings.research.budget)
-    filters = filters_from(args)
-    principal = Principal(id=args.principal, groups=args.groups)
+    validate_question(args.question)  # an InvalidQuestion exits 2 (quarry.agent.cli.main)
+    request = ResearchRequest(
+        question=args.question,
+        budget=limits_from(args, settings.research.budget),
+        filters=filters_from(args),
+        principal=Principal(id=args.principal, groups=args.groups),
+        use_cache=not args.no_cache,
+    )
 
     def progress(span: Span) -> None:
         if not args.quiet:
@@ -59,22 +64,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
 
-    async def research(researcher):
-        async with researcher:
-            return await researcher.ask(
-                args.question,
-                principal=principal,
-                filters=filters,
-                limits=limits,
-                use_cache=not args.no_cache,
-                on_span=progress,
-            )
+    async def research(engine: Engine) -> Answer:
+        final: Answer | None = None
+        async with engine:
+            async for event in engine.stream(request):
+                if isinstance(event, NodeFinished):
+                    progress(event.span)
+                elif isinstance(event, FinalAnswer):
+                    final = event.answer
+        assert final is not None, "a run always ends with its final answer"
+        return final
 
-    with Runtime(settings) as runtime:
-        result = asyncio.run(research(runtime.researcher))
-    answer = result.answer
+    with Components(settings) as components:
+        answer = asyncio.run(research(components.engine))
     if args.json:
-        print(json.dumps(answer.to_json(), indent=2, default=str))
+        print(json.dumps(answer.dump(), indent=2))
         return EXIT_OK
     print(answer.text)
     if answer.citations:
@@ -100,7 +104,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _print_spend(answer) -> None:
+def _print_spend(answer: "Answer") -> None:
     total = answer.spend.total()
     print(
         f"Spend: ${total.usd:.6f} · {total.input_tokens} tokens in / {total.output_tokens} out · "

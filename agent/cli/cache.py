@@ -28,12 +28,16 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 def run_stats(args: argparse.Namespace, settings: Settings) -> int:
     from quarry.corpus.db import Database
     from quarry.corpus.store import corpus_version
+    from quarry.graph.budget.ledger import PostgresLedger
     from quarry.tools.cache import SemanticCache
 
     with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
         stats = SemanticCache(db, settings.cache).stats(corpus_version(db))
+        served = PostgresLedger(db).cache_record()  # what hits saved is the ledger's to say
     if args.json:
-        print(json.dumps(asdict(stats), indent=2, default=str))
+        shown = {**asdict(stats), **asdict(served)}
+        order = ("entries", "current", "expired", "hits", "saved_usd", "hit_runs", "runs", "oldest", "newest")
+        print(json.dumps({key: shown[key] for key in order}, indent=2, default=str))
         return EXIT_OK
     config = settings.cache
     state = "on" if config.enabled else "off (cache.enabled: false)"
@@ -44,8 +48,8 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Entries: {stats.entries:,} ({stats.current:,} on the current corpus version, {stats.expired:,} expired)")
     if stats.oldest:
         print(f"Stored between {stats.oldest:%Y-%m-%d %H:%M} and {stats.newest:%Y-%m-%d %H:%M} UTC")
-    rate = f"{stats.hit_runs / stats.runs:.1%}" if stats.runs else "—"
-    print(f"Hits: {stats.hit_runs:,} of {stats.runs:,} runs ({rate}); saved ${stats.saved_usd:.6f}")
+    rate = f"{served.hit_runs / served.runs:.1%}" if served.runs else "—"
+    print(f"Hits: {served.hit_runs:,} of {served.runs:,} runs ({rate}); saved ${served.saved_usd:.6f}")
     return EXIT_OK
 
 

@@ -37,6 +37,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     add_budget_arguments(parser, title="budget (per turn)")
     add_budget_arguments(parser, title="budget (whole session)", prefix="session-")
     add_filter_arguments(parser)
+    parser.add_argument(
+        "--no-cache", action="store_true", help="research every turn afresh: do not serve or store a cached answer"
+    )
     parser.set_defaults(run=run)
 
 
@@ -56,7 +59,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         session = assistant.chat(
             principal=principal, budget=per_turn, session_budget=session_budget, session_id=args.session
         )
-        screen = ChatScreen(assistant, session, filters)
+        screen = ChatScreen(assistant, session, filters, use_cache=not args.no_cache)
         screen.welcome(resumed=resuming)
         while True:
             try:

@@ -2,27 +2,30 @@
 and spend, and the slash commands."""
 
 import sys
+from collections.abc import Iterable
 
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
 from quarry.agent.assistant import Assistant
+from quarry.agent.chat_session import Session
 from quarry.agent.cli.chat import HELP
 from quarry.agent.cli.tables import console_for_stdout
-from quarry.agent.passages import PassageUnavailable
-from quarry.agent.session import Session
 from quarry.corpus.filters import SearchFilters
+from quarry.errors import PassageUnavailable, SessionBudgetSpent
 from quarry.graph.answer import Answer
-from quarry.graph.budget.session import SessionBudgetSpent
 from quarry.graph.events import BudgetLeft, FinalAnswer, HitsFound, NodeFinished, NodeStarted, RunEvent
 
 
 class ChatScreen:
-    def __init__(self, assistant: Assistant, session: Session, filters: SearchFilters) -> None:
+    def __init__(
+        self, assistant: Assistant, session: Session, filters: SearchFilters, *, use_cache: bool = True
+    ) -> None:
         self.assistant = assistant
         self.session = session
         self.filters = filters
+        self.use_cache = use_cache
         self.out = console_for_stdout()
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self.live_status = self.out.is_terminal and sys.stdin.isatty()
@@ -72,7 +75,7 @@ class ChatScreen:
         from quarry.graph.errors import InvalidQuestion
 
         try:
-            events = self.session.stream(question, filters=self.filters)
+            events = self.session.stream(question, filters=self.filters, use_cache=self.use_cache)
             if self.live_status:
                 return self._with_status_line(events)
             return self._with_progress_lines(events)
@@ -80,7 +83,7 @@ class ChatScreen:
             self.out.print(f"Not asked: {exc}", markup=False)
             return None
 
-    def _with_status_line(self, events) -> Answer | None:
+    def _with_status_line(self, events: Iterable[RunEvent]) -> Answer | None:
         status = Text("starting…")
         answer = None
         with Live(status, console=self.out, transient=True, refresh_per_second=8):
@@ -93,7 +96,7 @@ class ChatScreen:
                         status.plain = line
         return answer
 
-    def _with_progress_lines(self, events) -> Answer | None:
+    def _with_progress_lines(self, events: Iterable[RunEvent]) -> Answer | None:
         answer = None
         for event in events:
             if isinstance(event, FinalAnswer):

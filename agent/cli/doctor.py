@@ -16,7 +16,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from quarry.agent.runtime import Runtime
+    from quarry.agent.components import Components
     from quarry.corpus.errors import CorpusError
     from quarry.corpus.tokens import ENCODING_NAME, count_tokens
 
@@ -27,14 +27,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         failures += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {what:<12} {detail}")
 
-    with Runtime(settings) as runtime:
+    with Components(settings) as components:
         try:
-            info = runtime.db.server_info()
+            info = components.db.server_info()
             report(
-                True, "database", f"PostgreSQL {info.postgres_version} at {info.where} (schema '{runtime.db.schema}')"
+                True,
+                "database",
+                f"PostgreSQL {info.postgres_version} at {info.where} (schema '{components.db.schema}')",
             )
             report(True, "pgvector", info.pgvector_version)
-            counts = runtime.store.counts()
+            counts = components.store.counts()
             report(
                 True,
                 "corpus",
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.skip_model:
             started = time.perf_counter()
             try:
-                vector = runtime.embedder.embed_query("a test sentence")
+                vector = components.embedder.embed_query("a test sentence")
                 report(
                     True,
                     "model",

@@ -1,6 +1,7 @@
-"""Process exit codes shared by every subcommand."""
+"""The exit codes commands return for their outcomes (quarry.errors.ExitCode; errors carry their own)."""
 
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_ENVIRONMENT = 3
+from quarry.errors import ExitCode
+
+EXIT_OK = ExitCode.OK
+EXIT_REFUSED = ExitCode.REFUSED
+EXIT_ENVIRONMENT = ExitCode.UNAVAILABLE

@@ -21,10 +21,10 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from quarry.agent.runtime import Runtime
+    from quarry.agent.components import Components
 
-    with Runtime(settings) as runtime:
-        report = runtime.collect_garbage(grace_seconds=args.grace, dry_run=args.dry_run)
+    with Components(settings) as components:
+        report = components.collect_garbage(grace_seconds=args.grace, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     print(
         f"{report.blobs} blob(s): {report.referenced} referenced, {verb} {report.deleted} unreferenced "

@@ -37,7 +37,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from quarry.agent.cli.progress import IngestProgress
-    from quarry.agent.runtime import Runtime
+    from quarry.agent.components import Components
     from quarry.corpus.loaders import load_paths
 
     defaults: dict[str, Any] = {
@@ -60,13 +60,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             max_asset_bytes=settings.ingest.max_asset_bytes,
         )
     )
-    with Runtime(settings) as runtime:
-        swept = runtime.collect_garbage()  # what an interrupted earlier ingest left behind
+    with Components(settings) as components:
+        swept = components.collect_garbage()  # what an interrupted earlier ingest left behind
         if swept.deleted and not args.quiet:
             print(f"gc: removed {swept.deleted} unreferenced blob(s) left by interrupted writes", file=sys.stderr)
         with IngestProgress(total=len(results), quiet=args.quiet) as progress:
-            report = runtime.ingestor.ingest_documents(results, progress=progress.update)
-        counts = runtime.store.counts()
+            report = components.ingestor.ingest_documents(results, progress=progress.update)
+        counts = components.store.counts()
     print(
         f"{report.summary()}. Corpus: {counts.documents} documents, {counts.chunks} chunks, version {counts.version}."
     )

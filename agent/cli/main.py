@@ -9,8 +9,7 @@ from importlib import import_module
 from pathlib import Path
 
 from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, runs, search, spend
-from quarry.agent.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_USAGE
-from quarry.agent.errors import QuarryError
+from quarry.errors import ExitCode, QuarryError
 
 _COMMANDS = (ingest, search, ask, chat, runs, spend, account, cache, gc, doctor)
 # eval depends on agent (never the reverse), so its command module is found by name at start-up.
@@ -18,10 +17,11 @@ _PLUGIN_COMMANDS = ("quarry.eval.cli",)
 
 _EPILOG = """\
 exit codes: 0 success; 1 some documents were refused; 2 bad arguments or configuration;
-3 the database or model is unavailable.
+3 the database or a model is unavailable; 4 a budget is spent; 130 interrupted.
 
 environment: QUARRY_CONFIG (config file), QUARRY_DATA_DIR (where the embedded database lives),
-QUARRY_DATABASE_URL (use an external PostgreSQL with pgvector), QUARRY_<SECTION>__<KEY> (any setting).
+QUARRY_DATABASE_URL (use an external PostgreSQL with pgvector), QUARRY_PROVIDER (auto, claude or offline),
+QUARRY_<SECTION>__<KEY> (any setting).
 """
 
 
@@ -44,28 +44,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. The one place an escaped error becomes an exit code: each QuarryError carries
+    its own (quarry.errors draws the tree); commands return only outcomes (0, or 1 when documents
+    were refused, or 3 when doctor finds a fault)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     from quarry.agent.settings import load_settings
-    from quarry.corpus.errors import CorpusError, DatabaseUnavailable, EmbeddingMismatch, EmbeddingModelError
 
     unusable = _unusable_text(parser, args)
     if unusable:
-        parser.exit(EXIT_USAGE, f"quarry: error: {unusable}\n")
+        parser.exit(ExitCode.USAGE, f"quarry: error: {unusable}\n")
     # The pool logs every failed reconnect while a server is down; the user gets one clear error instead.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     try:
         settings = load_settings(args.config)
-        return args.run(args, settings)
-    except (DatabaseUnavailable, EmbeddingModelError, EmbeddingMismatch) as exc:
-        print(f"quarry: {exc}", file=sys.stderr)
-        return EXIT_ENVIRONMENT
-    except (QuarryError, CorpusError) as exc:
-        print(f"quarry: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        code: int = args.run(args, settings)
+        return code
+    except QuarryError as exc:
+        # A command may name itself in its errors (set_defaults(error_prefix="quarry eval qa")).
+        print(f"{getattr(args, 'error_prefix', 'quarry')}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("quarry: interrupted; every document written so far is complete", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 def _unusable_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
@@ -85,7 +86,10 @@ def _flag(parser: argparse.ArgumentParser, dest: str) -> str:
     """How the user wrote the argument stored in `dest` (--domain, or the positional's name)."""
     for action in parser._actions:
         if action.dest == dest:
-            return action.option_strings[-1] if action.option_strings else (action.metavar or dest)
+            if action.option_strings:
+                return action.option_strings[-1]
+            metavar = action.metavar  # a tuple names the values of an nargs>1 positional
+            return " ".join(metavar) if isinstance(metavar, tuple) else (metavar or dest)
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 found = _flag(sub, dest)

@@ -3,6 +3,7 @@ control codes), nothing but refusals and warnings with --quiet."""
 
 import sys
 from types import TracebackType
+from typing import Self
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -34,7 +35,7 @@ class StageProgress:
             )
             self._task = self._bar.add_task(label, total=total, current="")
 
-    def __enter__(self) -> "StageProgress":
+    def __enter__(self) -> Self:
         if self._bar:
             self._bar.start()
         return self

@@ -11,10 +11,12 @@ from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, JustifyMethod
 
-    from quarry.agent.history import RunRecord, RunSummary
+    from quarry.agent.ledger_view import RunRecord, RunSummary
 
+Columns = tuple[tuple[str, "JustifyMethod"], ...]
+"""A table's columns: heading and alignment."""
 BAR_WIDTH = 30
 
 
@@ -42,7 +44,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from quarry.agent.cli.tables import console_for_stdout
-    from quarry.agent.history import load_run, recent_runs
+    from quarry.agent.ledger_view import load_run, recent_runs
     from quarry.corpus.db import Database
     from quarry.graph.budget.ledger import PostgresLedger
 
@@ -72,7 +74,7 @@ def _list_runs(console: "Console", runs: "list[RunSummary]") -> None:
         console.print('No runs yet: ask something with `quarry ask "..."` or `quarry chat`.')
         return
     table = Table(title=f"{len(runs)} most recent run(s)", title_justify="left")
-    for column, justify in (
+    columns: Columns = (
         ("run", "left"),
         ("started (UTC)", "left"),
         ("principal", "left"),
@@ -82,7 +84,8 @@ def _list_runs(console: "Console", runs: "list[RunSummary]") -> None:
         ("usd", "right"),
         ("seconds", "right"),
         ("question", "left"),
-    ):
+    )
+    for column, justify in columns:
         table.add_column(column, justify=justify, overflow="fold" if column == "question" else "ellipsis")
     for r in runs:
         outcome = r.status if r.stopped_by is None else f"{r.status} ({r.stopped_by})"
@@ -125,7 +128,7 @@ def _show_run(console: "Console", record: "RunRecord", hits_shown: int) -> None:
     else:
         total_ms = max(span.start_ms + span.ms for span in record.trace) or 1.0
         timeline = Table(title="Timeline", title_justify="left")
-        for column, justify in (
+        columns: Columns = (
             ("start s", "right"),
             ("ms", "right"),
             ("", "left"),
@@ -134,7 +137,8 @@ def _show_run(console: "Console", record: "RunRecord", hits_shown: int) -> None:
             ("tokens", "right"),
             ("usd", "right"),
             ("detail", "left"),
-        ):
+        )
+        for column, justify in columns:
             timeline.add_column(column, justify=justify, overflow="fold" if column == "detail" else "ellipsis")
         for span in sorted(record.trace, key=lambda x: x.start_ms):
             timeline.add_row(
@@ -161,7 +165,7 @@ def _show_run(console: "Console", record: "RunRecord", hits_shown: int) -> None:
                 )
     if record.calls:
         calls = Table(title="Model calls", title_justify="left")
-        for column, justify in (
+        call_columns: Columns = (
             ("node", "left"),
             ("model", "left"),
             ("in", "right"),
@@ -170,7 +174,8 @@ def _show_run(console: "Console", record: "RunRecord", hits_shown: int) -> None:
             ("ms", "right"),
             ("attempts", "right"),
             ("outcome", "left"),
-        ):
+        )
+        for column, justify in call_columns:
             calls.add_column(column, justify=justify)
         for c in record.calls:
             calls.add_row(

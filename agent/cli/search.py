@@ -2,11 +2,16 @@
 
 import argparse
 import json
-import sys
+from typing import TYPE_CHECKING, Any
 
 from quarry.agent.cli.arguments import add_filter_arguments, filters_from, positive_int
-from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_USAGE
+from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import UsageError
+
+if TYPE_CHECKING:
+    from quarry.tools.fusion import FusedHit
+    from quarry.tools.hybrid import Retrieval
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -31,17 +36,16 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from quarry.agent.runtime import Runtime
+    from quarry.agent.components import Components
     from quarry.corpus.filters import Principal
 
     if not args.query.strip():
-        print("quarry search: the query is empty", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("the query is empty")
     filters = filters_from(args)
     principal = Principal(groups=args.groups)
     k = args.k or settings.retrieval.default_k
-    with Runtime(settings) as runtime:
-        result = runtime.retriever.retrieve(
+    with Components(settings) as components:
+        result = components.retriever.retrieve(
             args.query, principal=principal, filters=filters, k=k, mode=args.mode, rerank=not args.no_rerank
         )
     if args.json:
@@ -63,14 +67,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _score(fused, result) -> float:
+def _score(fused: "FusedHit", result: "Retrieval") -> float:
     """The score that ordered the list: rerank score when reranked, else fused (or the single retriever's)."""
     if fused.hit.chunk_id in result.rerank_scores:
         return result.rerank_scores[fused.hit.chunk_id]
     return fused.score if len(result.by_retriever) > 1 else fused.hit.score
 
 
-def _as_json(fused, result) -> dict:
+def _as_json(fused: "FusedHit", result: "Retrieval") -> dict[str, Any]:
     hit = fused.hit
     return {
         "chunk_id": hit.chunk_id,

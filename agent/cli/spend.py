@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
     from quarry.agent.cli.tables import console_for_stdout
-    from quarry.agent.history import saved_by_cache, spend_by
+    from quarry.agent.ledger_view import saved_by_cache, spend_by
     from quarry.corpus.db import Database
 
     with Database.open(settings.database, settings.embedding, settings.data_dir) as db:

@@ -9,9 +9,12 @@ forfeited (counted as spent) when their runs are marked abandoned: safe rather t
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from quarry.corpus.db import Database
 from quarry.graph.errors import AccountNotFound, BudgetExceeded
+
+TABLES = ("accounts", "account_holds")
 
 
 @dataclass(frozen=True)
@@ -121,16 +124,17 @@ class Accounts:
         """The call never happened: the whole hold goes back."""
         self.settle(hold, 0, 0.0)
 
-    def forfeit_abandoned(self) -> None:
+    def forfeit_runs(self, finished_runs: str) -> None:
         """Holds of runs that can no longer settle them (abandoned or finished runs, a process that died
-        mid-call) count as spent."""
-        self._forfeit("run_id IN (SELECT id FROM runs WHERE status <> 'running')", {})
+        mid-call) count as spent. `finished_runs` is the ledger store's subquery of those runs' ids, so the
+        forfeit is one statement and only the ledger names its tables."""
+        self._forfeit(f"run_id IN ({finished_runs})", {})
 
     def forfeit_run(self, run_id: str) -> None:
         """At a run's close: any hold it still has (a write lost to a cancellation) counts as spent."""
         self._forfeit("run_id = %(run)s", {"run": run_id})
 
-    def _forfeit(self, which: str, params: dict) -> None:
+    def _forfeit(self, which: str, params: dict[str, Any]) -> None:
         with self.db.transaction() as conn:
             conn.execute(
                 f"WITH h AS (DELETE FROM account_holds WHERE {which} RETURNING account_id, usd, tokens),"

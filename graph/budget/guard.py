@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from langgraph.runtime import Runtime
 
@@ -35,7 +35,13 @@ Node = Callable[[Any, Runtime[RunContext]], Awaitable[dict[str, Any]]]
 NeedFn = Callable[[Any, RunContext], Need]
 
 
-def guarded(name: str, node: Node, needs: NeedFn | None = None, *, reserve: bool = False) -> Node:
+class GuardedNode(Protocol):
+    """A node as LangGraph calls it: the state, and the runtime by keyword (`StateGraph.add_node`)."""
+
+    def __call__(self, state: Any, runtime: Runtime[RunContext]) -> Awaitable[dict[str, Any]]: ...
+
+
+def guarded(name: str, node: Node, needs: NeedFn | None = None, *, reserve: bool = False) -> GuardedNode:
     """Wrap a node in the guard. `reserve=True` is finalize's form: no admission check and no timeout
     (it always runs, in the time held back for it, and makes no model call)."""
 
@@ -53,7 +59,13 @@ def guarded(name: str, node: Node, needs: NeedFn | None = None, *, reserve: bool
             detail = (
                 f"{name} not started: it needs at least {need.tokens} tokens / ${need.usd:.6f}; left {pool.remaining()}"
             )
-            span = Span(name, start_ms, (time.perf_counter() - began) * 1000, "skipped", detail)
+            span = Span(
+                node=name,
+                start_ms=start_ms,
+                ms=(time.perf_counter() - began) * 1000,
+                outcome="skipped",
+                detail=detail,
+            )
             return {"stop": Stop(short, detail), "trace": [span]}
         clock = SpanClock()
         token = current_clock.set(clock)
@@ -77,17 +89,17 @@ def guarded(name: str, node: Node, needs: NeedFn | None = None, *, reserve: bool
         total = clock.spend.total()
         detail = "; ".join(([stop.detail] if stop else []) + clock.notes)
         span = Span(
-            name,
-            start_ms,
-            ms,
-            "stopped" if stop else "ok",
-            detail,
-            total.tokens,
-            total.usd,
-            clock.model_ms,
-            clock.retrieval_ms,
-            " | ".join(clock.inputs),
-            tuple(clock.hits),
+            node=name,
+            start_ms=start_ms,
+            ms=ms,
+            outcome="stopped" if stop else "ok",
+            detail=detail,
+            tokens=total.tokens,
+            usd=total.usd,
+            model_ms=clock.model_ms,
+            retrieval_ms=clock.retrieval_ms,
+            inputs=" | ".join(clock.inputs),
+            hits=tuple(clock.hits),
         )
         result = {**update, "trace": [span]}
         if clock.spend:

@@ -1,12 +1,9 @@
 """What a run may spend, and the names of the limits that can stop it."""
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-StopReason = Literal["deadline", "hops", "tokens", "cost", "account", "error"]
-"""Why a run stopped early: a limit of its own, the shared account's cap ("account"), or "error" when a
-model failed for good (the run still answers)."""
+from quarry.records import StopReason as StopReason  # its home is the boundary records
+
 DEFAULT_RESERVE_SECONDS = 0.25
 
 

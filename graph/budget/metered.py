@@ -13,6 +13,7 @@ from quarry.graph.budget.pool import BudgetPool
 from quarry.graph.budget.spend import Spend
 from quarry.graph.errors import BudgetExceeded
 from quarry.graph.trace import add_model_ms, add_spend, note
+from quarry.records import StopReason
 from quarry.tools.llm.base import ChatModel, Completion, Prompt
 from quarry.tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.pricing import Usage, affordable_output, cost_usd, worst_case_usd
@@ -58,7 +59,9 @@ async def call_model(
     left = pool.remaining(for_finalize=for_finalize)
     output = min(max_tokens, left.tokens - input_tokens, affordable_output(model.price, input_tokens, left.usd))
     if left.seconds <= 0 or output < min_tokens:
-        reason = "deadline" if left.seconds <= 0 else "tokens" if left.tokens - input_tokens < min_tokens else "cost"
+        reason: StopReason = (
+            "deadline" if left.seconds <= 0 else "tokens" if left.tokens - input_tokens < min_tokens else "cost"
+        )
         raise BudgetExceeded(
             reason, f"{node}: a {model.name} call needs ~{input_tokens} input + {min_tokens} output tokens; left {left}"
         )
@@ -76,25 +79,25 @@ async def call_model(
 
     def record(outcome: Outcome, usage: Usage, usd: float, attempts: int, estimated: bool = False) -> CallRecord:
         return CallRecord(
-            run_id,
-            node,
-            "llm",
-            model.name,
-            usage.input_tokens,
-            usage.output_tokens,
-            usage.cache_write_tokens,
-            usage.cache_read_tokens,
-            usd,
-            (time.perf_counter() - started) * 1000,
-            outcome,
-            attempts,
-            estimated,
+            run_id=run_id,
+            node=node,
+            kind="llm",
+            model=model.name,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            usd=usd,
+            ms=(time.perf_counter() - started) * 1000,
+            outcome=outcome,
+            attempts=attempts,
+            estimated=estimated,
         )
 
     def forfeit() -> CallRecord:
         # The request may have reached the API and be billed: keep the whole hold as spent.
         add_spend(pool.forfeit(hold))
-        if shared:
+        if tab and shared:
             tab.forfeit(shared)
         return record("timeout", Usage(input_tokens=hold.tokens), hold.usd, 1, estimated=True)
 
@@ -112,7 +115,7 @@ async def call_model(
             raise
         except LLMError as exc:
             pool.release(hold)
-            if shared:
+            if tab and shared:
                 await _to_the_end(tab.release, shared)
             outcome: Outcome = "unavailable" if isinstance(exc, LLMUnavailable) else "refused"
             await _record(ledger, record(outcome, Usage(), 0.0, 1))
@@ -122,7 +125,7 @@ async def call_model(
         else:
             usd = cost_usd(model.price, completion.usage)
             spend = pool.settle(hold, completion.usage, usd)
-            if shared:
+            if tab and shared:
                 await _to_the_end(tab.settle, shared, completion.usage.total, usd)
             add_spend(spend)
             await _record(ledger, record("ok", completion.usage, usd, completion.attempts))
@@ -143,7 +146,7 @@ async def call_model(
     )
 
 
-async def _fall_back(unavailable: str, fallback: ChatModel, prompt: Prompt, **call) -> MeteredCompletion:
+async def _fall_back(unavailable: str, fallback: ChatModel, prompt: Prompt, **call: Any) -> MeteredCompletion:
     note(f"{unavailable} unavailable: answered by {fallback.name} (llm.fallback)")
     return await call_model(fallback, prompt, **call)
 

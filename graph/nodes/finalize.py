@@ -37,7 +37,12 @@ async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]
     if draft is not None and draft.check.claims:
         text = " ".join(_render(claim, evidence, citations) for claim in draft.check.claims)
         check = draft.check
-        stats = CitationStats(check.kept, check.unresolved, check.unsupported, check.flagged)
+        stats = CitationStats(
+            kept=check.kept,
+            unresolved=check.unresolved,
+            unsupported=check.unsupported,
+            flagged_sentences=check.flagged,
+        )
         unsupported = tuple(c.text for c in check.claims if c.flagged)
     else:
         text = _quote_evidence(state, evidence, citations)
@@ -70,7 +75,12 @@ async def _with_images(citations: tuple[Citation, ...], context: RunContext) -> 
         return citations
     images = await asyncio.to_thread(index.for_chunks, [c.chunk_id for c in citations])
     return tuple(
-        replace(c, image=ImageRef(a.name, a.mime, a.blob_key, a.location, a.width, a.height))
+        replace(
+            c,
+            image=ImageRef(
+                name=a.name, mime=a.mime, blob_key=a.blob_key, path=a.location, width=a.width, height=a.height
+            ),
+        )
         if (a := images.get(c.chunk_id))
         else c
         for c in citations
@@ -79,11 +89,9 @@ async def _with_images(citations: tuple[Citation, ...], context: RunContext) -> 
 
 def _from_cache(state: State, cached: CacheHit, context: RunContext) -> Answer:
     """The cached answer, served as this run's: its text and citations, this run's id, time and spend."""
-    original = cached.answer
-    return Answer(
+    return replace(
+        Answer.load(cached.answer),
         question=state["question"],
-        text=original["answer"],
-        citations=tuple(Citation.from_json(c) for c in original["citations"]),
         partial=False,
         stopped_by=None,
         stop_detail="",
@@ -91,12 +99,8 @@ def _from_cache(state: State, cached: CacheHit, context: RunContext) -> Answer:
         spend=state.get("spend") or Spend(),
         run_id=context.run_id,
         elapsed_s=time.monotonic() - context.pool.started_at,
-        gaps=tuple(original.get("gaps", [])),
-        citation_stats=CitationStats(**original.get("citation_check", {})),
-        unsupported_sentences=tuple(original.get("unsupported_sentences", [])),
         model="cache",
         asked_as=state.get("asked_as", ""),
-        evidence_sources=tuple(original.get("evidence_sources", [])),
         cache_hit=True,
         saved_usd=cached.cost_usd,
         cached_from=cached.run_id or "",
@@ -119,15 +123,15 @@ def _cite(item: Evidence, support: float, citations: dict[int, Citation]) -> int
     if item.marker not in citations:
         hit = item.hit
         citations[item.marker] = Citation(
-            len(citations) + 1,
-            hit.document_id,
-            hit.chunk_id,
-            hit.title,
-            hit.source,
-            hit.start_char,
-            hit.end_char,
-            hit.text,
-            round(support, 3),
+            number=len(citations) + 1,
+            document_id=hit.document_id,
+            chunk_id=hit.chunk_id,
+            title=hit.title,
+            source=hit.source,
+            start_char=hit.start_char,
+            end_char=hit.end_char,
+            text=hit.text,
+            support=round(support, 3),
         )
     return citations[item.marker].number
 

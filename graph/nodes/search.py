@@ -32,17 +32,17 @@ async def search(task: SearchTask, runtime: Runtime[RunContext]) -> dict[str, An
     vector = await asyncio.to_thread(services.embedder.embed_query, task["query"])
     embed_ms = (time.perf_counter() - started) * 1000
     record = CallRecord(
-        context.run_id,
-        "search",
-        "embedding",
-        services.embedder.model_name,
-        count_tokens(task["query"]),
-        0,
-        0,
-        0,
-        0.0,
-        embed_ms,
-        "ok",
+        run_id=context.run_id,
+        node="search",
+        kind="embedding",
+        model=services.embedder.model_name,
+        input_tokens=count_tokens(task["query"]),
+        output_tokens=0,
+        cache_write_tokens=0,
+        cache_read_tokens=0,
+        usd=0.0,
+        ms=embed_ms,
+        outcome="ok",
     )
     await asyncio.to_thread(services.ledger.record, record)
     add_model_ms((time.perf_counter() - started) * 1000)
@@ -56,13 +56,15 @@ async def search(task: SearchTask, runtime: Runtime[RunContext]) -> dict[str, An
     return {"searches": [result]}
 
 
-async def _retrieve_once_more_after_a_dropped_connection(context: RunContext, task: SearchTask, vector) -> Retrieval:
+async def _retrieve_once_more_after_a_dropped_connection(
+    context: RunContext, task: SearchTask, vector: list[float]
+) -> Retrieval:
     """Retrieval only reads, so a connection the server dropped mid-query (a restart, a failover) is
     worth one more try on a fresh one, if the run has time; the pool has discarded the dead one."""
     retriever, k = context.services.retriever, context.services.config.candidates_per_query
 
-    def attempt():
-        return retriever.aretrieve(
+    async def attempt() -> Retrieval:
+        return await retriever.aretrieve(
             task["query"],
             principal=task["principal"],
             filters=task["filters"],
@@ -84,4 +86,6 @@ async def _retrieve_once_more_after_a_dropped_connection(context: RunContext, ta
 def span_hit(fused: FusedHit, score: float) -> SpanHit:
     hit = fused.hit
     ranks = {name: rank.rank for name, rank in fused.ranks.items()}
-    return SpanHit(hit.document_id, hit.chunk_id, hit.title, round(score, 4), ranks)
+    return SpanHit(
+        document_id=hit.document_id, chunk_id=hit.chunk_id, title=hit.title, score=round(score, 4), ranks=ranks
+    )

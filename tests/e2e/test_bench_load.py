@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import REPO, clean_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SESSIONS, TURNS = (2, 3), 2
 

@@ -94,6 +94,13 @@ def test_chat_without_a_terminal_prints_no_control_codes(sample_cli: Cli):
     assert "\x1b" not in piped.stdout + piped.stderr
 
 
+def test_chat_with_no_cache_researches_every_turn(sample_cli: Cli):
+    piped = _chat(sample_cli, ["--no-cache"], "Which team owns Keel?\nwhich team owns keel\n/quit\n")
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.count("owns Keel") >= 2 and "served from the semantic cache" not in piped.stdout
+    assert piped.stderr.count("synthesize ok") == 2, "both turns were researched"
+
+
 def test_chat_refuses_absurd_budgets(sample_cli: Cli):
     for flags, message in (
         (["--max-usd", "-1"], "--max-usd: must be 0 or more"),

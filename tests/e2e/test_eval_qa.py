@@ -250,6 +250,7 @@ def test_malformed_flags_are_argparse_errors(qa: Eval, flag: str, value: str, me
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not MSMARCO.exists(), reason="../shared/data/msmarco-5k is not present")
 def test_msmarco_slice_evidence_metrics_and_no_budget_violations(qa: Eval):
     out = qa.root / "msmarco"

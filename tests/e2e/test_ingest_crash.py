@@ -1,6 +1,8 @@
-"""SIGKILL a real `quarry ingest` of documents with images at random points, 50 times: after each
-kill every document is whole or absent, and gc leaves no orphan blob. Two loops run side by side
-(separate schemas and data dirs) to keep the wall time down on two cores."""
+"""SIGKILL a real ingest process of documents with images at random points of its work, 50 times:
+after each kill every document is whole or absent, and gc leaves no orphan blob. Each kill point is
+drawn from a seeded generator and the process waits there to be killed (tests/support/kill_loop.py),
+so the counts below are the same on any machine. Two loops run side by side (separate schemas and
+data dirs) to keep the wall time down on two cores."""
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +13,7 @@ import pytest
 from tests.e2e.conftest import clean_env
 from tests.support.kill_loop import kill_loop
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ITERATIONS = 50
 LOOPS = 2
 

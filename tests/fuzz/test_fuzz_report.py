@@ -4,12 +4,12 @@ the process as it found it (working folder, QUARRY_* variables, no tripwires).""
 import os
 from pathlib import Path
 
-from quarry.agent.runtime import Runtime
+from quarry.agent.components import Components
 from tests.support.fuzz_inputs import FuzzReport, run_fuzz
 
 
 def test_run_fuzz_counts_every_target_without_crashes_and_restores_the_process(capsys):
-    cwd, env, init = Path.cwd(), {k: v for k, v in os.environ.items() if k.startswith("QUARRY_")}, Runtime.__init__
+    cwd, env, init = Path.cwd(), {k: v for k, v in os.environ.items() if k.startswith("QUARRY_")}, Components.__init__
     report = run_fuzz(12, seed=1)
     assert isinstance(report, FuzzReport)
     assert [t.target for t in report.targets] == ["documents", "metadata", "config", "cli"]
@@ -18,4 +18,4 @@ def test_run_fuzz_counts_every_target_without_crashes_and_restores_the_process(c
     assert report.table().splitlines()[-1] == "bad inputs tried: 48, crashes: 0"
     assert capsys.readouterr() == ("", "")
     assert Path.cwd() == cwd and {k: v for k, v in os.environ.items() if k.startswith("QUARRY_")} == env
-    assert Runtime.__init__ is init
+    assert Components.__init__ is init

@@ -34,11 +34,10 @@ def assistant(
         },
         environ={},
     )
-    opened = Assistant(settings, environ={})
-    opened.runtime.__dict__["embedder"] = embedder
+    opened = Assistant(settings, environ={}, embedder=embedder)
     assert opened.ingest(REPO / "examples" / "corpus").refused == []
     yield opened
-    opened.runtime.db.drop_schema()
+    opened.components.db.drop_schema()
     opened.close()
 
 
@@ -51,7 +50,7 @@ def test_no_surface_shows_a_reader_what_only_insiders_may_read(assistant: Assist
 
 def test_the_insiders_cached_answer_is_not_served_to_the_reader(assistant: Assistant):
     question = SAMPLE_PROBES[0].question
-    assistant.runtime.cache.clear()
+    assistant.components.cache.clear()
     assistant.ask(question, principal=INSIDER)
     again = assistant.ask(question, principal=INSIDER)
     assert again.cache_hit, "same scope: the cache serves it"

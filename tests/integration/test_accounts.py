@@ -87,7 +87,7 @@ def test_a_missing_account_and_a_reset(db: Database):
     accounts.set("team", max_usd=0.10, max_tokens=1000)
     hold = accounts.hold("team", None, "plan", 400, 0.04)
     accounts.settle(hold, 300, 0.03)
-    with pytest.raises(BudgetExceeded, match="account 'team' has 700 tokens / \\$0.070000 left"):
+    with pytest.raises(BudgetExceeded, match=r"account 'team' has 700 tokens / \$0\.070000 left"):
         accounts.hold("team", None, "synthesize", 800, 0.01)
     assert accounts.reset("team").spent_tokens == 0
     assert accounts.set("team", max_usd=0.5, max_tokens=1000).max_usd == 0.5
@@ -97,7 +97,17 @@ def test_holds_of_a_dead_process_are_forfeited_when_its_run_is_abandoned(db: Dat
     accounts, ledger = Accounts(db), PostgresLedger(db)
     accounts.set("team", max_usd=1.0, max_tokens=10**6)
     run_id = str(uuid.uuid4())
-    ledger.open_run(RunOpened(run_id, "q", "someone", ("public",), {}, {"max_seconds": 1.0}, 1))
+    ledger.open_run(
+        RunOpened(
+            run_id=run_id,
+            question="q",
+            principal_id="someone",
+            principal_groups=("public",),
+            filters={},
+            limits={"max_seconds": 1.0},
+            corpus_version=1,
+        )
+    )
     accounts.hold("team", run_id, "synthesize", 500, 0.2)  # then the process "dies": never settled
     assert ledger.abandon_stale(margin_seconds=3600) == 0 and accounts.state("team").open_holds == 1
     with db.transaction() as conn:
@@ -112,9 +122,9 @@ def corpus(pg_url: str, embedder, tmp_path_factory: pytest.TempPathFactory):
     schema, data_dir = f"acct_{uuid.uuid4().hex[:10]}", tmp_path_factory.mktemp("acct")
     assistant = _assistant(pg_url, schema, data_dir, embedder)
     assert assistant.ingest(REPO / "examples" / "corpus").refused == []
-    Accounts(assistant.runtime.db).set("lab", max_usd=1.0, max_tokens=6000)
+    Accounts(assistant.components.db).set("lab", max_usd=1.0, max_tokens=6000)
     yield assistant
-    assistant.runtime.db.drop_schema()
+    assistant.components.db.drop_schema()
     assistant.close()
 
 
@@ -130,9 +140,7 @@ def _assistant(pg_url: str, schema: str, data_dir: Path, embedder, **extra) -> A
         },
         environ={},
     )
-    assistant = Assistant(settings, environ={})
-    assistant.runtime.__dict__["embedder"] = embedder
-    return assistant
+    return Assistant(settings, environ={}, embedder=embedder)
 
 
 QUESTIONS = (
@@ -146,7 +154,7 @@ QUESTIONS = (
 def test_concurrent_research_runs_stop_at_the_account_cap(corpus: Assistant, pg_url: str, embedder):
     """Two assistants (as two workers would) run twelve questions at once against a 6,000-token account:
     together they stop at the cap, and the account's books equal the ledger's."""
-    db = corpus.runtime.db
+    db = corpus.components.db
     workers = [
         _assistant(pg_url, db.schema, Path(corpus.settings.data_dir), embedder, **{"research.account": "lab"})
         for _ in range(2)
@@ -192,10 +200,10 @@ def test_an_unknown_configured_account_is_a_config_error(corpus: Assistant, pg_u
     from quarry.agent import ConfigError
 
     assistant = _assistant(
-        pg_url, corpus.runtime.db.schema, Path(corpus.settings.data_dir), embedder, **{"research.account": "nobody"}
+        pg_url, corpus.components.db.schema, Path(corpus.settings.data_dir), embedder, **{"research.account": "nobody"}
     )
     try:
-        with pytest.raises(ConfigError, match="research.account: no account 'nobody'"):
+        with pytest.raises(ConfigError, match=r"research\.account: no account 'nobody'"):
             assistant.ask("Which team owns Ledgerline?")
     finally:
         assistant.close()

@@ -84,8 +84,8 @@ def test_all_three_shapes_of_image_land_whole_and_are_searchable(ingestor, db: D
     (docs / "shots.jsonl").write_text(json.dumps(record) + "\n")
     report = _ingest(ingestor, docs)
     assert report.refused == [] and report.ingested == 3 and report.assets_written == 4
-    assert_whole_or_absent(db, blobs, {"report": [first]})["report"] == first
-    rack_body, rack_keys, rack_captions = stored(db, "rack")
+    assert assert_whole_or_absent(db, blobs, {"report": [first]})["report"] == first
+    rack_body, _, rack_captions = stored(db, "rack")
     assert rack_body == "Photo of the Frankfurt rack hosting the primary Keel cluster" and rack_captions == 1
     dash_body, _, _ = stored(db, "dash")
     assert dash_body == "Dashboard notes.\n\n![Beacon delivery lag dashboard](image%20#1)"

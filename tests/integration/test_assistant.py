@@ -58,13 +58,11 @@ def corpus(
         assert report.refused == [] and report.ingested == 32
     yield schema, data_dir
     with _open(pg_url, schema, data_dir, embedder) as assistant:
-        assistant.runtime.db.drop_schema()
+        assistant.components.db.drop_schema()
 
 
 def _open(pg_url: str, schema: str, data_dir: Path, embedder: LocalEmbeddings) -> Assistant:
-    assistant = Assistant(_settings(pg_url, schema, data_dir), environ={})
-    assistant.runtime.__dict__["embedder"] = embedder  # share the session's loaded model
-    return assistant
+    return Assistant(_settings(pg_url, schema, data_dir), environ={}, embedder=embedder)  # the session's loaded model
 
 
 @pytest.fixture
@@ -186,7 +184,7 @@ def test_bad_questions_are_refused_before_anything_runs(assistant: Assistant):
     from quarry.agent import InvalidFilters
 
     before = len(assistant.runs(limit=1000))
-    with pytest.raises(InvalidFilters, match="domian: .*allowed: domains"):
+    with pytest.raises(InvalidFilters, match=r"domian: .*allowed: domains"):
         assistant.ask(FIRST, filters={"domian": ["payments"]})
     with pytest.raises(InvalidQuestion, match="empty"):
         assistant.ask("   ")

@@ -23,10 +23,9 @@ def fake() -> Iterator[FakeAnthropic]:
 
 
 @pytest.fixture
-def assistant(sample_runtime, fake: FakeAnthropic) -> Iterator[Assistant]:
+def assistant(sample_components, fake: FakeAnthropic) -> Iterator[Assistant]:
     environ = {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.base_url}
-    with Assistant(sample_runtime.settings, environ=environ) as opened:
-        opened.runtime.__dict__["embedder"] = sample_runtime.embedder
+    with Assistant(sample_components.settings, environ=environ, embedder=sample_components.embedder) as opened:
         yield opened
 
 

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quarry.corpus.filters import Principal, SearchFilters, chunk_predicate
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.corpus.store import chunk_predicate
 from quarry.tools.bm25 import Bm25Search, allowed_mask
 from quarry.tools.config import Bm25Config
 from tests.support.helpers import chunks_of, make_document, unit_vectors
@@ -63,9 +64,10 @@ def test_metadata_filters_apply_before_ranking(store, bm25):
         tags=["adr"],
         published_at="2023-02-06T10:00:00Z",
     )
-    search = lambda **f: [
-        h.document_id for h in bm25.search("redpanda", k=10, principal=PUBLIC, filters=SearchFilters(**f))
-    ]
+
+    def search(**f):
+        return [h.document_id for h in bm25.search("redpanda", k=10, principal=PUBLIC, filters=SearchFilters(**f))]
+
     assert search() == ["adr", "eng"]
     assert search(domains=("engineering",)) == ["eng"]
     assert search(authors=("Ana Ruiz",)) == ["adr"]

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quarry.graph.budget.limits import Limits
-from tests.integration.test_research_claude import researcher
+from quarry.graph.engine import ResearchRequest
+from tests.integration.test_research_claude import engine
 from tests.support.fakes.anthropic_server import FakeAnthropic
 from tests.support.fakes.research_replies import plausible_reply
 
@@ -45,13 +46,13 @@ limits_strategy = st.builds(
     seed=st.integers(0, 2**16),
     llm_rerank=st.booleans(),
 )
-def test_ceilings_hold_and_every_run_answers(sample_runtime, fake, limits, question, latency, seed, llm_rerank):
+def test_ceilings_hold_and_every_run_answers(sample_components, fake, limits, question, latency, seed, llm_rerank):
     rng = random.Random(seed)
     fake.responder = lambda body: plausible_reply(body, rng, delay_s=rng.uniform(0, latency))
 
     async def run():
-        async with researcher(sample_runtime, fake, llm_rerank=llm_rerank) as research:
-            return await research.ask(question, limits=limits)
+        async with engine(sample_components, fake, llm_rerank=llm_rerank) as research:
+            return await research.run(ResearchRequest(question=question, budget=limits))
 
     answer = asyncio.run(run()).answer
     assert answer.spend.usd <= limits.max_usd + 1e-12
@@ -62,7 +63,7 @@ def test_ceilings_hold_and_every_run_answers(sample_runtime, fake, limits, quest
     assert answer.stopped_by in (None, "deadline", "hops", "tokens", "cost")
     if answer.stopped_by == "hops":
         assert answer.hops == limits.max_hops
-    with sample_runtime.db.transaction() as conn:
+    with sample_components.db.transaction() as conn:
         row = conn.execute(
             "SELECT status, coalesce(sum(s.usd), 0) AS usd FROM runs r LEFT JOIN spend s ON s.run_id = r.id"
             " WHERE r.id = %s GROUP BY r.status",

@@ -35,9 +35,7 @@ def _open(pg_url: str, schema: str, data_dir: Path, embedder: LocalEmbeddings, *
         },
         environ={},
     )
-    assistant = Assistant(settings, environ=environ or {})
-    assistant.runtime.__dict__["embedder"] = embedder
-    return assistant
+    return Assistant(settings, environ=environ or {}, embedder=embedder)
 
 
 @pytest.fixture
@@ -48,7 +46,7 @@ def corpus(pg_url: str, embedder: LocalEmbeddings, tmp_path: Path) -> Iterator[t
         assert assistant.ingest(REPO / "examples" / "corpus").ingested == 32
     yield schema, tmp_path
     with _open(pg_url, schema, tmp_path, embedder) as assistant:
-        assistant.runtime.db.drop_schema()
+        assistant.components.db.drop_schema()
 
 
 @pytest.fixture
@@ -58,7 +56,7 @@ def assistant(pg_url: str, corpus, embedder: LocalEmbeddings) -> Iterator[Assist
 
 
 def _entries(assistant: Assistant) -> int:
-    return assistant.runtime.cache.stats(0).entries
+    return assistant.components.cache.stats(0).entries
 
 
 def test_a_repeated_question_is_served_without_research_and_the_ledger_records_the_hit(assistant: Assistant):
@@ -72,6 +70,16 @@ def test_a_repeated_question_is_served_without_research_and_the_ledger_records_t
     assert record.summary.cache_hit and record.summary.saved_usd == first.spend.usd
     assert "hit: " in record.trace[0].detail and "not stored: served from the cache" in record.trace[2].detail
     assert _entries(assistant) == 1, "a served answer is not stored again"
+
+
+def test_a_chat_turn_uses_the_cache_unless_told_not_to(assistant: Assistant):
+    first = assistant.ask(OWNS)
+    session = assistant.chat()
+    fresh = session.ask(OWNS, use_cache=False)
+    served = session.ask(OWNS)
+    assert not fresh.cache_hit and fresh.model != "cache" and "synthesize" in fresh.spend.by_node
+    assert served.cache_hit and served.cached_from == first.run_id
+    assert [t.asked for t in session.turns] == [OWNS, OWNS]
 
 
 def test_answers_never_cross_access_scopes_or_filters(assistant: Assistant):
@@ -145,7 +153,7 @@ def test_a_hit_on_the_claude_path_saves_what_the_first_run_cost(pg_url, corpus, 
             assert hit.cache_hit and len(fake.history) == calls, "no request reached the Messages API"
             assert hit.saved_usd == pytest.approx(first.spend.usd) and hit.spend.usd == 0
             assert assistant.run(hit.run_id).summary.saved_usd == pytest.approx(first.spend.usd)
-            assert hit.to_json()["cache_hit"] is True and hit.to_json()["saved_usd"] == pytest.approx(first.spend.usd)
+            assert hit.dump()["cache_hit"] is True and hit.dump()["saved_usd"] == pytest.approx(first.spend.usd)
     finally:
         fake.stop()
 

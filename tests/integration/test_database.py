@@ -70,7 +70,17 @@ def test_runs_left_running_by_a_dead_process_are_marked_abandoned(db: Database):
         ("00000000-0000-0000-0000-000000000001", {"max_seconds": 60}),
         ("00000000-0000-0000-0000-000000000002", {"max_seconds": 86_400}),
     ):
-        ledger.open_run(RunOpened(run_id, "q", "p", ("public",), {}, limits, 1))
+        ledger.open_run(
+            RunOpened(
+                run_id=run_id,
+                question="q",
+                principal_id="p",
+                principal_groups=("public",),
+                filters={},
+                limits=limits,
+                corpus_version=1,
+            )
+        )
     with db.transaction() as conn:
         conn.execute("UPDATE runs SET started_at = now() - interval '2 hours'")
         conn.execute(

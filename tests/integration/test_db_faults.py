@@ -1,7 +1,12 @@
-"""The database fails under a running question: a restart mid-run, connections dropped again and
-again mid-query, the server down for the rest of the run. On its own embedded cluster, so the
+"""The database fails under a running question: a restart mid-run, a write cut off mid-statement
+again and again, the server down for the rest of the run. On its own embedded cluster, so the
 faults touch nothing else. A run either completes after reconnecting or fails with a clear
-DatabaseUnavailable; stored rows stay consistent; the pool recovers for the next question."""
+DatabaseUnavailable; stored rows stay consistent; the pool recovers for the next question.
+
+Each fault fires at a fixed point inside the run (tests/support/fault_hooks.py, or a trigger on the
+statement it cuts off), never from the event stream or a timer: the outcome does not depend on how
+fast the run goes.
+"""
 
 import os
 from collections.abc import Iterator
@@ -9,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from quarry.agent import Assistant, FinalAnswer, Limits, NodeFinished
+from quarry.agent import Assistant, Limits
 from quarry.agent.settings import load_settings
 from quarry.corpus.errors import DatabaseUnavailable
 from quarry.graph.budget.ledger import PostgresLedger
 from tests.conftest import REPO
 from tests.support.consistency import corrupted_rows
-from tests.support.pg_control import ConnectionKiller, EmbeddedCluster, once_the_pool_recovers
+from tests.support.fault_hooks import FaultOnSearch
+from tests.support.pg_control import EmbeddedCluster, once_the_pool_recovers
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +35,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedCluster:
 
 
 @pytest.fixture(scope="module")
-def assistant(cluster: EmbeddedCluster, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+def fault(embedder) -> FaultOnSearch:
+    return FaultOnSearch(embedder)
+
+
+@pytest.fixture(scope="module")
+def assistant(
+    cluster: EmbeddedCluster, fault: FaultOnSearch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Assistant]:
     settings = load_settings(
         Path(os.devnull),
         overrides={
@@ -40,81 +53,79 @@ def assistant(cluster: EmbeddedCluster, embedder, tmp_path_factory: pytest.TempP
         },
         environ={},
     )
-    opened = Assistant(settings, environ={})
-    opened.runtime.__dict__["embedder"] = embedder
+    opened = Assistant(settings, environ={}, embedder=fault)
     assert opened.ingest(*CORPUS).refused == []
     yield opened
     opened.close()
 
 
 def _documents(assistant: Assistant) -> tuple[int, int]:
-    with assistant.runtime.db.transaction() as conn:
+    with assistant.components.db.transaction() as conn:
         row = conn.execute(
             "SELECT (SELECT count(*) FROM documents) AS d, (SELECT count(*) FROM chunks) AS c"
         ).fetchone()
     return row["d"], row["c"]
 
 
-def test_a_restart_mid_run_completes_or_fails_cleanly_and_the_pool_recovers(
-    assistant: Assistant, cluster: EmbeddedCluster
+def _latest_run_status(assistant: Assistant) -> str:
+    with assistant.components.db.transaction() as conn:
+        return conn.execute("SELECT status FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()["status"]
+
+
+def test_a_restart_between_statements_is_survived_and_nothing_is_lost(
+    assistant: Assistant, cluster: EmbeddedCluster, fault: FaultOnSearch
 ):
-    """The restart lands wherever the run is by then: retrieval retries a dropped read once, so a
-    restart during search is survived; one that drops a ledger write fails the run with a clear
-    DatabaseUnavailable (the row is left 'running' for the reaper). Either way nothing is corrupted."""
+    """The server restarts as the first search begins, while the run holds pooled connections but no
+    statement is in flight: the pool finds them dead on checkout and replaces them; the run completes."""
     before = _documents(assistant)
-    final, failure = None, None
-    try:
-        for event in assistant.stream(QUESTION, budget=Limits(max_seconds=30)):
-            if isinstance(event, NodeFinished) and event.node == "plan":
-                cluster.restart()  # the run's pooled connections all die here
-            if isinstance(event, FinalAnswer):
-                final = event.answer
-    except DatabaseUnavailable as exc:
-        failure = exc
-    if failure is None:
-        assert final is not None and not final.partial and "Dana Okafor" in final.text
-        assert assistant.run(final.run_id).summary.status == "complete"
-    else:
-        assert "PostgreSQL at" in str(failure)
-    assert once_the_pool_recovers(lambda: corrupted_rows(assistant.runtime.db)) == {}
+    fault.arm(cluster.restart)  # every pooled connection of the run dies here
+    answer = assistant.ask(QUESTION, budget=Limits(max_seconds=60))
+    assert fault.fired == 1
+    assert not answer.partial and "Dana Okafor" in answer.text
+    assert assistant.run(answer.run_id).summary.status == "complete"
+    assert corrupted_rows(assistant.components.db) == {}
     assert _documents(assistant) == before
-    assert "Dana Okafor" in once_the_pool_recovers(lambda: assistant.ask(QUESTION)).text, "the pool recovered"
 
 
-def test_connections_dropped_mid_query_fail_cleanly_or_complete(assistant: Assistant, cluster: EmbeddedCluster):
-    outcomes: list[str] = []
-    with ConnectionKiller(cluster, interval_s=0.05) as killer:
-        for _ in range(6):
-            try:
-                answer = assistant.ask(QUESTION, budget=Limits(max_seconds=20))
-                outcomes.append("partial" if answer.partial else "complete")
-            except DatabaseUnavailable as exc:
-                assert "PostgreSQL at" in str(exc)
-                outcomes.append("failed cleanly")
-    assert killer.kills > 0
-    assert len(outcomes) == 6  # any other exception type would have failed the test above
-    assert once_the_pool_recovers(lambda: corrupted_rows(assistant.runtime.db)) == {}
-    assert not once_the_pool_recovers(lambda: assistant.ask(QUESTION)).partial, "the pool recovered"
-
-
-def test_a_server_down_for_the_rest_of_the_run_is_a_clear_error(assistant: Assistant, cluster: EmbeddedCluster):
+def test_a_write_cut_off_mid_statement_fails_the_run_cleanly_every_time(assistant: Assistant, cluster: EmbeddedCluster):
+    """The server ends the connection of the run's first ledger write while that write is in flight, in
+    three runs in a row: each fails with a clear DatabaseUnavailable and is recorded as failed (never
+    left running); nothing is corrupted; the pool serves the next question."""
     before = _documents(assistant)
-    raised = None
+    schema = assistant.components.db.schema
+    for _ in range(3):
+        with (
+            cluster.dropping_inserts(schema, "spend", times=1) as dropped,
+            pytest.raises(DatabaseUnavailable, match=r"lost the connection to PostgreSQL at .*administrator command"),
+        ):
+            assistant.ask(QUESTION, budget=Limits(max_seconds=60))
+        assert int(dropped) == 1
+        assert _latest_run_status(assistant) == "failed"
+    assert corrupted_rows(assistant.components.db) == {}
+    assert _documents(assistant) == before
+    assert not assistant.ask(QUESTION).partial, "the pool recovered"
+
+
+def test_a_server_down_for_the_rest_of_the_run_is_a_clear_error(
+    assistant: Assistant, cluster: EmbeddedCluster, fault: FaultOnSearch
+):
+    """The server stops as the first search begins and stays down: the search's next statement cannot
+    get a connection, and the run ends with a clear DatabaseUnavailable."""
+    before = _documents(assistant)
+    fault.arm(cluster.stop)
     try:
-        for event in assistant.stream(QUESTION, budget=Limits(max_seconds=30)):
-            if isinstance(event, NodeFinished) and event.node == "plan":
-                cluster.stop()
-    except DatabaseUnavailable as exc:
-        raised = exc
+        with pytest.raises(DatabaseUnavailable, match="PostgreSQL at"):
+            assistant.ask(QUESTION, budget=Limits(max_seconds=60))
     finally:
         cluster.start()
-    assert raised is not None and "PostgreSQL at" in str(raised)
+    assert fault.fired == 1
     assert not once_the_pool_recovers(lambda: assistant.ask(QUESTION)).partial, (
         "the pool recovered once the server was back"
     )
-    ledger = PostgresLedger(assistant.runtime.db)
-    with assistant.runtime.db.transaction() as conn:
+    ledger = PostgresLedger(assistant.components.db)
+    with assistant.components.db.transaction() as conn:
         stranded = conn.execute("SELECT count(*) AS n FROM runs WHERE status = 'running'").fetchone()["n"]
         conn.execute("UPDATE runs SET started_at = now() - interval '1 hour' WHERE status = 'running'")
-    assert ledger.abandon_stale() == stranded, "a run the outage stranded is marked abandoned, not left running"
-    assert corrupted_rows(assistant.runtime.db) == {} and _documents(assistant) == before
+    assert stranded == 1, "the run could not record its failure with the server down"
+    assert ledger.abandon_stale() == 1, "a run the outage stranded is marked abandoned, not left running"
+    assert corrupted_rows(assistant.components.db) == {} and _documents(assistant) == before

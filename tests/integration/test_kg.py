@@ -31,7 +31,7 @@ def graph(store, db) -> GraphSearch:
     for doc_id, (title, text) in DOCS.items():
         write(store, doc_id, title, text)
     write(store, "secret", *SECRET, access=["security"])
-    return GraphSearch(db, GraphConfig(max_hops=2))
+    return GraphSearch(db, GraphConfig(max_depth=2))
 
 
 def count(db, table: str, document_id: str) -> int:
@@ -63,10 +63,12 @@ def test_an_edge_is_labelled_only_by_evidence_the_reader_may_read(store, db):
     the relation. The public reader's path must not carry the secret's label."""
     write(store, "rack", "Rack plan", "Keel and Beacon share a rack in Frankfurt.")
     write(store, "deal", "Deal memo", "Keel is acquired by Beacon.", access=["leadership"])
-    graph = GraphSearch(db, GraphConfig(max_hops=2))
-    labels = lambda principal: {
-        step for path in graph.search("Keel", k=10, principal=principal).paths.values() for step in path[1::2]
-    }
+    graph = GraphSearch(db, GraphConfig(max_depth=2))
+
+    def labels(principal: Principal) -> set[str]:
+        paths = graph.search("Keel", k=10, principal=principal).paths.values()
+        return {step for path in paths for step in path[1::2]}
+
     assert any("acquired" in label for label in labels(Principal(groups=("leadership",))))
     public = labels(PUBLIC)
     assert public and not any("acquired" in label for label in public), public

@@ -21,10 +21,10 @@ def down() -> Iterator[FakeAnthropic]:
     server.stop()
 
 
-def _assistant(sample_runtime, server: FakeAnthropic, fallback: str) -> Assistant:
-    settings = sample_runtime.settings.model_copy(
+def _assistant(sample_components, server: FakeAnthropic, fallback: str) -> Assistant:
+    settings = sample_components.settings.model_copy(
         update={
-            "llm": sample_runtime.settings.llm.model_copy(
+            "llm": sample_components.settings.llm.model_copy(
                 update={
                     "provider": "claude",
                     "fallback": fallback,
@@ -35,13 +35,15 @@ def _assistant(sample_runtime, server: FakeAnthropic, fallback: str) -> Assistan
             ),
         }
     )
-    assistant = Assistant(settings, environ={"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": server.base_url})
-    assistant.runtime.__dict__["embedder"] = sample_runtime.embedder
-    return assistant
+    return Assistant(
+        settings,
+        environ={"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": server.base_url},
+        embedder=sample_components.embedder,
+    )
 
 
-def test_without_a_fallback_the_run_stops_partial_and_names_the_cause(sample_runtime, down: FakeAnthropic):
-    with _assistant(sample_runtime, down, "none") as assistant:
+def test_without_a_fallback_the_run_stops_partial_and_names_the_cause(sample_components, down: FakeAnthropic):
+    with _assistant(sample_components, down, "none") as assistant:
         answer = assistant.ask(QUESTION, budget=Limits(max_seconds=20))
         record = assistant.run(answer.run_id)
     assert answer.partial and answer.stopped_by == "error"
@@ -51,8 +53,8 @@ def test_without_a_fallback_the_run_stops_partial_and_names_the_cause(sample_run
     assert len(down.history) == 2, "max_attempts bounds the retries"
 
 
-def test_with_the_offline_fallback_the_run_answers_and_says_so(sample_runtime, down: FakeAnthropic):
-    with _assistant(sample_runtime, down, "offline") as assistant:
+def test_with_the_offline_fallback_the_run_answers_and_says_so(sample_components, down: FakeAnthropic):
+    with _assistant(sample_components, down, "offline") as assistant:
         answer = assistant.ask(QUESTION, budget=Limits(max_seconds=20))
         record = assistant.run(answer.run_id)
     assert not answer.partial and answer.stopped_by is None

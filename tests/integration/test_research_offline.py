@@ -7,21 +7,22 @@ import pytest
 
 from quarry.corpus.filters import Principal, SearchFilters
 from quarry.graph.budget.limits import Limits
+from quarry.graph.engine import ResearchRequest, RunResult
 from quarry.graph.errors import InvalidQuestion
 
 MULTI_HOP = "Who leads the team that owns the service that failed in the March 2024 settlement outage?"
 
 
-def ask(runtime, question: str, **options):
-    return asyncio.run(runtime.researcher.ask(question, **options))
+def ask(components, question: str, **options) -> RunResult:
+    return asyncio.run(components.engine.run(ResearchRequest(question=question, **options)))
 
 
 def sources(answer) -> set[str]:
     return {c.source.rsplit("/", 1)[-1] for c in answer.citations}
 
 
-def test_multi_hop_question_needs_two_hops_and_cites_both_documents(sample_runtime):
-    result = ask(sample_runtime, MULTI_HOP)
+def test_multi_hop_question_needs_two_hops_and_cites_both_documents(sample_components):
+    result = ask(sample_components, MULTI_HOP)
     answer = result.answer
     assert answer.hops >= 2 and not answer.partial and answer.stopped_by is None
     assert {"ledgerline.md", "payments-core.md"} <= sources(answer)
@@ -35,9 +36,9 @@ def test_multi_hop_question_needs_two_hops_and_cites_both_documents(sample_runti
     assert answer.spend.usd == 0 and answer.spend.tokens > 0
 
 
-def test_ledger_rows_match_the_answer(sample_runtime):
-    answer = ask(sample_runtime, "Which team owns Ledgerline?").answer
-    with sample_runtime.db.transaction() as conn:
+def test_ledger_rows_match_the_answer(sample_components):
+    answer = ask(sample_components, "Which team owns Ledgerline?").answer
+    with sample_components.db.transaction() as conn:
         run = conn.execute("SELECT * FROM runs WHERE id = %s", (answer.run_id,)).fetchone()
         calls = conn.execute("SELECT * FROM spend WHERE run_id = %s ORDER BY id", (answer.run_id,)).fetchall()
     assert run["status"] == "complete" and run["stopped_by"] is None and run["answer"] == answer.text
@@ -53,37 +54,39 @@ def test_ledger_rows_match_the_answer(sample_runtime):
     )
 
 
-def test_max_hops_stops_the_loop_with_a_partial_answer(sample_runtime):
-    answer = ask(sample_runtime, MULTI_HOP, limits=Limits(max_hops=1)).answer
+def test_max_hops_stops_the_loop_with_a_partial_answer(sample_components):
+    answer = ask(sample_components, MULTI_HOP, budget=Limits(max_hops=1)).answer
     assert answer.partial and answer.stopped_by == "hops" and answer.hops == 1
     assert "Ledgerline" in answer.text and answer.citations, "the best answer so far is still given, cited"
     assert "still open" in answer.stop_detail
 
 
-def test_a_token_ceiling_stops_the_run_before_it_is_passed(sample_runtime):
-    answer = ask(sample_runtime, MULTI_HOP, limits=Limits(max_tokens=600)).answer
+def test_a_token_ceiling_stops_the_run_before_it_is_passed(sample_components):
+    answer = ask(sample_components, MULTI_HOP, budget=Limits(max_tokens=600)).answer
     assert answer.partial and answer.stopped_by == "tokens"
     assert answer.spend.tokens <= 600
     assert answer.text.startswith("No answer was drafted before the tokens limit") and answer.citations
 
 
-def test_restricted_documents_are_never_evidence_for_a_reader_outside_their_group(sample_runtime):
+def test_restricted_documents_are_never_evidence_for_a_reader_outside_their_group(sample_components):
     question = "Which vendor supplies the hardware security modules for Ledgerline's signing keys?"
-    public = ask(sample_runtime, question).answer
+    public = ask(sample_components, question).answer
     assert "Vaultwright" not in public.text and "key-management-review.md" not in sources(public)
-    security = ask(sample_runtime, question, principal=Principal(id="ana", groups=("security",))).answer
+    security = ask(sample_components, question, principal=Principal(id="ana", groups=("security",))).answer
     assert "Vaultwright" in security.text and "key-management-review.md" in sources(security)
 
 
-def test_filters_narrow_the_evidence(sample_runtime):
-    answer = ask(sample_runtime, "Who leads the Payments Core team?", filters=SearchFilters(domains=("teams",))).answer
+def test_filters_narrow_the_evidence(sample_components):
+    answer = ask(
+        sample_components, "Who leads the Payments Core team?", filters=SearchFilters(domains=("teams",))
+    ).answer
     assert answer.citations and all("/teams/" in c.source for c in answer.citations)
 
 
-def test_an_empty_question_is_refused_before_anything_is_stored(sample_runtime):
-    with sample_runtime.db.transaction() as conn:
+def test_an_empty_question_is_refused_before_anything_is_stored(sample_components):
+    with sample_components.db.transaction() as conn:
         before = conn.execute("SELECT count(*) AS n FROM runs").fetchone()["n"]
     with pytest.raises(InvalidQuestion, match="the question is empty"):
-        ask(sample_runtime, "   ")
-    with sample_runtime.db.transaction() as conn:
+        ask(sample_components, "   ")
+    with sample_components.db.transaction() as conn:
         assert conn.execute("SELECT count(*) AS n FROM runs").fetchone()["n"] == before

@@ -3,22 +3,24 @@
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from quarry.agent.components import Components
 from quarry.agent.errors import ConfigError
-from quarry.agent.runtime import Runtime
+from quarry.graph.engine import ResearchRequest
 from quarry.graph.telemetry import RunExporter, TelemetryConfig
 
 pytestmark = pytest.mark.integration
 
 
-async def test_a_runs_spans_are_exported_as_one_trace_timed_as_they_ran(sample_runtime):
+async def test_a_runs_spans_are_exported_as_one_trace_timed_as_they_ran(sample_components):
     memory = InMemorySpanExporter()
-    sample_runtime.__dict__["telemetry"] = RunExporter(memory, "quarry-test")
-    sample_runtime.__dict__.pop("researcher", None)
-    try:
-        result = await sample_runtime.researcher.ask("Who leads the team that owns Ledgerline?")
-    finally:
-        sample_runtime.__dict__.pop("telemetry")
-        sample_runtime.__dict__.pop("researcher")
+    with Components(
+        sample_components.settings,
+        environ={},
+        db=sample_components.db,
+        embedder=sample_components.embedder,
+        telemetry=RunExporter(memory, "quarry-test"),
+    ) as components:
+        result = await components.engine.run(ResearchRequest(question="Who leads the team that owns Ledgerline?"))
     spans = memory.get_finished_spans()
     root = next(s for s in spans if s.name == "quarry.run")
     children = [s for s in spans if s is not root]
@@ -34,15 +36,15 @@ async def test_a_runs_spans_are_exported_as_one_trace_timed_as_they_ran(sample_r
     assert sum(c.attributes["quarry.tokens"] for c in children) == root.attributes["quarry.tokens"] > 0
 
 
-def test_no_endpoint_means_no_exporter_and_a_missing_package_is_a_config_error(sample_runtime):
+def test_no_endpoint_means_no_exporter_and_a_missing_package_is_a_config_error(sample_components):
     assert RunExporter.from_config(TelemetryConfig()) is None
-    settings = sample_runtime.settings.model_copy(
+    settings = sample_components.settings.model_copy(
         update={"telemetry": TelemetryConfig(otlp_endpoint="http://127.0.0.1:9/v1/traces")}
     )
     try:
         import opentelemetry.exporter.otlp.proto.http  # noqa: F401
     except ImportError:
         with pytest.raises(ConfigError, match=r"pip install -e '.\[otel\]'"):
-            Runtime(settings, environ={}).telemetry
+            _ = Components(settings, environ={}).telemetry
     else:
-        assert Runtime(settings, environ={}).telemetry is not None
+        assert Components(settings, environ={}).telemetry is not None

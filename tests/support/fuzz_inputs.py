@@ -213,14 +213,14 @@ def cli_tripwires() -> Iterator[None]:
     Everything before (argparse, settings, budget and filter checks, loading files to ingest) runs for real."""
     import quarry.eval.run_qa
     import quarry.eval.run_retrieval
-    from quarry.agent.runtime import Runtime
+    from quarry.agent.components import Components
     from quarry.corpus.db import Database
 
     def trip(*args: object, **kwargs: object) -> None:
         raise ReachedRealWork
 
     saved = [
-        (Runtime, "__init__", Runtime.__dict__["__init__"]),
+        (Components, "__init__", Components.__dict__["__init__"]),
         (Database, "open", Database.__dict__["open"]),
         (quarry.eval.run_qa, "run_qa_eval", quarry.eval.run_qa.run_qa_eval),
         (quarry.eval.run_retrieval, "run_retrieval_eval", quarry.eval.run_retrieval.run_retrieval_eval),

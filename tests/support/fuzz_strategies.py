@@ -210,7 +210,7 @@ def yaml_mapping_text(draw: st.DrawFn, mapping: dict) -> str:
         return yaml.safe_dump(mapping, allow_unicode=draw(st.booleans()), sort_keys=False)
     if mode == "junk":
         return draw(
-            st.lists(st.sampled_from(_RAW_YAML_VALUES + (": ", "\n", "- ", "  ", "title")), max_size=8).map("".join)
+            st.lists(st.sampled_from((*_RAW_YAML_VALUES, ": ", "\n", "- ", "  ", "title")), max_size=8).map("".join)
         )
     lines = []
     for key, value in mapping.items():
@@ -377,7 +377,7 @@ def jsonl_records(draw: st.DrawFn) -> dict:
                 {
                     "path": st.one_of(
                         st.sampled_from(
-                            sorted(IMAGE_FILES) + ["missing.png", "folder.png", "/dev/zero", "a\x00b.png", ""]
+                            [*sorted(IMAGE_FILES), "missing.png", "folder.png", "/dev/zero", "a\x00b.png", ""]
                         ),
                         json_like,
                     )

@@ -1,8 +1,13 @@
-"""The crash loop: a real `quarry ingest` subprocess of documents with images, SIGKILLed at a random
-point, again and again; after every kill the store must hold each document whole (one submitted
+"""The crash loop: a real ingest process (tests/support/ingest_child.py: the Ingestor with the
+configured store, embedder and blob store) of documents with images, SIGKILLed at a random point of
+its work, again and again; after every kill the store must hold each document whole (one submitted
 version, every image readable and matching its hash) or not at all, and gc must leave no orphan blob.
 
-Used by tests/e2e/test_ingest_crash.py and eval/bench_assets.py.
+The kill point is drawn from a seeded generator among the points the ingest reaches (embedding, each
+blob put, rows written inside the transaction, commit), and the child waits there to be killed: where
+each kill lands does not depend on how fast the machine is.
+
+Used by tests/e2e/test_ingest_crash.py and bench/bench_assets.py.
 """
 
 import os
@@ -20,10 +25,9 @@ from quarry.corpus.blobs import LocalBlobStore
 from quarry.corpus.db import Database
 from quarry.corpus.gc import collect_garbage
 from tests.support.image_corpus import Version, assert_no_orphans, assert_whole_or_absent, write_markdown
+from tests.support.ingest_child import PAUSED
 
 DOCUMENTS = 4
-KILL_AFTER_FIRST_WRITE = 0.7
-"""Share of kills aimed at the write phase (after the first document commits); the rest land anywhere."""
 
 
 @dataclass
@@ -50,17 +54,21 @@ def kill_loop(
     result = KillLoopResult()
     started = time.perf_counter()
     for iteration in range(iterations):
+        written = []
         for doc_id in rng.sample(sorted(versions), 2):
-            versions[doc_id].append(
-                write_markdown(
-                    folder,
-                    doc_id,
-                    images=rng.randint(1, 3),
-                    seed=iteration * 10 + int(doc_id[-1]),
-                    published_at=_published(len(versions[doc_id])),
-                )
+            version = write_markdown(
+                folder,
+                doc_id,
+                images=rng.randint(1, 3),
+                seed=iteration * 10 + int(doc_id[-1]),
+                published_at=_published(len(versions[doc_id])),
             )
-        killed_writing, finished = _ingest_and_kill(folder, env, rng)
+            versions[doc_id].append(version)
+            written.append(version)
+        # Points the ingest of the new versions reaches: the embedding, then per document each blob
+        # put, "blobs_written", "rows_written" and "committed".
+        points = 1 + sum(len(v.blob_keys) + 3 for v in written)
+        killed_writing, finished = _ingest_and_kill(folder, env, rng.randint(1, points), workdir / "ingest.stderr")
         result.killed_while_writing += killed_writing
         result.finished_before_kill += finished
         with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
@@ -82,31 +90,26 @@ def kill_loop(
     return result
 
 
-def _ingest_and_kill(folder: Path, env: dict[str, str], rng: random.Random) -> tuple[bool, bool]:
-    """(killed after a document had committed, the process finished before the kill)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "quarry.agent.cli.main", "ingest", str(folder)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    assert process.stderr is not None
-    aim_at_writes = rng.random() < KILL_AFTER_FIRST_WRITE
-    if aim_at_writes:
-        for line in process.stderr:
-            if line.startswith("ingesting ["):
-                break
-        time.sleep(rng.uniform(0, 0.03))
-    else:
-        time.sleep(rng.uniform(0, 6.0))
-    finished = process.poll() is not None
-    if not finished:
+def _ingest_and_kill(folder: Path, env: dict[str, str], point: int, stderr: Path) -> tuple[bool, bool]:
+    """(killed after writing began, the process finished before reaching `point`)."""
+    with stderr.open("w") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.ingest_child", str(folder), str(point)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            start_new_session=True,
+        )
+    assert process.stdout is not None
+    paused_at = next((line.removeprefix(PAUSED).strip() for line in process.stdout if line.startswith(PAUSED)), None)
+    if paused_at is not None:
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    process.stderr.close()
-    return aim_at_writes and not finished, finished
+    process.stdout.close()
+    if paused_at is None:
+        assert process.returncode == 0, f"the ingest failed on its own: {stderr.read_text()}"
+    return paused_at not in (None, "embedding"), paused_at is None
 
 
 def _published(version: int) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from quarry.agent.assistant import Assistant
-from quarry.agent.history import RunForbidden
+from quarry.agent.ledger_view import RunForbidden
 from quarry.agent.passages import PassageUnavailable
 from quarry.corpus.filters import Principal
 from quarry.graph.answer import Answer
@@ -113,13 +113,13 @@ def probe_leaks(
         for citation in _restricted(assistant, inside, reader):
             refused("insider's citation opened", lambda c=citation: assistant.open_citation(c, principal=reader), probe)
         if inside.run_id:
-            refused("insider's trace", lambda: assistant.run(inside.run_id, principal=reader), probe)
+            refused("insider's trace", lambda run_id=inside.run_id: assistant.run(run_id, principal=reader), probe)
     return LeakReport(count, checks, leaks, reachable, tuple(details))
 
 
 def _restricted(assistant: Assistant, answer: Answer, reader: Principal) -> list:
     """The answer's citations of documents the reader may not read (the others they may open)."""
-    store = assistant.runtime.store
+    store = assistant.components.store
     return [
         c
         for c in answer.citations
@@ -128,4 +128,4 @@ def _restricted(assistant: Assistant, answer: Answer, reader: Principal) -> list
 
 
 def _answer_text(answer: Answer) -> str:
-    return repr(answer.to_json()) + repr(answer)
+    return repr(answer.dump()) + repr(answer)

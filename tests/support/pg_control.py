@@ -1,18 +1,21 @@
-"""Fault injection on an embedded PostgreSQL cluster of one's own: restart it, stop and start it, or
-drop every client connection (what clients see when a server restarts or fails over).
+"""Fault injection on an embedded PostgreSQL cluster of one's own: restart it, stop and start it,
+drop every client connection (what clients see when a server restarts or fails over), or have the
+server end the connection of a chosen write mid-statement.
 
-Used by tests/integration/test_db_faults.py and eval/bench_faults.py; never point it at a cluster
+Used by tests/integration/test_db_faults.py and bench/bench_faults.py; never point it at a cluster
 that other work depends on.
 """
 
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import psycopg
+from psycopg import sql
 
 T = TypeVar("T")
 
@@ -41,6 +44,43 @@ class EmbeddedCluster:
     def start(self) -> None:
         self._server.ensure_postgres_running()
 
+    @contextmanager
+    def dropping_inserts(self, schema: str, table: str, *, times: int = 1) -> Iterator["DroppedInserts"]:
+        """While inside, the next `times` INSERTs into `schema.table` each lose their connection
+        mid-statement: a trigger has the server end the writing backend, which is what a client sees
+        when a restart or failover hits a statement in flight ("terminating connection due to
+        administrator command"), but always at this statement, however fast the run goes."""
+        names = {
+            "seq": sql.Identifier(schema, "quarry_fault_n"),
+            "fn": sql.Identifier(schema, "quarry_fault_drop"),
+            "trigger": sql.Identifier("quarry_fault"),
+            "table": sql.Identifier(schema, table),
+            "times": sql.Literal(times),
+        }
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SEQUENCE {seq}").format(**names))
+            conn.execute(
+                sql.SQL(
+                    "CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    " IF nextval('{seq_text}') <= {times} THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;"
+                    " RETURN NEW; END $$"
+                ).format(**names, seq_text=sql.SQL(f"{schema}.quarry_fault_n"))
+            )
+            conn.execute(
+                sql.SQL(
+                    "CREATE TRIGGER {trigger} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {fn}()"
+                ).format(**names)
+            )
+        dropped = DroppedInserts(self.url, names["seq"], times)
+        try:
+            yield dropped
+        finally:
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                dropped.count = dropped.read(conn)
+                conn.execute(sql.SQL("DROP TRIGGER {trigger} ON {table}").format(**names))
+                conn.execute(sql.SQL("DROP FUNCTION {fn}()").format(**names))
+                conn.execute(sql.SQL("DROP SEQUENCE {seq}").format(**names))
+
     def drop_connections(self) -> int:
         """Terminate every other client backend; returns how many."""
         with psycopg.connect(self.url, autocommit=True) as conn:
@@ -50,6 +90,24 @@ class EmbeddedCluster:
                     " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
                 ).fetchall()
             )
+
+
+class DroppedInserts:
+    """How many inserts `EmbeddedCluster.dropping_inserts` has cut off so far."""
+
+    def __init__(self, url: str, sequence: sql.Composable, times: int) -> None:
+        self._url, self._sequence, self._times = url, sequence, times
+        self.count: int | None = None
+
+    def read(self, conn: psycopg.Connection) -> int:
+        called, last = conn.execute(sql.SQL("SELECT is_called, last_value FROM {}").format(self._sequence)).fetchone()
+        return min(last, self._times) if called else 0
+
+    def __int__(self) -> int:
+        if self.count is not None:
+            return self.count
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            return self.read(conn)
 
 
 def once_the_pool_recovers(call: Callable[[], T], *, within_s: float = 60.0) -> T:

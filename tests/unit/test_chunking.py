@@ -1,3 +1,5 @@
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,7 +49,7 @@ def test_overlap_repeats_trailing_sentences():
     text = " ".join(f"Fact {i} is here." for i in range(30))
     chunks = chunk_text(text, ChunkingConfig(max_tokens=30, overlap_tokens=12))
     assert len(chunks) > 2
-    for previous, following in zip(chunks, chunks[1:]):
+    for previous, following in itertools.pairwise(chunks):
         assert following.start_char < previous.end_char
         assert previous.text.endswith(text[following.start_char : previous.end_char])
 

@@ -1,3 +1,6 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from quarry.corpus.chunking import chunk_text
 from quarry.corpus.config import ChunkingConfig
 from quarry.corpus.entities import OfflineExtractor, entity_key
@@ -50,9 +53,6 @@ def test_entity_key_normalises_case_space_and_possessive():
     assert entity_key("  Payments   Core ") == entity_key("payments core") == "payments core"
     assert entity_key("Northwind's") == "northwind"
 
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 pieces = st.sampled_from(
     [

@@ -35,5 +35,5 @@ def test_every_public_class_and_error_of_the_package_is_exported(name: str):
 def test_unknown_attribute_is_an_attribute_error():
     import quarry.corpus
 
-    with pytest.raises(AttributeError, match="module 'quarry.corpus' has no attribute 'Nope'"):
+    with pytest.raises(AttributeError, match=r"module 'quarry\.corpus' has no attribute 'Nope'"):
         quarry.corpus.Nope  # noqa: B018

@@ -3,7 +3,7 @@
 import pytest
 
 from quarry.graph.budget.limits import Limits
-from quarry.graph.budget.session import SessionBudgetSpent, SessionUsage, turn_limits
+from quarry.graph.budget.session_budget import SessionBudgetSpent, SessionUsage, turn_limits
 
 PER_QUESTION = Limits(max_seconds=60, max_hops=3, max_tokens=50_000, max_usd=0.25, finalize_reserve_tokens=500)
 SESSION = Limits(max_seconds=300, max_hops=10, max_tokens=100_000, max_usd=1.0)

@@ -73,3 +73,45 @@ def test_unreadable_config_files(tmp_path: Path, content: str, message: str):
 def test_missing_config_file(tmp_path: Path):
     with pytest.raises(ConfigError, match=r"config file '.*nope.yaml' does not exist"):
         load_settings(tmp_path / "nope.yaml", environ={})
+
+
+def test_one_table_of_short_names_serves_the_environment_and_overrides(tmp_path: Path):
+    from quarry.agent.settings import SHORT_NAMES, setting_key
+
+    environ = {
+        "QUARRY_DATA_DIR": str(tmp_path),
+        "QUARRY_DATABASE_URL": "postgresql://db/q",
+        "QUARRY_PROVIDER": "offline",
+    }
+    from_env = load_settings(None, environ=environ)
+    from_overrides = load_settings(
+        None,
+        overrides={setting_key(name): value for name, value in zip(SHORT_NAMES, environ.values())},
+        environ={},
+    )
+    assert from_env == from_overrides
+    assert (from_env.data_dir, from_env.database.url, from_env.llm.provider) == (
+        tmp_path.resolve(),
+        "postgresql://db/q",
+        "offline",
+    )
+    assert setting_key("research__history_turns") == "research.history_turns"
+
+
+def test_the_removed_rerank_keep_key_says_what_to_do(tmp_path: Path):
+    path = tmp_path / "c.yaml"
+    path.write_text("retrieval:\n  rerank:\n    keep: 10\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert str(caught.value) == (
+        f"invalid configuration in {path}:\n  retrieval.rerank.keep: removed: it never took effect; delete it "
+        "(research.keep_per_query sets how many reranked passages each search keeps)"
+    )
+
+
+def test_graph_expansion_depth_is_not_called_hops_but_old_configs_still_load(tmp_path: Path):
+    path = tmp_path / "c.yaml"
+    path.write_text("retrieval:\n  graph:\n    max_hops: 1\n")
+    settings = load_settings(path, environ={})
+    assert settings.retrieval.graph.max_depth == 1 and "max_hops" not in type(settings.retrieval.graph).model_fields
+    assert settings.research.budget.max_hops == 3, "the research loop's hops are another setting"

@@ -8,10 +8,13 @@ can never pass through (or name) an entity known only from a document they may n
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import networkx as nx
 
+from quarry.corpus.access import readable
 from quarry.corpus.db import Database
+from quarry.corpus.graph_store import GraphStore
 
 # How much an edge says about a connection: a phrase between two names beats bare co-occurrence,
 # and "the title mentions X" is the weakest link.
@@ -20,6 +23,18 @@ NAMED_STRENGTH = 1.0
 # Expansion follows at most this many of a node's strongest edges: hubs would otherwise turn a
 # two-hop walk into a scan of the whole graph.
 MAX_NEIGHBOURS = 64
+
+Evidence = Counter[tuple[str, int, frozenset[str]]]
+"""An edge's evidence: how many relations of each (label, subject node, access groups)."""
+
+
+class EdgeView(TypedDict):
+    """An edge as one reader sees it (the attributes of an edge in a view)."""
+
+    label: str
+    subject: int
+    strength: float
+    count: int
 
 
 @dataclass
@@ -42,13 +57,13 @@ class KnowledgeGraph:
                 view.add_nodes_from(
                     (node, data)
                     for node, data in self.graph.nodes(data=True)
-                    if any(groups & access for access in data["access"])
+                    if any(readable(groups, access) for access in data["access"])
                 )
                 for a, b, data in self.graph.edges(data=True):
                     if a in view and b in view:
-                        readable = _readable_edge(data["evidence"], groups)
-                        if readable is not None:
-                            view.add_edge(a, b, **readable)
+                        shown = _readable_edge(data["evidence"], groups)
+                        if shown is not None:
+                            view.add_edge(a, b, **shown)
                 for node, neighbours in view.adjacency():
                     view.nodes[node]["degree"] = len(neighbours)
                     view.nodes[node]["strongest"] = sorted(
@@ -60,24 +75,15 @@ class KnowledgeGraph:
 
 def load_graph(db: Database, version: int) -> KnowledgeGraph:
     graph = nx.Graph()
-    with db.transaction() as conn:
-        for row in conn.execute(
-            "SELECT e.id, e.key, e.name, e.kind, array_agg(DISTINCT array_to_string(m.access, ',')) AS access"
-            " FROM entities e JOIN mentions m ON m.entity_id = e.id GROUP BY e.id"
-        ):
-            graph.add_node(
-                row["id"],
-                key=row["key"],
-                name=row["name"],
-                kind=row["kind"],
-                access={frozenset(a.split(",")) for a in row["access"]},
-            )
-        evidence: dict[tuple[int, int], Counter] = defaultdict(Counter)
-        for row in conn.execute("SELECT source_id, target_id, label, access FROM relations"):
-            a, b = row["source_id"], row["target_id"]
-            if a in graph and b in graph:
-                # The label reads from its subject, a; the access says who may learn of this piece of evidence.
-                evidence[(min(a, b), max(a, b))][(row["label"], a, frozenset(row["access"]))] += 1
+    entities, relations = GraphStore(db).load()
+    for entity in entities:
+        graph.add_node(entity.id, key=entity.key, name=entity.name, kind=entity.kind, access=set(entity.access))
+    evidence: dict[tuple[int, int], Evidence] = defaultdict(Counter)
+    for relation in relations:
+        a, b = relation.source_id, relation.target_id
+        if a in graph and b in graph:
+            # The label reads from its subject, a; the access says who may learn of this piece of evidence.
+            evidence[(min(a, b), max(a, b))][(relation.label, a, relation.access)] += 1
     for (a, b), counts in evidence.items():
         graph.add_edge(a, b, evidence=counts)
     by_key = {data["key"]: node for node, data in graph.nodes(data=True)}
@@ -88,12 +94,12 @@ def load_graph(db: Database, version: int) -> KnowledgeGraph:
     return KnowledgeGraph(version, graph, by_key, _aliases(graph, by_key), dict(buckets))
 
 
-def _readable_edge(evidence: Counter, groups: frozenset[str]) -> dict | None:
+def _readable_edge(evidence: Evidence, groups: frozenset[str]) -> EdgeView | None:
     """The edge as a reader sees it: its label, strength and count come from readable evidence only,
     so a relation named in a forbidden document ("acquired") never labels a path shown to them."""
-    counts: Counter = Counter()
+    counts: Counter[tuple[str, int]] = Counter()
     for (label, subject, access), count in evidence.items():
-        if groups & access:
+        if readable(groups, access):
             counts[(label, subject)] += count
     if not counts:
         return None

@@ -6,16 +6,22 @@ import math
 import threading
 from dataclasses import dataclass, field
 
+import networkx as nx
+
 from quarry.corpus.db import Database
-from quarry.corpus.filters import Principal, SearchFilters, chunk_predicate
-from quarry.corpus.store import corpus_version
+from quarry.corpus.filters import Principal, SearchFilters
+from quarry.corpus.graph_store import GraphStore
+from quarry.corpus.store import DocumentStore, corpus_version
 from quarry.tools.config import GraphConfig
-from quarry.tools.hits import Hit, fetch_hits
-from quarry.tools.kg.graph import KnowledgeGraph, load_graph
+from quarry.tools.hits import Hit
+from quarry.tools.kg.graph import EdgeView, KnowledgeGraph, load_graph
 from quarry.tools.kg.linking import LinkedEntity, link_entities
 
 SEED_SCORE = 1.0
 OTHER_ENTITY_SHARE = 0.25
+
+WalkPath = tuple[int | str, ...]
+"""A walk through a reader's view: node ids alternating with the edge labels between them (`_arrow`)."""
 
 
 @dataclass(frozen=True)
@@ -29,11 +35,14 @@ class GraphResult:
 class GraphSearch:
     def __init__(self, db: Database, config: GraphConfig) -> None:
         self.db = db
+        self.store = DocumentStore(db)
+        self.graph_store = GraphStore(db)
         self.config = config
         self._graph: KnowledgeGraph | None = None
         self._lock = threading.Lock()
 
-    def graph(self) -> KnowledgeGraph:
+    def knowledge_graph(self) -> KnowledgeGraph:
+        """The in-memory knowledge graph of the current corpus version (loaded once per version)."""
         version = corpus_version(self.db)
         with self._lock:
             if self._graph is None or self._graph.version != version:
@@ -41,7 +50,7 @@ class GraphSearch:
             return self._graph
 
     def search(self, query: str, *, k: int, principal: Principal, filters: SearchFilters | None = None) -> GraphResult:
-        kg = self.graph()
+        kg = self.knowledge_graph()
         view = kg.view(frozenset(principal.groups))
         linked = link_entities(query, kg, view.nodes, fuzzy_threshold=self.config.fuzzy_threshold)
         if not linked:
@@ -49,24 +58,23 @@ class GraphSearch:
         scores, paths = self._expand(view, [entity.node for entity in linked])
         chunk_scores, chunk_entity = self._chunks(scores, paths, filters or SearchFilters(), principal)
         ranked = sorted(chunk_scores, key=lambda c: (-chunk_scores[c], c))[:k]
-        hits = fetch_hits(self.db, ranked, [chunk_scores[c] for c in ranked], filters or SearchFilters(), principal)
-        names = lambda node: view.nodes[node]["name"]
-        rendered = {}
+        hits = self.store.hits(ranked, [chunk_scores[c] for c in ranked], filters or SearchFilters(), principal)
+        rendered: dict[int, tuple[str, ...]] = {}
         for hit in hits:
             path = paths[chunk_entity[hit.chunk_id]]
-            rendered[hit.chunk_id] = tuple(names(step) if i % 2 == 0 else step for i, step in enumerate(path))
+            rendered[hit.chunk_id] = tuple(step if isinstance(step, str) else view.nodes[step]["name"] for step in path)
         return GraphResult(hits, rendered, linked)
 
-    def _expand(self, view, seeds: list[int]) -> tuple[dict[int, float], dict[int, tuple]]:
-        """Best-first walk up to max_hops; an entity's score decays with each hop and with its degree
+    def _expand(self, view: nx.Graph, seeds: list[int]) -> tuple[dict[int, float], dict[int, WalkPath]]:
+        """Best-first walk up to max_depth edges; an entity's score decays with each edge and with its degree
         (hubs that touch everything say little). Returns scores and the path to each entity."""
         scores = {seed: SEED_SCORE for seed in seeds}
-        paths: dict[int, tuple] = {seed: (seed,) for seed in seeds}
+        paths: dict[int, WalkPath] = {seed: (seed,) for seed in seeds}
         frontier = [(-SEED_SCORE, seed, 0) for seed in seeds]
         heapq.heapify(frontier)
         while frontier:
-            negative, node, hops = heapq.heappop(frontier)
-            if -negative < scores.get(node, 0) or hops >= self.config.max_hops:
+            negative, node, depth = heapq.heappop(frontier)
+            if -negative < scores.get(node, 0) or depth >= self.config.max_depth:
                 continue
             for neighbour in view.nodes[node]["strongest"]:
                 edge = view.adj[node][neighbour]
@@ -74,26 +82,21 @@ class GraphSearch:
                 if score > scores.get(neighbour, 0):
                     scores[neighbour] = score
                     paths[neighbour] = paths[node] + (_arrow(edge, node), neighbour)
-                    heapq.heappush(frontier, (-score, neighbour, hops + 1))
+                    heapq.heappush(frontier, (-score, neighbour, depth + 1))
         bridges = sorted((n for n in scores if n not in seeds), key=lambda n: -scores[n])[: self.config.max_expansion]
         kept = set(seeds) | set(bridges)
         return {n: s for n, s in scores.items() if n in kept}, {n: p for n, p in paths.items() if n in kept}
 
     def _chunks(
-        self, scores: dict[int, float], paths: dict[int, tuple], filters: SearchFilters, principal: Principal
+        self, scores: dict[int, float], paths: dict[int, WalkPath], filters: SearchFilters, principal: Principal
     ) -> tuple[dict[int, float], dict[int, int]]:
         """Chunks mentioning the entities (readable and admitted by filters), scored by the entities they hold."""
-        predicate, params = chunk_predicate(filters, principal, alias="c")
-        with self.db.reading(principal.groups) as conn:
-            rows = conn.execute(
-                "SELECT DISTINCT m.chunk_id, m.entity_id FROM mentions m JOIN chunks c ON c.id = m.chunk_id"
-                f" WHERE m.entity_id = ANY(%(ids)s) AND {predicate}",
-                {**params, "ids": list(scores)},
-            ).fetchall()
+        mentions = self.graph_store.mentions(
+            list(scores), within=DocumentStore.chunk_scope(filters, principal), groups=principal.groups
+        )
         held: dict[int, list[float]] = {}
         best: dict[int, int] = {}
-        for row in rows:
-            chunk, entity = row["chunk_id"], row["entity_id"]
+        for chunk, entity in mentions:
             held.setdefault(chunk, []).append(scores[entity])
             best[chunk] = _explaining(best.get(chunk), entity, scores, paths)
         # The strongest entity decides; others add a little, so long chunks naming many entities do not win by bulk.
@@ -101,7 +104,7 @@ class GraphSearch:
         return chunk_scores, best
 
 
-def _explaining(current: int | None, candidate: int, scores: dict[int, float], paths: dict[int, tuple]) -> int:
+def _explaining(current: int | None, candidate: int, scores: dict[int, float], paths: dict[int, WalkPath]) -> int:
     """The entity that explains why a chunk was reached: the one furthest along its path from the
     query (the bridge), then the best-scored, then the lower id for determinism."""
     if current is None:
@@ -109,7 +112,7 @@ def _explaining(current: int | None, candidate: int, scores: dict[int, float], p
     return min((current, candidate), key=lambda n: (-len(paths[n]), -scores[n], n))
 
 
-def _arrow(edge: dict, from_node: int) -> str:
+def _arrow(edge: EdgeView, from_node: int) -> str:
     """The edge as read along the walk: "—owned by→" when the walk follows the label, "←owns—" against it."""
     label = edge["label"]
     return f"—{label}→" if edge["subject"] == from_node else f"←{label}—"

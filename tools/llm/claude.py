@@ -11,7 +11,7 @@ import time
 
 import anthropic
 
-from quarry.tools.llm.base import Completion, Prompt
+from quarry.tools.llm.base import Completion, Message, Prompt
 from quarry.tools.llm.calibration import TokenEstimator
 from quarry.tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.pricing import ModelPrice, Usage
@@ -55,13 +55,11 @@ class ClaudeModel:
 
     async def complete(self, prompt: Prompt, *, max_tokens: int, deadline: float) -> Completion:
         counted, _ = self.estimator.estimate(prompt.text())
-        request = {
-            "model": self.name,
-            "max_tokens": max_tokens,
-            # Cache the system prompt: it is identical across calls of a run.
-            "system": [{"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}],
-            "messages": [{"role": m.role, "content": m.content} for m in prompt.messages],
-        }
+        # Cache the system prompt: it is identical across calls of a run.
+        system: list[anthropic.types.TextBlockParam] = [
+            {"type": "text", "text": prompt.system, "cache_control": {"type": "ephemeral"}}
+        ]
+        messages = [_message(m) for m in prompt.messages]
         attempt = 0
         while True:
             attempt += 1
@@ -70,7 +68,9 @@ class ClaudeModel:
                 raise LLMTimeout(f"{self.name}: deadline passed before attempt {attempt}")
             try:
                 async with asyncio.timeout(left):
-                    response = await self._client.messages.create(**request)
+                    response = await self._client.messages.create(
+                        model=self.name, max_tokens=max_tokens, system=system, messages=messages
+                    )
             except TimeoutError:
                 raise LLMTimeout(f"{self.name}: no complete reply within {left:.2f}s (attempt {attempt})") from None
             except _RETRYABLE as exc:
@@ -86,7 +86,7 @@ class ClaudeModel:
                 raise LLMError(f"{self.name}: request refused: {_describe(exc)}") from None
             usage = _usage(response.usage)
             self.estimator.observe(counted, usage.prompt_tokens)
-            text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
+            text = "".join(block.text for block in response.content if isinstance(block, anthropic.types.TextBlock))
             return Completion(text, usage, response.model, response.stop_reason, attempt)
 
     def _delay(self, exc: Exception, attempt: int) -> float:
@@ -98,6 +98,12 @@ class ClaudeModel:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def _message(message: Message) -> anthropic.types.MessageParam:
+    if message.role == "user":
+        return {"role": "user", "content": message.content}
+    return {"role": "assistant", "content": message.content}
 
 
 def _usage(raw: anthropic.types.Usage) -> Usage:

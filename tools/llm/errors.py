@@ -1,13 +1,5 @@
-"""Errors from LLM clients; each says which model failed, how, and after how many attempts."""
+"""Errors from LLM clients; they live in the one tree in quarry.errors (re-exported here)."""
 
+from quarry.errors import LLMError, LLMTimeout, LLMUnavailable
 
-class LLMError(Exception):
-    """The model refused the request (bad request, auth, permissions); retrying will not help."""
-
-
-class LLMUnavailable(LLMError):
-    """Transient failures (429, 529, 5xx, connection) outlasted the retries the deadline allowed."""
-
-
-class LLMTimeout(LLMError):
-    """No complete reply arrived before the deadline."""
+__all__ = ["LLMError", "LLMTimeout", "LLMUnavailable"]

@@ -173,7 +173,7 @@ def _gap_queries(task: SynthesizeTask, missing: set[str], chosen: list[_Sentence
                 and name.casefold() not in task.question.casefold()
             ):
                 bridges.append(name)
-    words = {}
+    words: dict[str, str] = {}
     for token in tokenize(task.question):
         words.setdefault(stem(token), token)
     query = " ".join([*bridges[:MAX_BRIDGE_ENTITIES], *(words[t] for t in sorted(missing) if t in words)])

@@ -1,8 +1,11 @@
 """A fake Anthropic Messages API on 127.0.0.1 for the real `anthropic` SDK: a network-edge fake.
 
 Tests `enqueue()` what the next requests get (a reply with usage, an error status, a hang, a slow
-trickle); `history` records every request body. With nothing queued, the `responder` (if any)
-decides from the request body, else the request gets a 500. Benchmarks reuse it (eval/bench_budget).
+trickle); `history` records every request body; `hanging` counts requests held in a Hang right now
+and `delivered` the responses written in full, so a test can tell that a client gave up on a call
+while the server was still holding it, without timing anything. With nothing queued, the
+`responder` (if any) decides from the request body, else the request gets a 500. Benchmarks reuse
+it (bench/bench_budget).
 """
 
 import json
@@ -65,8 +68,11 @@ class FakeAnthropic:
     queue: deque[Script] = field(default_factory=deque)
     history: list[dict[str, Any]] = field(default_factory=list)
     responder: Callable[[dict[str, Any]], "Script"] | None = None
+    hanging: int = 0
+    delivered: int = 0
     _server: ThreadingHTTPServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def enqueue(self, *items: Script) -> None:
         self.queue.extend(items)
@@ -113,7 +119,11 @@ class FakeAnthropic:
 
     def _serve(self, handler: BaseHTTPRequestHandler, item: Script) -> None:
         if isinstance(item, Hang):
-            self._stop.wait(item.seconds)
+            self._count("hanging", +1)
+            try:
+                self._stop.wait(item.seconds)
+            finally:
+                self._count("hanging", -1)
             return
         if isinstance(item, Fail):
             body = json.dumps(
@@ -142,11 +152,15 @@ class FakeAnthropic:
                     handler.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     return
+            self._count("delivered", +1)
             return
         self._send(handler, 200, body, {})
 
-    @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:
+    def _count(self, counter: str, step: int) -> None:
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + step)
+
+    def _send(self, handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:
         try:
             handler.send_response(status)
             handler.send_header("content-type", "application/json")
@@ -156,7 +170,8 @@ class FakeAnthropic:
             handler.end_headers()
             handler.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            return
+        self._count("delivered", +1)
 
 
 class _QuietServer(ThreadingHTTPServer):

@@ -10,8 +10,8 @@ Brindlemoor). Its context holds the 2 supporting paragraphs and 8 distractors wr
 templates (4 of each entity kind, linked to each other the same way), 10 paragraphs per question
 as in HotpotQA's distractor setting, every one about an entity of its own. Deterministic for a seed.
 
-Run: `python -m tests.support.synthetic_hotpot --questions 200 --out /tmp/synth.json [--seed 7]`
-(default output eval/out/synthetic-hotpot-<N>.json). Record ids are `synthetic-0001`….
+Run: `python -m bench.synthetic_hotpot --questions 200 --out /tmp/synth.json [--seed 7]`
+(default output bench/out/synthetic-hotpot-<N>.json). Record ids are `synthetic-0001`….
 """
 
 import argparse
@@ -22,11 +22,121 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _AN = re.compile(r"\ba ([aeiouAEIOU])")
-_SYLLABLES = ["or", "van", "tes", "sa", "ly", "brin", "dle", "mar", "ko", "vel", "ith", "an", "dra", "quen", "tor", "ul", "ser", "phi", "ra", "no", "gal", "mi", "zen", "ka", "lo", "bre", "thi", "us", "cor", "ves", "ald", "rin", "hal", "mor", "pe", "dun", "wyn", "ce", "ta", "bel", "ros", "fen", "ild", "arc", "tam", "oss", "ne"]
+_SYLLABLES = [
+    "or",
+    "van",
+    "tes",
+    "sa",
+    "ly",
+    "brin",
+    "dle",
+    "mar",
+    "ko",
+    "vel",
+    "ith",
+    "an",
+    "dra",
+    "quen",
+    "tor",
+    "ul",
+    "ser",
+    "phi",
+    "ra",
+    "no",
+    "gal",
+    "mi",
+    "zen",
+    "ka",
+    "lo",
+    "bre",
+    "thi",
+    "us",
+    "cor",
+    "ves",
+    "ald",
+    "rin",
+    "hal",
+    "mor",
+    "pe",
+    "dun",
+    "wyn",
+    "ce",
+    "ta",
+    "bel",
+    "ros",
+    "fen",
+    "ild",
+    "arc",
+    "tam",
+    "oss",
+    "ne",
+]
 _PLACE_ENDINGS = ("moor", "ford", "haven", "wick", "bury", "holm", "stead", "mouth", "vale", "gate")
 _COMPANY_SUFFIXES = ("Industries", "Corporation", "Labs", "Systems", "Works", "Group")
-_ADJECTIVES = ["Silent", "Hollow", "Crimson", "Distant", "Broken", "Golden", "Quiet", "Northern", "Restless", "Velvet", "Burning", "Frozen", "Hidden", "Last", "Wandering", "Bitter", "Pale", "Endless", "Gentle", "Iron", "Lonely", "Scarlet", "Shining", "Sleeping", "Wild", "Amber", "Glass", "Paper", "Salt", "Winter"]
-_NOUNS = ["Orchard", "Harbor", "Lantern", "River", "Garden", "Signal", "Meridian", "Compass", "Tower", "Meadow", "Archive", "Voyage", "Ember", "Mirror", "Canyon", "Frontier", "Orbit", "Island", "Citadel", "Cascade", "Horizon", "Tide", "Forest", "Bridge", "Window", "Letter", "Season", "Engine", "Crown", "Anchor"]
+_ADJECTIVES = [
+    "Silent",
+    "Hollow",
+    "Crimson",
+    "Distant",
+    "Broken",
+    "Golden",
+    "Quiet",
+    "Northern",
+    "Restless",
+    "Velvet",
+    "Burning",
+    "Frozen",
+    "Hidden",
+    "Last",
+    "Wandering",
+    "Bitter",
+    "Pale",
+    "Endless",
+    "Gentle",
+    "Iron",
+    "Lonely",
+    "Scarlet",
+    "Shining",
+    "Sleeping",
+    "Wild",
+    "Amber",
+    "Glass",
+    "Paper",
+    "Salt",
+    "Winter",
+]
+_NOUNS = [
+    "Orchard",
+    "Harbor",
+    "Lantern",
+    "River",
+    "Garden",
+    "Signal",
+    "Meridian",
+    "Compass",
+    "Tower",
+    "Meadow",
+    "Archive",
+    "Voyage",
+    "Ember",
+    "Mirror",
+    "Canyon",
+    "Frontier",
+    "Orbit",
+    "Island",
+    "Citadel",
+    "Cascade",
+    "Horizon",
+    "Tide",
+    "Forest",
+    "Bridge",
+    "Window",
+    "Letter",
+    "Season",
+    "Engine",
+    "Crown",
+    "Anchor",
+]
 _CATEGORIES = (
     "handheld scanner",
     "electric bicycle",
@@ -239,11 +349,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write a SYNTHETIC HotpotQA-format file of two-hop bridge questions.")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, help="output .json (default eval/out/synthetic-hotpot-<N>.json)")
+    parser.add_argument("--out", type=Path, help="output .json (default bench/out/synthetic-hotpot-<N>.json)")
     args = parser.parse_args(argv)
     if args.questions < 1:
         parser.error("--questions must be at least 1")
-    out = args.out or Path("eval/out") / f"synthetic-hotpot-{args.questions}.json"
+    out = args.out or Path("bench/out") / f"synthetic-hotpot-{args.questions}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     records = generate(args.questions, args.seed)
     out.write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")

@@ -1,20 +1,19 @@
-"""A Researcher whose Claude tiers talk to a fake Messages API: shared by the Claude-path tests and
-eval/bench_budget.py, over a Runtime's real retrieval and ledger."""
+"""An Engine whose Claude tiers talk to a fake Messages API: shared by the Claude-path tests and
+bench/bench_budget.py, over a Components' real retrieval and ledger."""
 
 import random
 
 from quarry.corpus.store import corpus_version
 from quarry.graph.budget.ledger import PostgresLedger
 from quarry.graph.config import ResearchConfig
-from quarry.graph.context import Services
-from quarry.graph.runner import Researcher
+from quarry.graph.engine import Engine
 from quarry.tools.llm.claude import ClaudeModel
 from quarry.tools.llm.config import DEFAULT_PRICES
 from tests.support.fakes.anthropic_server import FakeAnthropic
 
 
-def claude_researcher(
-    runtime,
+def claude_engine(
+    components,
     fake: FakeAnthropic,
     *,
     llm_rerank: bool = False,
@@ -22,7 +21,7 @@ def claude_researcher(
     backoff_cap_s: float = 0.05,
     rng: random.Random | None = None,
     **config,
-) -> Researcher:
+) -> Engine:
     def claude(name: str) -> ClaudeModel:
         return ClaudeModel(
             name,
@@ -34,14 +33,14 @@ def claude_researcher(
             rng=rng,
         )
 
-    services = Services(
-        retriever=runtime.retriever,
-        embedder=runtime.embedder,
+    return Engine(
+        retriever=components.retriever,
+        embedder=components.embedder,
         cheap=claude("claude-haiku-5-5"),
         premium=claude("claude-sonnet-5-5"),
-        ledger=PostgresLedger(runtime.db),
+        ledger=PostgresLedger(components.db),
         config=ResearchConfig(**config),
-        reranker=runtime.reranker,
+        corpus_version=lambda: corpus_version(components.db),
+        reranker=components.reranker,
         llm_rerank=llm_rerank,
     )
-    return Researcher(services, lambda: corpus_version(runtime.db))

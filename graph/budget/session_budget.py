@@ -1,15 +1,16 @@
-"""A conversation's budget: each turn runs under the per-question limits, clamped to what the
+"""A chat session's budget: each turn runs under the per-question limits, clamped to what the
 session as a whole has left. A spent session runs nothing more."""
 
 from dataclasses import dataclass
 
-from quarry.graph.budget.limits import Limits, StopReason
+from quarry.errors import SessionBudgetSpent
+from quarry.graph.budget.limits import Limits
 
 MIN_TURN_SECONDS = 1.0
 """Below this, a turn could not search and answer: the session counts as out of time."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SessionUsage:
     seconds: float = 0.0
     hops: int = 0
@@ -18,18 +19,11 @@ class SessionUsage:
 
     def __add__(self, other: "SessionUsage") -> "SessionUsage":
         return SessionUsage(
-            self.seconds + other.seconds,
-            self.hops + other.hops,
-            self.tokens + other.tokens,
-            self.usd + other.usd,
+            seconds=self.seconds + other.seconds,
+            hops=self.hops + other.hops,
+            tokens=self.tokens + other.tokens,
+            usd=self.usd + other.usd,
         )
-
-
-class SessionBudgetSpent(Exception):
-    def __init__(self, reason: StopReason, detail: str) -> None:
-        self.reason = reason
-        self.detail = detail
-        super().__init__(f"the session's budget is spent ({reason}): {detail}")
 
 
 def turn_limits(per_question: Limits, session: Limits, used: SessionUsage) -> Limits:

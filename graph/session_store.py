@@ -1,28 +1,24 @@
-"""Chat sessions in PostgreSQL: created, resumed by id, and extended one turn at a time."""
+"""The store of chat sessions (tables `sessions` and `session_turns`): created, resumed by id, and
+extended one turn at a time. The engine reads a session before each turn (its history and what
+its budget has left) and appends the turn after it, so every front door keeps sessions alike."""
 
 import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from quarry.agent.errors import QuarryError
-from quarry.corpus.db import Database
+from quarry.corpus.db import Database, one_row
 from quarry.corpus.filters import Principal
+from quarry.errors import SessionForbidden, SessionNotFound
 from quarry.graph.answer import Answer, Citation
 from quarry.graph.budget.limits import Limits
-from quarry.graph.budget.session import SessionUsage
+from quarry.graph.budget.session_budget import SessionUsage
 from quarry.tools.llm.base import Turn
 
-
-class SessionNotFound(QuarryError):
-    """No session has the given id (or it is not a session id at all)."""
+TABLES = ("sessions", "session_turns")
 
 
-class SessionForbidden(QuarryError):
-    """The session belongs to another principal."""
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TurnRecord:
     number: int
     asked: str
@@ -30,20 +26,20 @@ class TurnRecord:
     question: str
     """As researched (a follow-up resolved against the earlier turns)."""
     run_id: str | None
-    answer: dict
-    """`Answer.to_json()` of the turn's answer."""
+    answer: Answer
+    """Stored as its AnswerRecord (`Answer.dump()`), read back with `Answer.load()`."""
     usage: SessionUsage
 
     @property
     def turn(self) -> Turn:
-        return Turn(self.question, self.answer.get("answer", ""))
+        return Turn(self.question, self.answer.text)
 
     @property
     def citations(self) -> tuple[Citation, ...]:
-        return tuple(Citation.from_json(c) for c in self.answer.get("citations", []))
+        return self.answer.citations
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SessionRecord:
     id: str
     principal: Principal
@@ -66,12 +62,14 @@ class SessionStore:
     def create(self, principal: Principal, budget: Limits) -> SessionRecord:
         session_id = str(uuid.uuid4())
         with self.db.transaction() as conn:
-            row = conn.execute(
-                "INSERT INTO sessions (id, principal_id, principal_groups, budget) VALUES (%s, %s, %s, %s::jsonb)"
-                " RETURNING created_at",
-                (session_id, principal.id, list(principal.groups), json.dumps(budget.model_dump())),
-            ).fetchone()
-        return SessionRecord(session_id, principal, budget, row["created_at"], ())
+            row = one_row(
+                conn.execute(
+                    "INSERT INTO sessions (id, principal_id, principal_groups, budget) VALUES (%s, %s, %s, %s::jsonb)"
+                    " RETURNING created_at",
+                    (session_id, principal.id, list(principal.groups), json.dumps(budget.model_dump())),
+                )
+            )
+        return SessionRecord(id=session_id, principal=principal, budget=budget, created_at=row["created_at"], turns=())
 
     def load(self, session_id: str, principal: Principal | None = None) -> SessionRecord:
         """The session and its turns; `principal`, when given, must be the session's owner."""
@@ -95,18 +93,20 @@ class SessionStore:
                 f"'{principal.id}' cannot resume it"
             )
         return SessionRecord(
-            key,
-            owner,
-            Limits.model_validate(row["budget"]),
-            row["created_at"],
-            tuple(
+            id=key,
+            principal=owner,
+            budget=Limits.model_validate(row["budget"]),
+            created_at=row["created_at"],
+            turns=tuple(
                 TurnRecord(
-                    t["turn"],
-                    t["asked"],
-                    t["question"],
-                    str(t["run_id"]) if t["run_id"] else None,
-                    t["answer"],
-                    SessionUsage(t["elapsed_ms"] / 1000, t["hops"], t["tokens"], t["usd"]),
+                    number=t["turn"],
+                    asked=t["asked"],
+                    question=t["question"],
+                    run_id=str(t["run_id"]) if t["run_id"] else None,
+                    answer=Answer.load(t["answer"]),
+                    usage=SessionUsage(
+                        seconds=t["elapsed_ms"] / 1000, hops=t["hops"], tokens=t["tokens"], usd=t["usd"]
+                    ),
                 )
                 for t in turns
             ),
@@ -114,15 +114,16 @@ class SessionStore:
 
     def add_turn(self, session_id: str, asked: str, answer: Answer) -> TurnRecord:
         total = answer.spend.total()
-        usage = SessionUsage(answer.elapsed_s, answer.hops, total.tokens, total.usd)
-        payload = answer.to_json()
+        usage = SessionUsage(seconds=answer.elapsed_s, hops=answer.hops, tokens=total.tokens, usd=total.usd)
         with self.db.transaction() as conn:
             # The row lock serialises two processes appending to one session: turn numbers stay dense.
             conn.execute("SELECT 1 FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
-            number = conn.execute(
-                "SELECT coalesce(max(turn), 0) + 1 AS n FROM session_turns WHERE session_id = %s",
-                (session_id,),
-            ).fetchone()["n"]
+            number = one_row(
+                conn.execute(
+                    "SELECT coalesce(max(turn), 0) + 1 AS n FROM session_turns WHERE session_id = %s",
+                    (session_id,),
+                )
+            )["n"]
             conn.execute(
                 "INSERT INTO session_turns (session_id, turn, asked, question, run_id, answer, usd, tokens, hops,"
                 " elapsed_ms) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)",
@@ -132,7 +133,7 @@ class SessionStore:
                     asked,
                     answer.question,
                     answer.run_id or None,
-                    json.dumps(payload, default=str),
+                    json.dumps(answer.dump()),
                     usage.usd,
                     usage.tokens,
                     usage.hops,
@@ -140,4 +141,11 @@ class SessionStore:
                 ),
             )
             conn.execute("UPDATE sessions SET updated_at = now() WHERE id = %s", (session_id,))
-        return TurnRecord(number, asked, answer.question, answer.run_id or None, payload, usage)
+        return TurnRecord(
+            number=number,
+            asked=asked,
+            question=answer.question,
+            run_id=answer.run_id or None,
+            answer=answer,
+            usage=usage,
+        )

@@ -1,0 +1,63 @@
+"""The research engine on an Assistant's own event loop: what `Assistant` and `Session` both call.
+
+Each method takes one `ResearchRequest` and runs it through the engine on the loop thread (see
+agent/loop.py), whether the caller is synchronous, on its own loop, or in a notebook.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from quarry.agent.components import Components
+from quarry.agent.loop import LoopThread
+from quarry.graph.answer import Answer
+from quarry.graph.engine import Engine, ResearchRequest
+from quarry.graph.events import FinalAnswer, RunEvent
+
+AfterAnswer = Callable[[Answer], None]
+"""Called (in a worker thread) once the run's answer is final, before the FinalAnswer is handed on."""
+
+
+class EngineLoop:
+    def __init__(self, components: Components, loop: LoopThread | None = None) -> None:
+        self.components = components
+        self.loop = loop or LoopThread()
+
+    def ask(self, request: ResearchRequest, *, after: AfterAnswer | None = None) -> Answer:
+        return self.loop.run(self._answer(request, after))
+
+    async def aask(self, request: ResearchRequest, *, after: AfterAnswer | None = None) -> Answer:
+        return await self.loop.arun(self._answer(request, after))
+
+    def stream(self, request: ResearchRequest, *, after: AfterAnswer | None = None) -> Iterator[RunEvent]:
+        return self.loop.iterate(self._events(request, after))
+
+    def astream(self, request: ResearchRequest, *, after: AfterAnswer | None = None) -> AsyncIterator[RunEvent]:
+        return self.loop.aiterate(self._events(request, after))
+
+    def close(self) -> None:
+        """Close the engine's model clients on the loop (if it was ever built), then stop the loop."""
+        if self.components.engine_built:
+            self.loop.run(self.components.engine.aclose())
+        self.loop.close()
+
+    # -- on the loop ------------------------------------------------------------------------------
+
+    async def _engine(self) -> Engine:
+        # Building the components loads the embedding model and opens the database: not on the loop.
+        return await asyncio.to_thread(lambda: self.components.engine)
+
+    async def _events(self, request: ResearchRequest, after: AfterAnswer | None) -> AsyncIterator[RunEvent]:
+        engine = await self._engine()
+        async for event in engine.stream(request):
+            if after is not None and isinstance(event, FinalAnswer):
+                await asyncio.to_thread(after, event.answer)
+            yield event
+
+    async def _answer(self, request: ResearchRequest, after: AfterAnswer | None) -> Answer:
+        answer: Answer | None = None
+        async for event in self._events(request, after):  # to the end: the run's clean-up included
+            if isinstance(event, FinalAnswer):
+                answer = event.answer
+        if answer is None:
+            raise AssertionError("a run always ends with its final answer")
+        return answer

@@ -1,0 +1,87 @@
+"""The one engine behind every front door, asked directly with a `ResearchRequest`: a request naming
+a chat session is a turn of it (history, clamped limits, the turn recorded), whoever asks."""
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from quarry.agent.components import Components
+from quarry.corpus.filters import Principal
+from quarry.errors import SessionForbidden
+from quarry.graph.budget.limits import Limits
+from quarry.graph.engine import Engine, ResearchRequest
+from quarry.graph.events import FinalAnswer, NodeStarted
+
+pytestmark = pytest.mark.integration
+
+ALICE = Principal(id="alice", groups=("public",))
+
+
+def test_a_request_is_keyword_only_and_frozen():
+    with pytest.raises(TypeError):
+        ResearchRequest("Which team owns Ledgerline?")  # type: ignore[misc]
+    request = ResearchRequest(question="Which team owns Ledgerline?")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.question = "something else"  # type: ignore[misc]
+    assert request.budget is None and request.principal is None and request.use_cache
+
+
+def test_a_session_turn_is_a_follow_up_within_the_session_budget_and_is_recorded(sample_components: Components):
+    engine, sessions = sample_components.engine, sample_components.sessions
+    record = sessions.create(ALICE, Limits(max_hops=3, max_tokens=100_000, max_seconds=300, max_usd=1.0))
+    first = asyncio.run(engine.run(ResearchRequest(question="Which team owns Ledgerline?", session_id=record.id)))
+    events = asyncio.run(_events(engine, ResearchRequest(question="And who leads it?", session_id=record.id)))
+    follow_up = events[-1].answer
+    assert "Payments Core" in first.answer.text
+    assert follow_up.question == "Who leads Payments Core?" and follow_up.asked_as == "And who leads it?"
+    left = 3 - first.answer.hops
+    assert all(e.left.hops <= left for e in events if isinstance(e, NodeStarted)), "the turn had what was left"
+    stored = sessions.load(record.id)
+    assert [t.asked for t in stored.turns] == ["Which team owns Ledgerline?", "And who leads it?"]
+    assert [t.run_id for t in stored.turns] == [first.answer.run_id, follow_up.run_id]
+
+
+def test_a_spent_session_answers_without_a_run(sample_components: Components):
+    engine, sessions = sample_components.engine, sample_components.sessions
+    record = sessions.create(ALICE, Limits(max_hops=1, max_tokens=100_000, max_seconds=300, max_usd=1.0))
+    asyncio.run(engine.run(ResearchRequest(question="Which team owns Ledgerline?", session_id=record.id)))
+    spent = asyncio.run(engine.run(ResearchRequest(question="What is Keel?", session_id=record.id)))
+    assert spent.answer.run_id == "" and spent.answer.stopped_by == "hops" and spent.trace == ()
+    assert len(sessions.load(record.id).turns) == 1
+
+
+def test_another_principal_cannot_ask_in_a_session(sample_components: Components):
+    record = sample_components.sessions.create(ALICE, Limits())
+    request = ResearchRequest(question="What is Keel?", session_id=record.id, principal=Principal(id="mallory"))
+    with pytest.raises(SessionForbidden, match="belongs to principal 'alice'"):
+        asyncio.run(sample_components.engine.run(request))
+    assert sample_components.sessions.load(record.id).turns == ()
+
+
+def test_an_engine_without_a_session_store_refuses_a_session_request(sample_components: Components):
+    c = sample_components
+    engine = Engine(
+        retriever=c.retriever,
+        embedder=c.embedder,
+        cheap=c.models.cheap,
+        premium=c.models.premium,
+        ledger=c.engine.services.ledger,
+        config=c.settings.research,
+        corpus_version=lambda: 0,
+    )
+    with pytest.raises(ValueError, match="no session store"):
+        asyncio.run(engine.run(ResearchRequest(question="What is Keel?", session_id="x")))
+
+
+def test_components_close_what_they_built_not_what_they_were_given(sample_components: Components):
+    borrowed = Components(sample_components.settings, environ={}, db=sample_components.db)
+    assert borrowed.db is sample_components.db and borrowed.store.counts()
+    borrowed.close()
+    assert sample_components.store.counts(), "the given database is still open"
+
+
+async def _events(engine: Engine, request: ResearchRequest) -> list:
+    events = [event async for event in engine.stream(request)]
+    assert isinstance(events[-1], FinalAnswer)
+    return events
