@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine: `make demo` (set up, ingest the sample corpus, research)
-# and `make test` (set up, run the suite). Both create and reuse .venv.
+# and `make test` (set up, lint, run the suite). Both create and reuse .venv.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -13,7 +13,7 @@ DEMO_DATA ?= $(CURDIR)/.quarry-demo
 PYTEST_WORKERS ?= auto
 PYTEST = $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --maxprocesses=4 --dist loadfile
 
-.PHONY: setup demo test test-fast bench lock clean
+.PHONY: setup demo lint test test-fast bench lock clean
 
 setup: $(STAMP)
 
@@ -30,7 +30,11 @@ demo: $(STAMP)
 	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry ingest examples/corpus
 	QUARRY_DATA_DIR=$(DEMO_DATA) $(BIN)/quarry ask "Who leads the team that owns the service that failed in the March 2024 settlement outage?"
 
-test: $(STAMP)
+# Formatting, lint, types (mypy --strict) and the import-layer contract (agent -> graph -> tools -> corpus).
+lint: $(STAMP)
+	BIN=$(BIN) .ci/lint
+
+test: lint
 	$(PYTEST)
 
 # Everything but the soak and crash loops (@pytest.mark.slow), for a quicker local check; CI runs `make test`.

@@ -4,7 +4,7 @@ offline extractive model for both."""
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from quarry.agent.errors import ConfigError
+from quarry.errors import ConfigError
 from quarry.tools.llm.base import ChatModel
 from quarry.tools.llm.claude import ClaudeModel
 from quarry.tools.llm.config import LLMConfig

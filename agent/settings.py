@@ -15,7 +15,6 @@ from typing import Any
 import platformdirs
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from quarry.agent.errors import ConfigError
 from quarry.corpus.config import (
     ChunkingConfig,
     DatabaseConfig,
@@ -26,6 +25,7 @@ from quarry.corpus.config import (
 )
 from quarry.corpus.shown import shown, shown_name
 from quarry.corpus.yaml_text import YamlProblem, load_yaml
+from quarry.errors import ConfigError
 from quarry.graph.config import ResearchConfig
 from quarry.graph.telemetry import TelemetryConfig
 from quarry.tools.config import CacheConfig, RetrievalConfig

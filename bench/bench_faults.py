@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from quarry.agent import Assistant, FinalAnswer, Limits, NodeFinished, Principal
-from quarry.corpus.errors import DatabaseUnavailable
+from quarry.errors import DatabaseUnavailable
 from quarry.graph.budget.account import Accounts
 from quarry.graph.budget.ledger import PostgresLedger
 from tests.support.canary import CANARY_CORPUS, run_canaries

@@ -18,9 +18,9 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from quarry.corpus.errors import DocumentParseError
 from quarry.corpus.images import ImageAsset, ImageProblem, check_image
 from quarry.corpus.metadata import unstorable_character
+from quarry.errors import DocumentParseError
 
 _MARKDOWN_IMAGE = re.compile(
     r"!\[(?P<alt>[^\]\n]*)\]\(\s*(?P<target><[^>\n]+>|[^)\s]+)(?:\s+\"(?P<title>[^\"\n]*)\")?\s*\)"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from langchain_core.embeddings import Embeddings
 
 from quarry.corpus.config import EmbeddingConfig
-from quarry.corpus.errors import EmbeddingMismatch, EmbeddingModelError
+from quarry.errors import EmbeddingMismatch, EmbeddingModelError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

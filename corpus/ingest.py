@@ -22,11 +22,11 @@ from quarry.corpus.blobs import BlobStore
 from quarry.corpus.chunking import Chunk, chunk_text
 from quarry.corpus.config import ChunkingConfig
 from quarry.corpus.entities import EntityExtractor, OfflineExtractor
-from quarry.corpus.errors import BlobError, StorageError
 from quarry.corpus.loaders import Refusal, Skipped, load_paths
 from quarry.corpus.metadata import SourceDocument
 from quarry.corpus.store import DocumentStore, WriteHook, WriteOutcome
 from quarry.corpus.tokens import count_tokens
+from quarry.errors import BlobError, StorageError
 
 
 @dataclass

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from quarry.corpus.asset_loader import jsonl_images, markdown_images, standalone_image
-from quarry.corpus.errors import CorpusError, DocumentParseError
 from quarry.corpus.images import IMAGE_SUFFIXES, ImageAsset
 from quarry.corpus.metadata import SourceDocument, unstorable_character, validate_metadata
 from quarry.corpus.yaml_text import YamlProblem, load_yaml
+from quarry.errors import CorpusError, DocumentParseError
 
 TEXT_SUFFIXES = (".md", ".markdown", ".txt")
 MARKDOWN_SUFFIXES = (".md", ".markdown")

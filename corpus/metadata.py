@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from quarry.corpus.errors import FieldProblem, MetadataError
 from quarry.corpus.images import ImageAsset
 from quarry.corpus.shown import shown, shown_name
+from quarry.errors import FieldProblem, MetadataError
 
 _GROUP = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -4,9 +4,8 @@ import argparse
 from pathlib import Path
 
 from quarry.agent.cli.arguments import add_budget_arguments, limits_from, positive_int
-from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
-from quarry.errors import UsageError
+from quarry.errors import ExitCode, UsageError
 
 MAX_CONCURRENCY = 64
 
@@ -49,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         peer=not args.no_peer,
         max_documents=args.max_documents,
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _folder(dataset: Path) -> str:
@@ -121,4 +120,4 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
         use_cache=not args.no_cache,
     )
     run_qa_eval(settings, options)
-    return EXIT_OK
+    return ExitCode.OK

@@ -10,8 +10,8 @@ from pathlib import Path
 from quarry.corpus.ingest import Ingestor, IngestReport, ProgressCallback
 from quarry.corpus.loaders import LoadResult, Refusal, load_paths
 from quarry.corpus.metadata import SourceDocument, validate_metadata
+from quarry.errors import DatasetError
 from quarry.eval.datasets import EvalDataset
-from quarry.eval.errors import DatasetError
 
 _PUBLISHED = "2020-01-01T00:00:00Z"
 

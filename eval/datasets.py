@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from quarry.eval.errors import DatasetError
+from quarry.errors import DatasetError
 
 Format = Literal["beir", "hotpotqa", "qa-jsonl"]
 

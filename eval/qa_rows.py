@@ -9,8 +9,8 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
+from quarry.errors import DatasetError
 from quarry.eval.datasets import EvalQuery
-from quarry.eval.errors import DatasetError
 from quarry.eval.qa_metrics import (
     budget_violations,
     citation_precision,

@@ -19,6 +19,7 @@ from quarry.agent.cli.progress import StageProgress
 from quarry.agent.settings import Settings
 from quarry.corpus.filters import Principal
 from quarry.corpus.ingest import IngestEvent
+from quarry.errors import DatasetError, RunMismatch
 from quarry.eval.corpus_loader import (
     DocumentsFolder,
     corpus_schema,
@@ -27,7 +28,6 @@ from quarry.eval.corpus_loader import (
     sliced_folder,
 )
 from quarry.eval.datasets import EvalDataset, EvalQuery, detect_format, load_qa_dataset, sliced
-from quarry.eval.errors import DatasetError, RunMismatch
 from quarry.eval.qa_plots import write_plots
 from quarry.eval.qa_report import RunInfo, summarize, write_report
 from quarry.eval.qa_rows import Existing, QaRow, append, open_for_append, read_rows, score
@@ -114,8 +114,8 @@ def prepare(settings: Settings, options: QaOptions) -> _Plan:
             f"'{path}' has no questions to evaluate"
             + (" (no query has a relevant document in qrels)" if kind == "beir" else "")
         )
+    from quarry.errors import InvalidQuestion
     from quarry.graph.engine import validate_question
-    from quarry.graph.errors import InvalidQuestion
 
     for query in dataset.queries:
         try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from quarry.corpus.filters import Principal, SearchFilters
-from quarry.errors import SessionBudgetSpent
+from quarry.errors import InvalidQuestion, SessionBudgetSpent
 from quarry.graph.answer import Answer
 from quarry.graph.budget.account import Accounts, AccountTab
 from quarry.graph.budget.ledger import Ledger, RunClosed, RunOpened
@@ -40,7 +40,6 @@ from quarry.graph.context import (
     Services,
     TraceExporter,
 )
-from quarry.graph.errors import InvalidQuestion
 from quarry.graph.events import DraftReady, FinalAnswer, HitsFound, NodeFinished, RunEvent, TokensSpent
 from quarry.graph.session_store import SessionStore
 from quarry.graph.state import InputState

@@ -39,12 +39,115 @@ def _root(word: str) -> str:
 _WORD = re.compile(r"[\w'’]+")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*(?:st|nd|rd|th|s|k|m|%)?$")
 _NUMBER_WORDS = frozenset(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "dozen", "half", "quarter", "q1", "q2", "q3", "q4", "h1", "h2"]
+    [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "dozen",
+        "half",
+        "quarter",
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+        "h1",
+        "h2",
+    ]
 )
 _CALENDAR = frozenset(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday", "today", "tomorrow", "weekly", "monthly", "yearly", "daily"]
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "yesterday",
+        "today",
+        "tomorrow",
+        "weekly",
+        "monthly",
+        "yearly",
+        "daily",
+    ]
 )
-_NEGATIONS = frozenset(["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without", "except", "excluding", "cannot", "n't"])
+_NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "none",
+        "nobody",
+        "nothing",
+        "neither",
+        "nor",
+        "without",
+        "except",
+        "excluding",
+        "cannot",
+        "n't",
+    ]
+)
 _OPPOSITES = (
     ("start", "end"),
     ("begin", "end"),
@@ -123,16 +226,67 @@ _PREPOSITIONS = frozenset(_OPPOSITE) & STOP_WORDS
 """Kept for the opposites rule ("before"/"after"), but a rephrasing adds and drops them freely."""
 _QUESTION_WORDS = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
 # Words that only frame the question ("in what way", "on what date", "for what reason"): never a swap.
-_FRAME = _QUESTION_WORDS | frozenset(_root(stem(w)) for w in ["way", "date", "year", "time", "reason", "process", "kind", "type", "sort"])
+_FRAME = _QUESTION_WORDS | frozenset(
+    _root(stem(w)) for w in ["way", "date", "year", "time", "reason", "process", "kind", "type", "sort"]
+)
 # Generic words a paraphrase may add to name what kind of answer it wants ("which city", "which team").
 _TYPE_WORDS = frozenset(
     _root(stem(w))
-    for w in ["city", "country", "place", "location", "located", "team", "company", "organisation", "organization", "person", "people", "engineer", "name", "called", "function", "purpose", "role", "thing", "way", "date", "year", "time", "reason", "process", "kind", "type", "sort"]
+    for w in [
+        "city",
+        "country",
+        "place",
+        "location",
+        "located",
+        "team",
+        "company",
+        "organisation",
+        "organization",
+        "person",
+        "people",
+        "engineer",
+        "name",
+        "called",
+        "function",
+        "purpose",
+        "role",
+        "thing",
+        "way",
+        "date",
+        "year",
+        "time",
+        "reason",
+        "process",
+        "kind",
+        "type",
+        "sort",
+    ]
 )
 # Light verbs and connectives rephrasing adds ("which port does X *use*", "what benefits does X *have*").
 _LIGHT_WORDS = frozenset(
     _root(stem(w))
-    for w in ["have", "use", "used", "work", "do", "done", "make", "serve", "stand", "cause", "regarding", "regard", "take", "get", "give", "become", "mean", "happen", "exist", "involve"]
+    for w in [
+        "have",
+        "use",
+        "used",
+        "work",
+        "do",
+        "done",
+        "make",
+        "serve",
+        "stand",
+        "cause",
+        "regarding",
+        "regard",
+        "take",
+        "get",
+        "give",
+        "become",
+        "mean",
+        "happen",
+        "exist",
+        "involve",
+    ]
 )
 MORPHOLOGY_PREFIX = 4
 """Swapped words sharing this many leading letters are forms of one word (discover/discoverer)."""

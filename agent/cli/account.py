@@ -4,8 +4,8 @@ import argparse
 import json
 
 from quarry.agent.cli.arguments import non_negative_float, positive_int
-from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import ExitCode
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             states = [accounts.state(name) for name in args.names] if args.names else accounts.states()
     if getattr(args, "json", False):
         print(json.dumps([{**vars(s), "left_usd": s.left_usd, "left_tokens": s.left_tokens} for s in states], indent=2))
-        return EXIT_OK
+        return ExitCode.OK
     if not states:
         print("no accounts (create one with: quarry account set NAME --max-usd N)")
     for s in states:
@@ -54,4 +54,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"{s.id}: spent ${s.spent_usd:.4f} of ${s.max_usd:.2f} and {s.spent_tokens:,} of {s.max_tokens:,} tokens; "
             f"{s.open_holds} open hold(s) (${s.held_usd:.4f}); left ${s.left_usd:.4f} / {s.left_tokens:,} tokens"
         )
-    return EXIT_OK
+    return ExitCode.OK

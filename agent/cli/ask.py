@@ -7,8 +7,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
-from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import ExitCode
 
 if TYPE_CHECKING:
     from quarry.graph.answer import Answer
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         answer = asyncio.run(research(components.engine))
     if args.json:
         print(json.dumps(answer.dump(), indent=2))
-        return EXIT_OK
+        return ExitCode.OK
     print(answer.text)
     if answer.citations:
         print("\nSources:")
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if stats.unresolved or stats.unsupported:
         print(f"Citations dropped: {stats.unresolved} unresolved, {stats.unsupported} unsupported by their passage.")
     _print_spend(answer)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _print_spend(answer: "Answer") -> None:

@@ -4,8 +4,8 @@ import argparse
 import json
 from dataclasses import asdict
 
-from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import ExitCode
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -38,7 +38,7 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
         shown = {**asdict(stats), **asdict(served)}
         order = ("entries", "current", "expired", "hits", "saved_usd", "hit_runs", "runs", "oldest", "newest")
         print(json.dumps({key: shown[key] for key in order}, indent=2, default=str))
-        return EXIT_OK
+        return ExitCode.OK
     config = settings.cache
     state = "on" if config.enabled else "off (cache.enabled: false)"
     print(
@@ -50,7 +50,7 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Stored between {stats.oldest:%Y-%m-%d %H:%M} and {stats.newest:%Y-%m-%d %H:%M} UTC")
     rate = f"{served.hit_runs / served.runs:.1%}" if served.runs else "—"
     print(f"Hits: {served.hit_runs:,} of {served.runs:,} runs ({rate}); saved ${served.saved_usd:.6f}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def run_clear(args: argparse.Namespace, settings: Settings) -> int:
@@ -62,4 +62,4 @@ def run_clear(args: argparse.Namespace, settings: Settings) -> int:
         cache = SemanticCache(db, settings.cache)
         removed = cache.clear(corpus_version=corpus_version(db) if args.stale else None)
     print(f"Removed {removed:,} {'stale ' if args.stale else ''}cache entr{'y' if removed == 1 else 'ies'}.")
-    return EXIT_OK
+    return ExitCode.OK

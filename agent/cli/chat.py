@@ -7,8 +7,8 @@ import argparse
 import sys
 
 from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
-from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import ExitCode
 
 PROMPT = "you> "
 HELP = """\
@@ -77,4 +77,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 continue
             screen.ask(line)
         screen.goodbye()
-    return EXIT_OK
+    return ExitCode.OK

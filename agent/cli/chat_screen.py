@@ -72,7 +72,7 @@ class ChatScreen:
     # -- a turn -------------------------------------------------------------------------------------
 
     def _run(self, question: str) -> Answer | None:
-        from quarry.graph.errors import InvalidQuestion
+        from quarry.errors import InvalidQuestion
 
         try:
             events = self.session.stream(question, filters=self.filters, use_cache=self.use_cache)

@@ -3,8 +3,8 @@
 import argparse
 import time
 
-from quarry.agent.cli.exit_codes import EXIT_ENVIRONMENT, EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import ExitCode
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -17,8 +17,8 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from quarry.agent.components import Components
-    from quarry.corpus.errors import CorpusError
     from quarry.corpus.tokens import ENCODING_NAME, count_tokens
+    from quarry.errors import CorpusError
 
     failures = 0
 
@@ -64,4 +64,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 )
             except CorpusError as exc:
                 report(False, "model", str(exc))
-    return EXIT_OK if failures == 0 else EXIT_ENVIRONMENT
+    return ExitCode.OK if failures == 0 else ExitCode.UNAVAILABLE

@@ -3,8 +3,8 @@
 import argparse
 
 from quarry.agent.cli.arguments import non_negative_float
-from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import ExitCode
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -31,4 +31,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         f"({report.freed_bytes:,} bytes), kept {report.kept_young} inside the grace period; "
         f"removed {report.incomplete_removed} interrupted write(s)."
     )
-    return EXIT_OK
+    return ExitCode.OK

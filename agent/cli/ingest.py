@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from quarry.agent.cli.arguments import group_list, when
-from quarry.agent.cli.exit_codes import EXIT_OK, EXIT_REFUSED
 from quarry.agent.settings import Settings
+from quarry.errors import ExitCode
 
 _HELP = """\
 Documents are Markdown with YAML front matter, .md/.txt files with a sidecar NAME.meta.yaml,
@@ -72,5 +72,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     if report.refused:
         print(f"{len(report.refused)} document(s) refused; fix them and run ingest again.", file=sys.stderr)
-        return EXIT_REFUSED
-    return EXIT_OK
+        return ExitCode.REFUSED
+    return ExitCode.OK

@@ -7,8 +7,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import positive_int
-from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console, JustifyMethod
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([asdict(r) for r in runs], indent=2, default=str))
     else:
         _list_runs(console, runs)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _list_runs(console: "Console", runs: "list[RunSummary]") -> None:

@@ -5,9 +5,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from quarry.agent.cli.arguments import add_filter_arguments, filters_from, positive_int
-from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
-from quarry.errors import UsageError
+from quarry.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from quarry.tools.fusion import FusedHit
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.json:
         print(json.dumps([_as_json(fused, result) for fused in result.hits], indent=2))
-        return EXIT_OK
+        return ExitCode.OK
     if not result.hits:
         print("no passages found (check --groups and filters; is the corpus ingested?)")
     for rank, fused in enumerate(result.hits, start=1):
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
         if hit.chunk_id in result.paths:
             print(f"    via {' '.join(result.paths[hit.chunk_id])}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _score(fused: "FusedHit", result: "Retrieval") -> float:

@@ -5,8 +5,8 @@ import json
 from dataclasses import asdict
 
 from quarry.agent.cli.arguments import since
-from quarry.agent.cli.exit_codes import EXIT_OK
 from quarry.agent.settings import Settings
+from quarry.errors import ExitCode
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -38,12 +38,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         hits, saved = saved_by_cache(db, since=args.since)
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
-        return EXIT_OK
+        return ExitCode.OK
     console = console_for_stdout()
     window = f" since {args.since:%Y-%m-%d %H:%M} UTC" if args.since else ""
     if not rows:
         console.print(f"No spend recorded{window}.")
-        return EXIT_OK
+        return ExitCode.OK
     total_usd = sum(r.usd for r in rows)
     table = Table(title=f"Spend by {args.by}{window}", title_justify="left", show_footer=True)
     table.add_column(args.by, footer="total")
@@ -61,4 +61,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     console.print(table)
     if hits:
         console.print(f"Saved by the semantic cache: ${saved:.6f} over {hits} hit(s) (what the original runs cost).")
-    return EXIT_OK
+    return ExitCode.OK

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from quarry.corpus.db import Database
-from quarry.graph.errors import AccountNotFound, BudgetExceeded
+from quarry.errors import AccountNotFound, BudgetExceeded
 
 TABLES = ("accounts", "account_holds")
 

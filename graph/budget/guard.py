@@ -15,12 +15,11 @@ from typing import Any, Protocol
 
 from langgraph.runtime import Runtime
 
+from quarry.errors import BudgetExceeded, LLMError, LLMTimeout
 from quarry.graph.context import RunContext
-from quarry.graph.errors import BudgetExceeded
 from quarry.graph.events import NodeStarted
 from quarry.graph.state import Stop
 from quarry.graph.trace import Span, SpanClock, current_clock
-from quarry.tools.llm.errors import LLMError, LLMTimeout
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from quarry.errors import BudgetExceeded, LLMError, LLMTimeout, LLMUnavailable
 from quarry.graph.budget.account import AccountHold, AccountTab
 from quarry.graph.budget.ledger import CallRecord, Ledger, Outcome
 from quarry.graph.budget.pool import BudgetPool
 from quarry.graph.budget.spend import Spend
-from quarry.graph.errors import BudgetExceeded
 from quarry.graph.trace import add_model_ms, add_spend, note
 from quarry.records import StopReason
 from quarry.tools.llm.base import ChatModel, Completion, Prompt
-from quarry.tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.pricing import Usage, affordable_output, cost_usd, worst_case_usd
 
 

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from quarry.errors import BudgetExceeded
 from quarry.graph.budget.limits import Limits, StopReason
 from quarry.graph.budget.spend import Spend
-from quarry.graph.errors import BudgetExceeded
 from quarry.tools.llm.pricing import Usage
 
 if TYPE_CHECKING:

@@ -14,15 +14,14 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from quarry.corpus.tokens import count_tokens, encoding
+from quarry.errors import BudgetExceeded, LLMUnavailable
 from quarry.graph.budget.metered import call_model
 from quarry.graph.context import RunContext
-from quarry.graph.errors import BudgetExceeded
 from quarry.graph.nodes.search import span_hit
 from quarry.graph.state import Evidence, SearchResult, State
 from quarry.graph.trace import add_retrieval_ms, note, note_hits, note_inputs
 from quarry.tools.fusion import FusedHit
 from quarry.tools.llm.base import Passage, RerankTask
-from quarry.tools.llm.errors import LLMUnavailable
 from quarry.tools.llm.prompts import parse_scores, rerank_prompt
 from quarry.tools.packing import format_block
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from quarry.corpus.errors import DatabaseUnavailable
 from quarry.corpus.tokens import count_tokens
+from quarry.errors import DatabaseUnavailable
 from quarry.graph.budget.ledger import CallRecord
 from quarry.graph.context import RunContext
 from quarry.graph.state import SearchResult, SearchTask

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings
 
-from quarry.agent.errors import ConfigError
 from quarry.agent.settings import load_settings
+from quarry.errors import ConfigError
 from tests.support.fuzz_inputs import check_config
 from tests.support.fuzz_strategies import _LAUGHS, config_documents, environments
 

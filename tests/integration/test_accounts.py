@@ -13,9 +13,9 @@ import pytest
 from quarry.agent import Assistant, Limits, Principal
 from quarry.agent.settings import load_settings
 from quarry.corpus.db import Database
+from quarry.errors import AccountNotFound, BudgetExceeded
 from quarry.graph.budget.account import Accounts
 from quarry.graph.budget.ledger import PostgresLedger, RunOpened
-from quarry.graph.errors import AccountNotFound, BudgetExceeded
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from quarry.errors import LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.base import Message, PlanTask, Prompt
 from quarry.tools.llm.claude import ClaudeModel
-from quarry.tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.pricing import ModelPrice, Usage
 from tests.support.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Reply, Trickle
 

@@ -3,7 +3,7 @@ import pytest
 from quarry.agent.settings import load_settings
 from quarry.corpus.config import EmbeddingConfig
 from quarry.corpus.db import Database, mask_password
-from quarry.corpus.errors import DatabaseUnavailable, EmbeddingMismatch
+from quarry.errors import DatabaseUnavailable, EmbeddingMismatch
 
 
 def test_migrations_run_once_and_are_recorded(db: Database, settings):

@@ -16,7 +16,7 @@ import pytest
 
 from quarry.agent import Assistant, Limits
 from quarry.agent.settings import load_settings
-from quarry.corpus.errors import DatabaseUnavailable
+from quarry.errors import DatabaseUnavailable
 from quarry.graph.budget.ledger import PostgresLedger
 from tests.conftest import REPO
 from tests.support.consistency import corrupted_rows

@@ -6,9 +6,9 @@ import asyncio
 import pytest
 
 from quarry.corpus.filters import Principal, SearchFilters
+from quarry.errors import InvalidQuestion
 from quarry.graph.budget.limits import Limits
 from quarry.graph.engine import ResearchRequest, RunResult
-from quarry.graph.errors import InvalidQuestion
 
 MULTI_HOP = "Who leads the team that owns the service that failed in the March 2024 settlement outage?"
 

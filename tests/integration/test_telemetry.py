@@ -4,7 +4,7 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from quarry.agent.components import Components
-from quarry.agent.errors import ConfigError
+from quarry.errors import ConfigError
 from quarry.graph.engine import ResearchRequest
 from quarry.graph.telemetry import RunExporter, TelemetryConfig
 

@@ -142,8 +142,8 @@ def check_document(document: Any) -> None:
 
 def check_metadata(raw: dict) -> Outcome:
     """validate_metadata accepts a typed model or raises MetadataError naming the document and each field."""
-    from quarry.corpus.errors import MetadataError
     from quarry.corpus.metadata import validate_metadata
+    from quarry.errors import MetadataError
 
     label = "notes/q3.md"
     try:
@@ -164,8 +164,8 @@ def check_metadata(raw: dict) -> Outcome:
 
 def check_config(text: str, environ: dict[str, str]) -> Outcome:
     """load_settings accepts (every number finite) or raises ConfigError naming the file and key."""
-    from quarry.agent.errors import ConfigError
     from quarry.agent.settings import Settings, load_settings
+    from quarry.errors import ConfigError
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "config.yaml"

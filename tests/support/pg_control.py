@@ -113,7 +113,7 @@ class DroppedInserts:
 def once_the_pool_recovers(call: Callable[[], T], *, within_s: float = 60.0) -> T:
     """`call()` once the pool has connections again. After failed connection attempts the pool retries
     with a growing backoff, so a request right after a fault may still get a clean DatabaseUnavailable."""
-    from quarry.corpus.errors import DatabaseUnavailable
+    from quarry.errors import DatabaseUnavailable
 
     give_up = time.monotonic() + within_s
     while True:

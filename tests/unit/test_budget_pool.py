@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quarry.errors import BudgetExceeded
 from quarry.graph.budget import BudgetPool, Limits, Spend
-from quarry.graph.errors import BudgetExceeded
 from quarry.tools.llm.pricing import ModelPrice, Usage, cost_usd, worst_case_usd
 
 PRICE = ModelPrice(input=3.0, output=15.0, cache_write=3.75, cache_read=0.3)

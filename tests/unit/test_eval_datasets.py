@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from quarry.errors import DatasetError
 from quarry.eval.datasets import detect_format, load_dataset
-from quarry.eval.errors import DatasetError
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 

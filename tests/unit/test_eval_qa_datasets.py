@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from bench.synthetic_hotpot import generate
+from quarry.errors import DatasetError
 from quarry.eval.corpus_loader import read_documents_folder, sliced_folder
 from quarry.eval.datasets import load_qa_dataset
-from quarry.eval.errors import DatasetError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

@@ -3,8 +3,8 @@ import time
 import pytest
 
 from quarry.corpus.tokens import count_tokens
+from quarry.errors import LLMTimeout
 from quarry.tools.llm.base import Passage, PlanTask, SynthesizeTask
-from quarry.tools.llm.errors import LLMTimeout
 from quarry.tools.llm.extractive import ExtractiveModel
 from quarry.tools.llm.prompts import parse_queries, parse_synthesis, plan_prompt, synthesize_prompt
 

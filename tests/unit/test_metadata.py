@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from quarry.corpus.errors import MetadataError
 from quarry.corpus.metadata import validate_metadata
+from quarry.errors import MetadataError
 
 VALID = {
     "source": "/notes/q3.md",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from quarry.eval.errors import DatasetError
+from quarry.errors import DatasetError
 from quarry.eval.qa_report import RunInfo, markdown_report, summarize
 from quarry.eval.qa_rows import QaRow, open_for_append, read_rows
 

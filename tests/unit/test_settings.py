@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from quarry.agent.errors import ConfigError
 from quarry.agent.settings import load_settings
+from quarry.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

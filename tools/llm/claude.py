@@ -11,9 +11,9 @@ import time
 
 import anthropic
 
+from quarry.errors import LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.base import Completion, Message, Prompt
 from quarry.tools.llm.calibration import TokenEstimator
-from quarry.tools.llm.errors import LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.pricing import ModelPrice, Usage
 
 _RETRYABLE = (

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from quarry.corpus.chunking import sentence_spans
 from quarry.corpus.entities import entity_names
 from quarry.corpus.tokens import count_tokens, encoding
+from quarry.errors import LLMTimeout
 from quarry.tools.citations import strip_markers, with_markers
 from quarry.tools.llm.base import Completion, ContextualizeTask, Passage, PlanTask, Prompt, RerankTask, SynthesizeTask
-from quarry.tools.llm.errors import LLMTimeout
 from quarry.tools.llm.followup import resolve_followup
 from quarry.tools.llm.pricing import FREE, Usage
 from quarry.tools.llm.prompts import as_data
