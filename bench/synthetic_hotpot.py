@@ -22,121 +22,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _AN = re.compile(r"\ba ([aeiouAEIOU])")
-_SYLLABLES = [
-    "or",
-    "van",
-    "tes",
-    "sa",
-    "ly",
-    "brin",
-    "dle",
-    "mar",
-    "ko",
-    "vel",
-    "ith",
-    "an",
-    "dra",
-    "quen",
-    "tor",
-    "ul",
-    "ser",
-    "phi",
-    "ra",
-    "no",
-    "gal",
-    "mi",
-    "zen",
-    "ka",
-    "lo",
-    "bre",
-    "thi",
-    "us",
-    "cor",
-    "ves",
-    "ald",
-    "rin",
-    "hal",
-    "mor",
-    "pe",
-    "dun",
-    "wyn",
-    "ce",
-    "ta",
-    "bel",
-    "ros",
-    "fen",
-    "ild",
-    "arc",
-    "tam",
-    "oss",
-    "ne",
-]
+_SYLLABLES = """
+    or van tes sa ly brin dle mar ko vel ith an dra quen tor ul ser phi ra no gal mi zen ka lo bre thi us cor
+    ves ald rin hal mor pe dun wyn ce ta bel ros fen ild arc tam oss ne
+""".split()
 _PLACE_ENDINGS = ("moor", "ford", "haven", "wick", "bury", "holm", "stead", "mouth", "vale", "gate")
 _COMPANY_SUFFIXES = ("Industries", "Corporation", "Labs", "Systems", "Works", "Group")
-_ADJECTIVES = [
-    "Silent",
-    "Hollow",
-    "Crimson",
-    "Distant",
-    "Broken",
-    "Golden",
-    "Quiet",
-    "Northern",
-    "Restless",
-    "Velvet",
-    "Burning",
-    "Frozen",
-    "Hidden",
-    "Last",
-    "Wandering",
-    "Bitter",
-    "Pale",
-    "Endless",
-    "Gentle",
-    "Iron",
-    "Lonely",
-    "Scarlet",
-    "Shining",
-    "Sleeping",
-    "Wild",
-    "Amber",
-    "Glass",
-    "Paper",
-    "Salt",
-    "Winter",
-]
-_NOUNS = [
-    "Orchard",
-    "Harbor",
-    "Lantern",
-    "River",
-    "Garden",
-    "Signal",
-    "Meridian",
-    "Compass",
-    "Tower",
-    "Meadow",
-    "Archive",
-    "Voyage",
-    "Ember",
-    "Mirror",
-    "Canyon",
-    "Frontier",
-    "Orbit",
-    "Island",
-    "Citadel",
-    "Cascade",
-    "Horizon",
-    "Tide",
-    "Forest",
-    "Bridge",
-    "Window",
-    "Letter",
-    "Season",
-    "Engine",
-    "Crown",
-    "Anchor",
-]
+_ADJECTIVES = """
+    Silent Hollow Crimson Distant Broken Golden Quiet Northern Restless Velvet Burning Frozen Hidden Last
+    Wandering Bitter Pale Endless Gentle Iron Lonely Scarlet Shining Sleeping Wild Amber Glass Paper Salt
+    Winter
+""".split()
+_NOUNS = """
+    Orchard Harbor Lantern River Garden Signal Meridian Compass Tower Meadow Archive Voyage Ember Mirror
+    Canyon Frontier Orbit Island Citadel Cascade Horizon Tide Forest Bridge Window Letter Season Engine Crown
+    Anchor
+""".split()
 _CATEGORIES = (
     "handheld scanner",
     "electric bicycle",

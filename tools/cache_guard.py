@@ -39,114 +39,23 @@ def _root(word: str) -> str:
 _WORD = re.compile(r"[\w'’]+")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*(?:st|nd|rd|th|s|k|m|%)?$")
 _NUMBER_WORDS = frozenset(
-    [
-        "zero",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "hundred",
-        "thousand",
-        "million",
-        "billion",
-        "first",
-        "second",
-        "third",
-        "fourth",
-        "fifth",
-        "sixth",
-        "seventh",
-        "eighth",
-        "ninth",
-        "tenth",
-        "dozen",
-        "half",
-        "quarter",
-        "q1",
-        "q2",
-        "q3",
-        "q4",
-        "h1",
-        "h2",
-    ]
+    """
+        zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+        seventeen eighteen nineteen twenty thirty forty fifty hundred thousand million billion first second
+        third fourth fifth sixth seventh eighth ninth tenth dozen half quarter q1 q2 q3 q4 h1 h2
+    """.split()
 )
 _CALENDAR = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "yesterday",
-        "today",
-        "tomorrow",
-        "weekly",
-        "monthly",
-        "yearly",
-        "daily",
-    ]
+    """
+        january february march april may june july august september october november december jan feb mar apr
+        jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday yesterday
+        today tomorrow weekly monthly yearly daily
+    """.split()
 )
 _NEGATIONS = frozenset(
-    [
-        "not",
-        "no",
-        "never",
-        "none",
-        "nobody",
-        "nothing",
-        "neither",
-        "nor",
-        "without",
-        "except",
-        "excluding",
-        "cannot",
-        "n't",
-    ]
+    """
+        not no never none nobody nothing neither nor without except excluding cannot n't
+    """.split()
 )
 _OPPOSITES = (
     ("start", "end"),
