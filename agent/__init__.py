@@ -7,6 +7,8 @@ from quarry.corpus.exports import lazy_exports
 
 _EXPORTS = {
     "Assistant": "quarry.agent.assistant",
+    "AskOptions": "quarry.agent.assistant",
+    "TurnOptions": "quarry.agent.chat_session",
     "Session": "quarry.agent.chat_session",
     "InvalidFilters": "quarry.errors",
     "SessionNotFound": "quarry.errors",

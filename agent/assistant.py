@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from quarry.agent.chat_session import Session
 from quarry.agent.components import Components
@@ -37,6 +37,19 @@ from quarry.graph.budget.limits import Limits
 from quarry.graph.engine import ResearchRequest
 from quarry.graph.events import RunEvent
 from quarry.graph.telemetry import RunExporter
+
+
+class AskOptions(TypedDict, total=False):
+    """The keyword options of `ask`, `aask`, `stream` and `astream`."""
+
+    budget: Limits | None
+    """The run's limits; None: research.budget in config."""
+    filters: SearchFilters | Mapping[str, Any] | None
+    """Metadata filters, as `SearchFilters` or a dict of its fields; checked before the run starts."""
+    principal: Principal | str | None
+    """Who asks (an id, or a `Principal` with groups); None: the anonymous public reader."""
+    use_cache: bool
+    """False: research afresh; nothing served from or stored in the semantic cache (default True)."""
 
 
 class Assistant:
@@ -77,57 +90,26 @@ class Assistant:
 
     # -- questions --------------------------------------------------------------------------------
 
-    def ask(
-        self,
-        question: str,
-        *,
-        budget: Limits | None = None,
-        filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None,
-        use_cache: bool = True,
-    ) -> Answer:
+    def ask(self, question: str, **options: Unpack[AskOptions]) -> Answer:
         """Research `question` within `budget` (default: research.budget in config) and return the
         answer with citations; a limit makes it partial, never an exception. A question answered
         before for the same reader scope and corpus version is served from the semantic cache
-        (`answer.cache_hit`) unless `use_cache=False`."""
-        return self._engine.ask(_request(question, budget, filters, principal, use_cache))
+        (`answer.cache_hit`) unless `use_cache=False`. Options: see `AskOptions`."""
+        return self._engine.ask(_request(question, options))
 
-    async def aask(
-        self,
-        question: str,
-        *,
-        budget: Limits | None = None,
-        filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None,
-        use_cache: bool = True,
-    ) -> Answer:
-        return await self._engine.aask(_request(question, budget, filters, principal, use_cache))
+    async def aask(self, question: str, **options: Unpack[AskOptions]) -> Answer:
+        """`ask` for async code; the run stays on the Assistant's own loop."""
+        return await self._engine.aask(_request(question, options))
 
-    def stream(
-        self,
-        question: str,
-        *,
-        budget: Limits | None = None,
-        filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None,
-        use_cache: bool = True,
-    ) -> Iterator[RunEvent]:
+    def stream(self, question: str, **options: Unpack[AskOptions]) -> Iterator[RunEvent]:
         """`astream` for synchronous code."""
-        return self._engine.stream(_request(question, budget, filters, principal, use_cache))
+        return self._engine.stream(_request(question, options))
 
-    def astream(
-        self,
-        question: str,
-        *,
-        budget: Limits | None = None,
-        filters: SearchFilters | Mapping[str, Any] | None = None,
-        principal: Principal | str | None = None,
-        use_cache: bool = True,
-    ) -> AsyncIterator[RunEvent]:
+    def astream(self, question: str, **options: Unpack[AskOptions]) -> AsyncIterator[RunEvent]:
         """The run's events as they happen (graph.events): NodeStarted, HitsFound, TokensSpent,
         DraftReady, NodeFinished …, and last the FinalAnswer. Closing the iterator early
         (`aclose()`) cancels the run; it is recorded as failed."""
-        return self._engine.astream(_request(question, budget, filters, principal, use_cache))
+        return self._engine.astream(_request(question, options))
 
     def chat(
         self,
@@ -210,17 +192,11 @@ class Assistant:
         await asyncio.to_thread(self.close)
 
 
-def _request(
-    question: str,
-    budget: Limits | None,
-    filters: SearchFilters | Mapping[str, Any] | None,
-    principal: Principal | str | None,
-    use_cache: bool,
-) -> ResearchRequest:
+def _request(question: str, options: AskOptions) -> ResearchRequest:
     return ResearchRequest(
         question=question,
-        budget=budget,
-        filters=search_filters(filters),
-        principal=principal_of(principal),
-        use_cache=use_cache,
+        budget=options.get("budget"),
+        filters=search_filters(options.get("filters")),
+        principal=principal_of(options.get("principal")),
+        use_cache=options.get("use_cache", True),
     )

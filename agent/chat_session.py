@@ -5,7 +5,7 @@ the conversation as a whole. The engine does all of that for any request naming 
 PostgreSQL (graph/session_store.py), so a session resumes by id after a restart."""
 
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from quarry.agent.engine_loop import EngineLoop
 from quarry.agent.inputs import search_filters
@@ -16,6 +16,15 @@ from quarry.graph.budget.session_budget import SessionUsage, turn_limits
 from quarry.graph.engine import ResearchRequest
 from quarry.graph.events import RunEvent
 from quarry.graph.session_store import SessionRecord, SessionStore, TurnRecord
+
+
+class TurnOptions(TypedDict, total=False):
+    """The keyword options of a session's `ask`, `aask`, `stream` and `astream`."""
+
+    filters: SearchFilters | Mapping[str, Any] | None
+    """Metadata filters for this turn, as `SearchFilters` or a dict of its fields."""
+    use_cache: bool
+    """False: research afresh; nothing served from or stored in the semantic cache (default True)."""
 
 
 class Session:
@@ -56,38 +65,28 @@ class Session:
         """What the next turn may use; SessionBudgetSpent when the session has nothing left."""
         return turn_limits(self.per_question, self.budget, self.used)
 
-    def ask(
-        self, question: str, *, filters: SearchFilters | Mapping[str, Any] | None = None, use_cache: bool = True
-    ) -> Answer:
+    def ask(self, question: str, **options: Unpack[TurnOptions]) -> Answer:
         """The next turn: researched as a follow-up to the earlier ones, within what the session has left.
         `use_cache=False` researches afresh (nothing served from or stored in the semantic cache)."""
-        return self._engine.ask(self._request(question, filters, use_cache), after=self._refresh)
+        return self._engine.ask(self._request(question, options), after=self._refresh)
 
-    async def aask(
-        self, question: str, *, filters: SearchFilters | Mapping[str, Any] | None = None, use_cache: bool = True
-    ) -> Answer:
-        return await self._engine.aask(self._request(question, filters, use_cache), after=self._refresh)
+    async def aask(self, question: str, **options: Unpack[TurnOptions]) -> Answer:
+        return await self._engine.aask(self._request(question, options), after=self._refresh)
 
-    def stream(
-        self, question: str, *, filters: SearchFilters | Mapping[str, Any] | None = None, use_cache: bool = True
-    ) -> Iterator[RunEvent]:
-        return self._engine.stream(self._request(question, filters, use_cache), after=self._refresh)
+    def stream(self, question: str, **options: Unpack[TurnOptions]) -> Iterator[RunEvent]:
+        return self._engine.stream(self._request(question, options), after=self._refresh)
 
-    def astream(
-        self, question: str, *, filters: SearchFilters | Mapping[str, Any] | None = None, use_cache: bool = True
-    ) -> AsyncIterator[RunEvent]:
-        return self._engine.astream(self._request(question, filters, use_cache), after=self._refresh)
+    def astream(self, question: str, **options: Unpack[TurnOptions]) -> AsyncIterator[RunEvent]:
+        return self._engine.astream(self._request(question, options), after=self._refresh)
 
-    def _request(
-        self, question: str, filters: SearchFilters | Mapping[str, Any] | None, use_cache: bool
-    ) -> ResearchRequest:
+    def _request(self, question: str, options: TurnOptions) -> ResearchRequest:
         return ResearchRequest(
             question=question,
             budget=self.per_question,
-            filters=search_filters(filters),
+            filters=search_filters(options.get("filters")),
             principal=self.principal,
             session_id=self.id,
-            use_cache=use_cache,
+            use_cache=options.get("use_cache", True),
         )
 
     def _refresh(self, _: Answer) -> None:

@@ -41,19 +41,17 @@ async def call_model(
 ) -> MeteredCompletion:
     """One metered call. With a `fallback`, a model that stays unavailable (retries exhausted) hands the
     call to it, and later calls of the run go straight there rather than wait on the outage again."""
+    call: dict[str, Any] = {
+        "node": node,
+        "run_id": run_id,
+        "pool": pool,
+        "ledger": ledger,
+        "max_tokens": max_tokens,
+        "min_tokens": min_tokens,
+        "for_finalize": for_finalize,
+    }
     if fallback is not None and pool.outage is not None:
-        return await _fall_back(
-            pool.outage,
-            fallback,
-            prompt,
-            node=node,
-            run_id=run_id,
-            pool=pool,
-            ledger=ledger,
-            max_tokens=max_tokens,
-            min_tokens=min_tokens,
-            for_finalize=for_finalize,
-        )
+        return await _fall_back(pool.outage, fallback, prompt, **call)
     input_tokens = model.count_input_tokens(prompt)
     left = pool.remaining(for_finalize=for_finalize)
     output = min(max_tokens, left.tokens - input_tokens, affordable_output(model.price, input_tokens, left.usd))
@@ -127,22 +125,13 @@ async def call_model(
             if tab and shared:
                 await _to_the_end(tab.settle, shared, completion.usage.total, usd)
             add_spend(spend)
-            await _record(ledger, record("ok", completion.usage, usd, completion.attempts))
+            await _record(
+                ledger, record("ok", completion.usage, usd, completion.attempts, estimated=completion.usage_estimated)
+            )
             return MeteredCompletion(completion, spend, output)
     finally:
         add_model_ms((time.perf_counter() - started) * 1000)
-    return await _fall_back(
-        model.name,
-        fallback,
-        prompt,
-        node=node,
-        run_id=run_id,
-        pool=pool,
-        ledger=ledger,
-        max_tokens=max_tokens,
-        min_tokens=min_tokens,
-        for_finalize=for_finalize,
-    )
+    return await _fall_back(model.name, fallback, prompt, **call)
 
 
 async def _fall_back(unavailable: str, fallback: ChatModel, prompt: Prompt, **call: Any) -> MeteredCompletion:
