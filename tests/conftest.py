@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from quarry.agent.settings import Settings, load_settings
+from quarry.agent.settings import Settings
 from quarry.corpus.db import Database, start_embedded
 from quarry.corpus.embed import LocalEmbeddings
 from quarry.corpus.store import DocumentStore
+from tests.support.helpers import isolated_settings
 
 if TYPE_CHECKING:
     from quarry.agent.components import Components
@@ -37,15 +38,7 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def settings(pg_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        Path(os.devnull),
-        overrides={
-            "database.url": pg_url,
-            "database.schema_name": f"t_{uuid.uuid4().hex[:12]}",
-            "storage.data_dir": str(tmp_path / "data"),
-        },
-        environ={},
-    )
+    return isolated_settings(pg_url, tmp_path / "data", schema=f"t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture
@@ -77,15 +70,12 @@ def sample_components(
     with the offline models (no API key in its environment) and the session's loaded embedding model."""
     from quarry.agent.components import Components
 
-    settings = load_settings(
-        Path(os.devnull),
-        overrides={
-            "database.url": pg_url,
-            "database.schema_name": f"s_{uuid.uuid4().hex[:12]}",
-            "storage.data_dir": str(tmp_path_factory.mktemp("sample")),
-            "cache.enabled": False,  # tests repeat questions to watch them researched; test_cache.py turns it on
-        },
-        environ={},
+    # The cache is off: tests repeat questions to watch them researched; test_cache.py turns it on.
+    settings = isolated_settings(
+        pg_url,
+        tmp_path_factory.mktemp("sample"),
+        schema=f"s_{uuid.uuid4().hex[:12]}",
+        overrides={"cache.enabled": False},
     )
     components = Components(settings, environ={}, embedder=embedder)
     report = components.ingestor.ingest_paths([REPO / "examples" / "corpus"])

@@ -2,7 +2,6 @@
 report files, a report that agrees with its rows, resume without repeated work, precise refusals."""
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -14,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from quarry.agent.settings import load_settings
 from quarry.corpus.db import Database
 from quarry.eval.corpus_loader import corpus_schema
 from tests.conftest import SHARED_DATA
 from tests.e2e.conftest import REPO, clean_env
 from tests.support.eval_kill import kill_and_resume
+from tests.support.helpers import isolated_settings
 
 FIXTURE = REPO / "tests" / "fixtures" / "qa" / "halyard-3.jsonl"
 DOCUMENTS = REPO / "examples" / "corpus"
@@ -49,11 +48,7 @@ class Eval:
 
 class _database:
     def __init__(self, url: str, schema: str, root: Path) -> None:
-        settings = load_settings(
-            Path(os.devnull),
-            overrides={"database.url": url, "database.schema_name": schema, "storage.data_dir": str(root / "data")},
-            environ={},
-        )
+        settings = isolated_settings(url, root / "data", schema=schema)
         self.db = Database.open(settings.database, settings.embedding, settings.data_dir)
 
     def __enter__(self) -> Database:

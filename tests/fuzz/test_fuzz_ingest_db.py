@@ -3,7 +3,6 @@ ingested into real PostgreSQL with the real model; afterwards each document is s
 row, its text, every chunk slicing that text, every image with its blob — or not at all, and the
 report names every file it refused."""
 
-import os
 import re
 import tempfile
 import uuid
@@ -15,7 +14,6 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from quarry.agent.settings import load_settings
 from quarry.corpus.assets import AssetIndex
 from quarry.corpus.blobs import LocalBlobStore
 from quarry.corpus.config import ChunkingConfig
@@ -26,6 +24,7 @@ from quarry.corpus.metadata import SourceDocument
 from quarry.corpus.store import DocumentStore
 from tests.support.fuzz_inputs import write_files
 from tests.support.fuzz_strategies import GOOD_METADATA, FileSet, document_files
+from tests.support.helpers import isolated_settings
 
 pytestmark = pytest.mark.integration
 
@@ -47,15 +46,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(pg_url: str, embedder, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     home = tmp_path_factory.mktemp("fuzz-ingest")
-    settings_ = load_settings(
-        Path(os.devnull),
-        environ={},
-        overrides={
-            "database.url": pg_url,
-            "database.schema_name": f"f_{uuid.uuid4().hex[:12]}",
-            "storage.data_dir": str(home),
-        },
-    )
+    settings_ = isolated_settings(pg_url, home, schema=f"f_{uuid.uuid4().hex[:12]}")
     db = Database.open(settings_.database, settings_.embedding, settings_.data_dir)
     store, blobs = DocumentStore(db), LocalBlobStore(home / "blobs")
     ingestor = Ingestor(

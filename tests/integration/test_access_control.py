@@ -1,17 +1,15 @@
 """Access control end to end on the sample corpus (which has restricted documents): through the
 Python API with the semantic cache on, no surface a reader can reach shows a restricted document."""
 
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from quarry.agent import Assistant, Principal, RunForbidden
-from quarry.agent.settings import load_settings
 from quarry.corpus.embed import LocalEmbeddings
 from tests.conftest import REPO
+from tests.support.helpers import isolated_settings
 from tests.support.leak_probe import INSIDER, READER, SAMPLE_PROBES, probe_leaks
 
 pytestmark = pytest.mark.integration
@@ -23,16 +21,11 @@ def assistant(
 ) -> Iterator[Assistant]:
     """Once with the access predicate in every retriever's SQL alone, once with PostgreSQL's row-level
     security enforcing it too (database.row_security)."""
-    settings = load_settings(
-        Path(os.devnull),
-        overrides={
-            "database.url": pg_url,
-            "database.schema_name": f"acl_{uuid.uuid4().hex[:10]}",
-            "storage.data_dir": str(tmp_path_factory.mktemp("acl")),
-            "cache.enabled": True,
-            "database.row_security": request.param,
-        },
-        environ={},
+    settings = isolated_settings(
+        pg_url,
+        tmp_path_factory.mktemp("acl"),
+        schema=f"acl_{uuid.uuid4().hex[:10]}",
+        overrides={"cache.enabled": True, "database.row_security": request.param},
     )
     opened = Assistant(settings, environ={}, embedder=embedder)
     assert opened.ingest(REPO / "examples" / "corpus").refused == []

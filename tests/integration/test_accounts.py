@@ -3,7 +3,6 @@ never jointly pass the cap, and the account's books match the ledger's."""
 
 import asyncio
 import multiprocessing
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from quarry.agent import Assistant, Limits, Principal
-from quarry.agent.settings import load_settings
 from quarry.corpus.db import Database
 from quarry.errors import AccountNotFound, BudgetExceeded
 from quarry.graph.budget.account import Accounts
 from quarry.graph.budget.ledger import PostgresLedger, RunOpened
 from tests.conftest import REPO
+from tests.support.helpers import isolated_settings
 
 pytestmark = pytest.mark.integration
 
@@ -129,17 +128,7 @@ def corpus(pg_url: str, embedder, tmp_path_factory: pytest.TempPathFactory):
 
 
 def _assistant(pg_url: str, schema: str, data_dir: Path, embedder, **extra) -> Assistant:
-    settings = load_settings(
-        Path(os.devnull),
-        overrides={
-            "database.url": pg_url,
-            "database.schema_name": schema,
-            "storage.data_dir": str(data_dir),
-            "cache.enabled": False,
-            **extra,
-        },
-        environ={},
-    )
+    settings = isolated_settings(pg_url, data_dir, schema=schema, overrides={"cache.enabled": False, **extra})
     return Assistant(settings, environ={}, embedder=embedder)
 
 

@@ -1,7 +1,6 @@
 """The Python API end to end on the sample corpus: the real graph, real PostgreSQL, the offline model."""
 
 import asyncio
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +21,9 @@ from quarry.agent import (
     SessionNotFound,
 )
 from quarry.agent.passages import PassageUnavailable
-from quarry.agent.settings import load_settings
 from quarry.corpus.embed import LocalEmbeddings
 from tests.conftest import REPO
+from tests.support.helpers import isolated_settings
 
 pytestmark = pytest.mark.integration
 
@@ -35,16 +34,7 @@ FOLLOW_UP = "And who leads it?"
 def _settings(pg_url: str, schema: str, data_dir: Path):
     """The semantic cache is off: these tests repeat questions and check how they were researched
     (tests/integration/test_cache.py covers the cache)."""
-    return load_settings(
-        Path(os.devnull),
-        overrides={
-            "database.url": pg_url,
-            "database.schema_name": schema,
-            "storage.data_dir": str(data_dir),
-            "cache.enabled": False,
-        },
-        environ={},
-    )
+    return isolated_settings(pg_url, data_dir, schema=schema, overrides={"cache.enabled": False})
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The semantic cache through the real graph, PostgreSQL and embedding model: scoping, corpus-version
 invalidation, no partial answers, the guard, ledger rows for hits, and traces of a multi-hop run."""
 
-import os
 import random
 import uuid
 from collections.abc import Iterator
@@ -10,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from quarry.agent import Assistant, Limits, Principal
-from quarry.agent.settings import load_settings
 from quarry.corpus.embed import LocalEmbeddings
 from tests.conftest import REPO
 from tests.support.fakes.anthropic_server import FakeAnthropic
 from tests.support.fakes.research_replies import plausible_reply, task_of
+from tests.support.helpers import isolated_settings
 
 pytestmark = pytest.mark.integration
 
@@ -25,15 +24,8 @@ PUBLIC = Principal(id="pub", groups=("public",))
 
 
 def _open(pg_url: str, schema: str, data_dir: Path, embedder: LocalEmbeddings, *, environ=None, **cache) -> Assistant:
-    settings = load_settings(
-        Path(os.devnull),
-        overrides={
-            "database.url": pg_url,
-            "database.schema_name": schema,
-            "storage.data_dir": str(data_dir),
-            **{f"cache.{key}": value for key, value in cache.items()},
-        },
-        environ={},
+    settings = isolated_settings(
+        pg_url, data_dir, schema=schema, overrides={f"cache.{key}": value for key, value in cache.items()}
     )
     return Assistant(settings, environ=environ or {}, embedder=embedder)
 

@@ -8,19 +8,17 @@ statement it cuts off), never from the event stream or a timer: the outcome does
 fast the run goes.
 """
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from quarry.agent import Assistant, Limits
-from quarry.agent.settings import load_settings
 from quarry.errors import DatabaseUnavailable
 from quarry.graph.budget.ledger import PostgresLedger
 from tests.conftest import REPO
 from tests.support.consistency import corrupted_rows
 from tests.support.fault_hooks import FaultOnSearch
+from tests.support.helpers import isolated_settings
 from tests.support.pg_control import EmbeddedCluster, once_the_pool_recovers
 
 pytestmark = pytest.mark.integration
@@ -43,15 +41,10 @@ def fault(embedder) -> FaultOnSearch:
 def assistant(
     cluster: EmbeddedCluster, fault: FaultOnSearch, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Assistant]:
-    settings = load_settings(
-        Path(os.devnull),
-        overrides={
-            "database.url": cluster.url,
-            "storage.data_dir": str(tmp_path_factory.mktemp("faults-data")),
-            "cache.enabled": False,
-            "database.connect_timeout_s": 3,
-        },
-        environ={},
+    settings = isolated_settings(
+        cluster.url,
+        tmp_path_factory.mktemp("faults-data"),
+        overrides={"cache.enabled": False, "database.connect_timeout_s": 3},
     )
     opened = Assistant(settings, environ={}, embedder=fault)
     assert opened.ingest(*CORPUS).refused == []

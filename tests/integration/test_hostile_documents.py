@@ -4,18 +4,15 @@ a fake Claude that obeys every document. Whatever the model does, the answer kee
 cites only passages it was shown (real documents, real offsets), never shows a public reader the
 finance secret, and never cites outside the filter."""
 
-import os
 import random
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from quarry.agent.assistant import Assistant
 from quarry.agent.components import Components
-from quarry.agent.settings import load_settings
 from quarry.corpus.embed import LocalEmbeddings
 from quarry.corpus.filters import Principal
 from quarry.graph.budget.limits import Limits
@@ -40,6 +37,7 @@ from tests.support.fakes.anthropic_server import FakeAnthropic
 from tests.support.fakes.claude_engine import claude_engine
 from tests.support.fakes.obeying_model import HOSTILE_GAP, obeying_reply
 from tests.support.fakes.research_replies import passages, task_of
+from tests.support.helpers import isolated_settings
 
 pytestmark = pytest.mark.integration
 
@@ -52,15 +50,11 @@ def hostile_components(
     pg_url: str, embedder: LocalEmbeddings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Components]:
     """The sample corpus and the canary corpus in one schema, ingested once; offline models, no cache."""
-    settings = load_settings(
-        Path(os.devnull),
-        overrides={
-            "database.url": pg_url,
-            "database.schema_name": f"h_{uuid.uuid4().hex[:12]}",
-            "storage.data_dir": str(tmp_path_factory.mktemp("hostile")),
-            "cache.enabled": False,
-        },
-        environ={},
+    settings = isolated_settings(
+        pg_url,
+        tmp_path_factory.mktemp("hostile"),
+        schema=f"h_{uuid.uuid4().hex[:12]}",
+        overrides={"cache.enabled": False},
     )
     components = Components(settings, environ={}, embedder=embedder)
     report = components.ingestor.ingest_paths([SAMPLE_CORPUS, CANARY_CORPUS])

@@ -3,21 +3,18 @@ a statement without Quarry's access predicate, and retrieval returns exactly wha
 without it. Also shows why the predicate stays in the SQL: HNSW with only RLS behind it post-
 filters the index's candidates and silently returns too few rows."""
 
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from quarry.agent.settings import load_settings
 from quarry.corpus.db import Database
 from quarry.corpus.filters import Principal
 from quarry.corpus.store import DocumentStore
 from quarry.tools.config import DenseConfig
 from quarry.tools.dense import DenseSearch
-from tests.support.helpers import chunks_of, make_document, unit_vectors
+from tests.support.helpers import chunks_of, isolated_settings, make_document, unit_vectors
 
 pytestmark = pytest.mark.integration
 
@@ -33,16 +30,7 @@ def secured(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
     schema, data_dir = f"rls_{uuid.uuid4().hex[:10]}", tmp_path_factory.mktemp("rls")
 
     def open_db(row_security: bool) -> Database:
-        settings = load_settings(
-            Path(os.devnull),
-            overrides={
-                "database.url": pg_url,
-                "database.schema_name": schema,
-                "storage.data_dir": str(data_dir),
-                "database.row_security": row_security,
-            },
-            environ={},
-        )
+        settings = isolated_settings(pg_url, data_dir, schema=schema, overrides={"database.row_security": row_security})
         return Database.open(settings.database, settings.embedding, settings.data_dir)
 
     plain, rls = open_db(False), open_db(True)

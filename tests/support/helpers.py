@@ -1,10 +1,27 @@
-"""Builders for documents and vectors used by the integration tests."""
+"""Builders for settings, documents and vectors used by the integration tests."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from quarry.agent.settings import Settings, load_settings
 from quarry.corpus.chunking import Chunk, chunk_text
 from quarry.corpus.config import ChunkingConfig
 from quarry.corpus.metadata import SourceDocument, validate_metadata
+
+
+def isolated_settings(
+    database_url: str, data_dir: Path, *, schema: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Settings for one test: this database, data dir and schema (None: the default schema), plus
+    `overrides` (dotted keys); nothing read from config.yaml or the environment."""
+    where = {"database.url": database_url, "storage.data_dir": str(data_dir)}
+    if schema is not None:
+        where["database.schema_name"] = schema
+    return load_settings(Path(os.devnull), overrides={**where, **(overrides or {})}, environ={})
 
 
 def make_document(doc_id: str, text: str, **meta) -> SourceDocument:
