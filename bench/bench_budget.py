@@ -1,7 +1,12 @@
 """Benchmark: do budgets hold, how far past a deadline does a run return, what does the graph cost.
 
-Run: `python -m bench.bench_budget [--runs 500] [--concurrency 8] [--out FILE]` (or `make bench`).
-Prints Markdown tables, writes JSON (default bench/out/bench_budget.json).
+Run: `python -m bench.bench_budget [--provider claude|openai] [--runs 500] [--concurrency 8] [--out FILE]`
+(or `make bench`). Prints Markdown tables, writes JSON (default bench/out/bench_budget[_openai].json).
+
+--provider openai plays the models with the fake OpenAI-compatible API instead, driven by Quarry's
+httpx client: each run is priced (gpt-test-mini / gpt-test, usage reported) or local (qwen-local at
+$0, usage omitted by the server and estimated); besides hangs, 429 with Retry-After and 503, some
+replies are a 200 that is not a completion.
 
 Every run is the real LangGraph loop over the bundled sample corpus (real PostgreSQL, real
 retrieval), with Claude played by the fake Messages API from the test suite, driven by the real
@@ -32,8 +37,11 @@ from quarry.agent.components import Components
 from quarry.agent.settings import load_settings
 from quarry.graph.budget.limits import Limits
 from quarry.graph.engine import Engine, ResearchRequest
+from tests.support.fakes import openai_server
 from tests.support.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Script
 from tests.support.fakes.claude_engine import claude_engine
+from tests.support.fakes.openai_engine import openai_engine
+from tests.support.fakes.openai_server import FakeOpenAI
 from tests.support.fakes.research_replies import plausible_reply
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,10 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overhead-runs", type=int, default=100)
     parser.add_argument("--rerank-runs", type=int, default=36)
     parser.add_argument("--seed", type=int, default=20261124)
-    parser.add_argument("--out", type=Path, default=Path("bench/out/bench_budget.json"))
+    parser.add_argument("--provider", choices=("claude", "openai"), default="claude")
+    parser.add_argument("--skip-overhead", action="store_true", help="only the ceilings and reranking tables")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    fake = FakeAnthropic().start()
-    results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}}
+    out = args.out or Path(f"bench/out/bench_budget{'' if args.provider == 'claude' else '_' + args.provider}.json")
+    fake: Fake = FakeAnthropic().start() if args.provider == "claude" else FakeOpenAI().start()
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "provider": args.provider,
+    }
     try:
         with _components() as components:
             say("ingesting the sample corpus…")
@@ -59,24 +73,23 @@ def main(argv: list[str] | None = None) -> int:
             results["ceilings"] = asyncio.run(
                 bench_ceilings(components, fake, args.runs, args.concurrency, random.Random(args.seed))
             )
-            results["overhead"] = asyncio.run(
-                bench_overhead(components, fake, args.overhead_runs, random.Random(args.seed + 1))
-            )
+            if not args.skip_overhead:
+                results["overhead"] = asyncio.run(
+                    bench_overhead(components, fake, args.overhead_runs, random.Random(args.seed + 1))
+                )
             results["rerank"] = asyncio.run(
                 bench_rerank(components, fake, args.rerank_runs, random.Random(args.seed + 2))
             )
     finally:
         fake.stop()
     report(results)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
-    say(f"wrote {args.out}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    say(f"wrote {out}")
     return 0
 
 
-async def bench_ceilings(
-    components: Components, fake: FakeAnthropic, runs: int, concurrency: int, rng: random.Random
-) -> dict:
+async def bench_ceilings(components: Components, fake: "Fake", runs: int, concurrency: int, rng: random.Random) -> dict:
     def respond(body: dict) -> Script:
         roll = rng.random()
         if roll < 0.04:
@@ -87,7 +100,25 @@ async def bench_ceilings(
             return Fail(529)
         return plausible_reply(body, rng, delay_s=rng.uniform(0, 0.3))
 
-    fake.responder = respond
+    def respond_openai(body: dict) -> openai_server.Script:
+        local = body["model"] == "qwen-local"
+        roll = rng.random()
+        if roll < 0.04:
+            return openai_server.Hang(30)
+        if roll < 0.08:
+            return openai_server.Fail(429, retry_after=0.05)
+        if roll < 0.10:
+            return openai_server.Fail(503)
+        if roll < 0.12:
+            return openai_server.Raw(b"<html>upstream hiccup</html>")
+        return openai_server.from_messages_reply(
+            plausible_reply(body, rng, delay_s=rng.uniform(0, 0.3)), usage=not local
+        )
+
+    if isinstance(fake, FakeOpenAI):
+        fake.responder = respond_openai
+    else:
+        fake.responder = respond
     gate = asyncio.Semaphore(concurrency)
     outcomes: list[dict] = []
 
@@ -98,7 +129,9 @@ async def bench_ceilings(
             max_tokens=rng.randint(300, 30_000),
             max_usd=rng.choice([0.0, rng.uniform(0.0005, 0.05)]),
         )
-        async with gate, _engine(components, fake, llm_rerank=rng.random() < 0.5) as research:
+        local = isinstance(fake, FakeOpenAI) and rng.random() < 0.5
+        models = {"cheap": "qwen-local", "premium": "qwen-local"} if local else {}
+        async with gate, _engine(components, fake, llm_rerank=rng.random() < 0.5, **models) as research:
             started = time.monotonic()
             answer = (await research.run(ResearchRequest(question=QUESTIONS[i % len(QUESTIONS)], budget=limits))).answer
             returned = time.monotonic() - started
@@ -140,8 +173,8 @@ async def bench_ceilings(
     }
 
 
-async def bench_overhead(components: Components, fake: FakeAnthropic, runs: int, rng: random.Random) -> dict:
-    fake.responder = lambda body: plausible_reply(body, rng)
+async def bench_overhead(components: Components, fake: "Fake", runs: int, rng: random.Random) -> dict:
+    _respond_plausibly(fake, rng)
     per_node: dict[str, list[float]] = {}
     for i in range(runs):
         async with _engine(components, fake) as research:
@@ -162,8 +195,8 @@ async def bench_overhead(components: Components, fake: FakeAnthropic, runs: int,
     }
 
 
-async def bench_rerank(components: Components, fake: FakeAnthropic, runs: int, rng: random.Random) -> dict:
-    fake.responder = lambda body: plausible_reply(body, rng)
+async def bench_rerank(components: Components, fake: "Fake", runs: int, rng: random.Random) -> dict:
+    _respond_plausibly(fake, rng)
     configs = {
         "cheap rerank 30 → 5, then premium": dict(llm_rerank=True),
         "all 30 candidates to premium": dict(llm_rerank=False, keep_per_query=30, evidence_tokens=200_000),
@@ -191,8 +224,32 @@ async def bench_rerank(components: Components, fake: FakeAnthropic, runs: int, r
     return out
 
 
-def _engine(components: Components, fake: FakeAnthropic, *, llm_rerank: bool = False, **config) -> Engine:
-    return claude_engine(components, fake, llm_rerank=llm_rerank, backoff_base_s=0.05, backoff_cap_s=0.2, **config)
+Fake = FakeAnthropic | FakeOpenAI
+
+
+def _respond_plausibly(fake: Fake, rng: random.Random) -> None:
+    if isinstance(fake, FakeOpenAI):
+        fake.responder = lambda body: openai_server.from_messages_reply(plausible_reply(body, rng))
+    else:
+        fake.responder = lambda body: plausible_reply(body, rng)
+
+
+def _engine(
+    components: Components,
+    fake: Fake,
+    *,
+    llm_rerank: bool = False,
+    cheap: str | None = None,
+    premium: str | None = None,
+    **config,
+) -> Engine:
+    """Claude's two tiers on the fake Messages API, or (--provider openai) the given models, by default
+    gpt-test-mini and gpt-test, on the fake OpenAI-compatible API."""
+    backoff = {"backoff_base_s": 0.05, "backoff_cap_s": 0.2}
+    if isinstance(fake, FakeOpenAI):
+        models = {"cheap": cheap or "gpt-test-mini", "premium": premium or "gpt-test"}
+        return openai_engine(components, fake, llm_rerank=llm_rerank, **models, **backoff, **config)
+    return claude_engine(components, fake, llm_rerank=llm_rerank, **backoff, **config)
 
 
 def _components() -> Components:
@@ -212,7 +269,8 @@ def _pct(values: list[float], q: float) -> float:
 
 def report(results: dict) -> None:
     c = results["ceilings"]
-    print(f"\n### A. Ceilings over {c['runs']} randomized runs (concurrency {c['concurrency']})\n")
+    provider = results.get("provider", "claude")
+    print(f"\n### A. Ceilings over {c['runs']} randomized runs (provider {provider}, concurrency {c['concurrency']})\n")
     print("| max_usd violations | max_tokens violations | max_hops violations | overshoot p50 | p99 | max |")
     print("|---|---|---|---|---|---|")
     v, o = c["violations"], c["overshoot_ms"]
@@ -220,13 +278,23 @@ def report(results: dict) -> None:
     print(
         f"\nstopped by: {c['stopped_by']}; median spend as share of the dollar ceiling: {c['spend_share_of_ceiling_p50']:.2f}"
     )
-    h = results["overhead"]
+    h = results.get("overhead")
+    if h is None:
+        print("\n### B. Graph overhead: skipped (--skip-overhead)")
+    else:
+        _report_overhead(h)
+    _report_rerank(results["rerank"])
+
+
+def _report_overhead(h: dict) -> None:
     print(f"\n### B. Graph overhead per node, excluding model and retrieval time ({h['runs']} runs)\n")
     print("| node | spans | p50 | p95 |\n|---|---|---|---|")
     for node, row in h["by_node"].items():
         print(f"| {node} | {row['spans']} | {row['p50_ms']:.2f} ms | {row['p95_ms']:.2f} ms |")
     print(f"| all nodes | | {h['all_nodes']['p50_ms']:.2f} ms | {h['all_nodes']['p95_ms']:.2f} ms |")
-    r = results["rerank"]
+
+
+def _report_rerank(r: dict) -> None:
     print("\n### C. Cheap-tier reranking before the premium model\n")
     print("| configuration | $ per question | synthesis input tokens |\n|---|---|---|")
     for label, row in r.items():

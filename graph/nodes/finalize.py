@@ -139,7 +139,9 @@ def _cite(item: Evidence, support: float, citations: dict[int, Citation]) -> int
 def _quote_evidence(state: State, evidence: dict[int, Evidence], citations: dict[int, Citation]) -> str:
     stop = state.get("stop")
     best = sorted(evidence.values(), key=lambda e: (-e.score, e.marker))[:FALLBACK_PASSAGES]
-    if stop:
+    if stop and stop.reason == "error":
+        opening = f"No answer was drafted: {stop.detail.rstrip('.')}."
+    elif stop:
         opening = f"No answer was drafted before the {stop.reason} limit stopped the run."
     else:
         opening = "The evidence found does not answer the question."

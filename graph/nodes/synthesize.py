@@ -10,7 +10,7 @@ from quarry.corpus.tokens import count_tokens
 from quarry.graph.budget.guard import Need
 from quarry.graph.budget.metered import call_model
 from quarry.graph.context import RunContext
-from quarry.graph.state import Draft, Evidence, State
+from quarry.graph.state import Draft, Evidence, State, Stop
 from quarry.graph.trace import note, note_inputs
 from quarry.tools.citations import check_citations
 from quarry.tools.llm.base import Passage, SynthesizeTask
@@ -40,12 +40,30 @@ async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, An
     )
     parsed = parse_synthesis(reply.completion.text)
     check = check_citations(parsed.answer, {p.marker: p.text for p in passages}, min_support=config.min_support)
-    draft = Draft(check, tuple(p.marker for p in passages), reply.completion.model, state["hop"])
     note_inputs(f"{len(passages)} passage(s), {sum(e.tokens for e in chosen)} evidence tokens")
+    if parsed.repairs:
+        note(f"reply format repaired ({', '.join(parsed.repairs)})")
+    unusable = _unusable(parsed.answer, parsed.labelled, check.kept)
+    if unusable:
+        # A small model that ignored the format: the run answers from the evidence (or an earlier draft),
+        # partial, naming the model, rather than keep an uncited reply or loop on its gaps.
+        detail = f"{reply.completion.model} {unusable}"
+        note(detail)
+        return {"gaps": [], "stop": Stop("error", detail)}
+    draft = Draft(check, tuple(p.marker for p in passages), reply.completion.model, state["hop"])
     note(f"{len(check.claims)} sentence(s), {check.kept} citation(s) kept, {len(parsed.gaps)} gap(s)")
     if parsed.extra_sections:
         note(f"{parsed.extra_sections} extra ANSWER/GAPS section(s) in the reply ignored (an echo of document text)")
     return {"draft": draft, "gaps": parsed.gaps}
+
+
+def _unusable(answer: str, labelled: bool, cited: int) -> str:
+    """Why a reply cannot be a draft ("" when it can): empty, or unlabelled prose citing nothing."""
+    if not answer:
+        return "sent no usable answer (empty or malformed reply)"
+    if not labelled and not cited:
+        return "ignored the reply format (no ANSWER section and no valid [n] citation)"
+    return ""
 
 
 def pack_evidence(evidence: Sequence[Evidence], token_budget: int) -> list[Evidence]:

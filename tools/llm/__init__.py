@@ -1,4 +1,5 @@
-"""LLM clients behind one protocol: Claude (anthropic SDK) and the offline extractive model."""
+"""LLM clients behind one protocol: Claude (anthropic SDK), any OpenAI-compatible endpoint (httpx), and
+the offline extractive model."""
 
 from quarry.corpus.exports import lazy_exports
 
@@ -12,6 +13,7 @@ _EXPORTS = {
     "LLMTimeout": "quarry.errors",
     "LLMUnavailable": "quarry.errors",
     "ModelPrice": "quarry.tools.llm.pricing",
+    "OpenAICompatModel": "quarry.tools.llm.openai_compat",
     "Prompt": "quarry.tools.llm.base",
     "Usage": "quarry.tools.llm.pricing",
 }

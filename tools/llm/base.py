@@ -87,6 +87,8 @@ class Completion:
     model: str
     stop_reason: str | None
     attempts: int = 1
+    usage_estimated: bool = False
+    """The server reported no usage (some local ones): `usage` is our own upper estimate."""
 
 
 class ChatModel(Protocol):

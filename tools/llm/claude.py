@@ -44,7 +44,7 @@ class ClaudeModel:
         self.max_attempts = max_attempts
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
-        self.estimator = TokenEstimator(safety_factor)
+        self.estimator = TokenEstimator(price.safety_factor or safety_factor)
         self._rng = rng or random.Random()
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key, base_url=base_url, max_retries=0, timeout=read_timeout_s

@@ -25,7 +25,11 @@ class LongPromptRates(Rates):
 
 
 class ModelPrice(Rates):
+    """What a model costs, and how far its tokenizer is from the cl100k count Quarry makes before a call."""
+
     long_prompt: LongPromptRates | None = None
+    safety_factor: float | None = Field(default=None, ge=1.0, le=4.0)
+    """Pre-call cl100k counts × this for this model (null: llm.safety_factor); raised from observed usage."""
 
     def rates_for(self, prompt_tokens: int) -> Rates:
         if self.long_prompt is not None and prompt_tokens > self.long_prompt.threshold_tokens:

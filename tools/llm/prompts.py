@@ -8,6 +8,7 @@ the same treatment wherever it reappears in a prompt.
 """
 
 import html
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ def render_evidence(passages: Sequence[Passage]) -> str:
     return f"<evidence>\n{blocks}</evidence>"
 
 
-_LABEL = re.compile(r"\b(ANSWER|GAPS)(\s*):", re.IGNORECASE)
+_LABEL = re.compile(r"\b(ANSWER|GAPS)([\s*_]*):", re.IGNORECASE)
 
 
 def as_data(text: str) -> str:
@@ -150,22 +151,84 @@ class SynthesisReply:
     gaps: list[str]
     extra_sections: int = 0
     """ANSWER/GAPS sections beyond the one of each the format asks for (an echo of a document): ignored."""
+    labelled: bool = True
+    """The reply had an ANSWER or GAPS section (or was the JSON a small model sometimes sends instead);
+    False: the model ignored the format, and the whole reply was taken as the answer."""
+    repairs: tuple[str, ...] = ()
+    """Near-misses repaired on the way (markdown fences, a leading think block, JSON, decorated labels)."""
 
 
-_SECTION = re.compile(r"^\s*(ANSWER|GAPS)\s*:\s*", re.MULTILINE | re.IGNORECASE)
+# A label line, plain or as small models decorate it: "ANSWER:", "**Answer:**", "## GAPS:", "__Gaps__:".
+# Every form needs its colon, which `as_data` takes from any label a document shows.
+_SECTION = re.compile(
+    r"^[ \t]*(?:#{1,6}[ \t]*)?[*_]{0,2}[ \t]*(ANSWER|GAPS)[ \t*_]*:[*_]{0,2}[ \t]*", re.MULTILINE | re.IGNORECASE
+)
+_FENCE = re.compile(r"^[ \t]*```[\w-]*[ \t]*$\n?", re.MULTILINE)
+_THINK = re.compile(r"\A\s*<think>.*?</think>\s*", re.DOTALL | re.IGNORECASE)
+_MAX_GAP_CHARS = 200
 
 
 def parse_synthesis(text: str) -> SynthesisReply:
     """The answer is the first ANSWER section, up to the next section label of any kind; the gaps are
     the last GAPS section (the format puts it last). Sections in between are what a reply echoing a
     document's "ANSWER:/GAPS:" text adds: dropped, not merged, so they can neither extend the answer
-    nor queue searches."""
+    nor queue searches. Near-misses small models make are repaired first: a leading <think> block,
+    markdown fences, decorated labels, prose before the answer or after the gaps, a JSON object."""
+    text, repairs = _unwrap(text)
+    as_json = _from_json(text)
+    if as_json is not None:
+        return SynthesisReply(as_json[0], as_json[1], repairs=(*repairs, "json"))
     pieces = _SECTION.split(text)
     if len(pieces) == 1:
-        return SynthesisReply(text.strip(), [])
+        return SynthesisReply(text.strip(), [], labelled=False, repairs=repairs)
+    if any(not re.fullmatch(r"\s*(?:ANSWER|GAPS)\s*:\s*", m.group(0), re.IGNORECASE) for m in _SECTION.finditer(text)):
+        repairs = (*repairs, "labels")
     sections = [(name.upper(), body) for name, body in zip(pieces[1::2], pieces[2::2])]
     answers = [body for name, body in sections if name == "ANSWER"]
     gaps = [body for name, body in sections if name == "GAPS"]
     answer = answers[0].strip() if answers else pieces[0].strip()
     extra = max(0, len(answers) - 1) + max(0, len(gaps) - 1)
-    return SynthesisReply(answer, parse_queries(gaps[-1] if gaps else "", max_queries=10), extra)
+    return SynthesisReply(answer, _gap_queries(gaps[-1] if gaps else ""), extra, repairs=repairs)
+
+
+def _unwrap(text: str) -> tuple[str, tuple[str, ...]]:
+    repairs: list[str] = []
+    unthought = _THINK.sub("", text, count=1)
+    if unthought != text:
+        repairs.append("think")
+    unfenced = _FENCE.sub("", unthought)
+    if unfenced != unthought:
+        repairs.append("fences")
+    return unfenced, tuple(repairs)
+
+
+def _from_json(text: str) -> tuple[str, list[str]] | None:
+    """{"answer": "...", "gaps": [...]}, keys in any case: what a model tuned for JSON output sends."""
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    fields = {str(k).casefold(): v for k, v in value.items()}
+    answer = fields.get("answer")
+    if not isinstance(answer, str):
+        return None
+    raw_gaps = fields.get("gaps", [])
+    lines = [g for g in raw_gaps if isinstance(g, str)] if isinstance(raw_gaps, list) else [str(raw_gaps)]
+    return answer.strip(), _gap_queries("\n".join(lines))
+
+
+def _gap_queries(section: str) -> list[str]:
+    """Search queries from a GAPS section: when it has bullets, only the bulleted lines (prose a model
+    adds after its list is not a query); never a line too long to be one."""
+    lines = [line for line in section.splitlines() if line.strip()]
+    bulleted = [line for line in lines if _BULLET.match(line)]
+    kept = [line for line in (bulleted or lines) if len(line.strip()) <= _MAX_GAP_CHARS]
+    return [q for q in parse_queries("\n".join(kept), max_queries=10) if q.casefold().rstrip(".") not in _NOTHING]
+
+
+_NOTHING = frozenset({"none", "n/a", "na", "nothing", "no gaps", "nothing is missing", "nothing missing"})

@@ -14,8 +14,19 @@ STANDALONE = "Who leads the Payments Core team?"
 _PASSAGE = re.compile(r'<passage n="(\d+)" title="([^"]*)"')
 
 
+def system_of(body: dict[str, Any]) -> str:
+    """The system prompt of a Messages API body, or of a chat completions body (its first message)."""
+    if "system" in body:
+        return str(body["system"][0]["text"])
+    return str(body["messages"][0]["content"])
+
+
+def user_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in body["messages"] if m["role"] != "system"]
+
+
 def task_of(body: dict[str, Any]) -> str:
-    system = body["system"][0]["text"]
+    system = system_of(body)
     prompts = (
         ("plan", PLAN_SYSTEM),
         ("rerank", RERANK_SYSTEM),
@@ -31,12 +42,12 @@ def task_of(body: dict[str, Any]) -> str:
 
 def passages(body: dict[str, Any]) -> dict[str, int]:
     """title → marker of every passage in the request."""
-    return {title: int(n) for n, title in _PASSAGE.findall(body["messages"][0]["content"])}
+    return {title: int(n) for n, title in _PASSAGE.findall(user_messages(body)[0]["content"])}
 
 
 def counted(body: dict[str, Any]) -> int:
     """cl100k tokens of what the request carries: the same text Quarry counts before the call."""
-    text = body["system"][0]["text"] + "\n" + "\n".join(f"{m['role']}: {m['content']}" for m in body["messages"])
+    text = system_of(body) + "\n" + "\n".join(f"{m['role']}: {m['content']}" for m in user_messages(body))
     return count_tokens(text)
 
 

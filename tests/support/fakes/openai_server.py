@@ -1,0 +1,220 @@
+"""A fake OpenAI-compatible chat completions API (POST /v1/chat/completions) on 127.0.0.1: what
+OpenAI, Ollama, vLLM, llama.cpp's server and LM Studio serve, with their usual deviations.
+
+Like the fake Anthropic server: tests `enqueue()` what the next requests get (a reply with or
+without usage, an error status with Retry-After, a hang, a raw body that is not a completion);
+`history` records every request body; `hanging` counts requests held in
+a Hang right now, so a test can tell that a client gave up on a call while the server still held
+it without timing anything. With nothing queued, the `responder` decides from the request body,
+else the request gets a 500. `from_messages_reply` turns the Anthropic fake's replies (the shared
+research_replies and obeying_model) into this API's. Benchmarks reuse it (bench/bench_budget).
+"""
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.support.fakes import anthropic_server
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str = "ok"
+    prompt_tokens: int = 10
+    completion_tokens: int = 5
+    cached_tokens: int = 0
+    usage: bool = True
+    """False: no usage in the reply, as several local servers do."""
+    delay_s: float = 0.0
+    finish_reason: str = "stop"
+
+
+@dataclass(frozen=True)
+class Fail:
+    status: int
+    retry_after: float | None = None
+    retry_after_ms: float | None = None
+    message: str = "scripted failure"
+
+
+@dataclass(frozen=True)
+class Hang:
+    """Accept the request, then say nothing for `seconds` (longer than any test deadline)."""
+
+    seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Any status and body, e.g. a 200 that is not JSON or not a chat completion."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+
+
+Script = Reply | Fail | Hang | Raw
+
+
+def from_messages_reply(reply: anthropic_server.Reply, *, usage: bool = True) -> Reply:
+    return Reply(
+        reply.text,
+        prompt_tokens=reply.input_tokens + reply.cache_write_tokens + reply.cache_read_tokens,
+        completion_tokens=reply.output_tokens,
+        cached_tokens=reply.cache_read_tokens,
+        usage=usage,
+        delay_s=reply.delay_s,
+    )
+
+
+@dataclass
+class FakeOpenAI:
+    queue: deque[Script] = field(default_factory=deque)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    responder: Callable[[dict[str, Any]], Script] | None = None
+    hanging: int = 0
+    delivered: int = 0
+    _server: ThreadingHTTPServer | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enqueue(self, *items: Script) -> None:
+        self.queue.extend(items)
+
+    @property
+    def base_url(self) -> str:
+        """Up to /v1, as users configure llm.openai_base_url."""
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> "FakeOpenAI":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                raw = self.rfile.read(length)
+                if self.path != "/v1/chat/completions":
+                    fake._send(self, 404, b'{"error": {"message": "not found"}}', {})
+                    return
+                body = json.loads(raw or b"{}")
+                with fake._lock:
+                    fake.history.append(body)
+                    fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+                fake._serve(self, fake._next(body), body)
+
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _next(self, body: dict[str, Any]) -> Script:
+        with self._lock:
+            if self.queue:
+                return self.queue.popleft()
+        if self.responder is not None:
+            return self.responder(body)
+        return Fail(500, message="nothing scripted")
+
+    def _serve(self, handler: BaseHTTPRequestHandler, item: Script, request: dict[str, Any]) -> None:
+        if isinstance(item, Hang):
+            self._count("hanging", +1)
+            try:
+                self._stop.wait(item.seconds)
+            finally:
+                self._count("hanging", -1)
+            return
+        if isinstance(item, Fail):
+            headers = {}
+            if item.retry_after is not None:
+                headers["retry-after"] = str(item.retry_after)
+            if item.retry_after_ms is not None:
+                headers["retry-after-ms"] = str(item.retry_after_ms)
+            body = json.dumps({"error": {"message": item.message, "type": "scripted", "code": item.status}})
+            self._send(handler, item.status, body.encode(), headers)
+            return
+        if isinstance(item, Raw):
+            self._send(handler, item.status, item.body, {}, content_type=item.content_type)
+            return
+        if item.delay_s and self._stop.wait(item.delay_s):
+            return
+        if request.get("stream"):  # Quarry never streams: a request that does is a bug to surface
+            self._send(handler, 400, b'{"error": {"message": "this fake does not stream"}}', {})
+            return
+        self._send(handler, 200, json.dumps(_completion(item, request)).encode(), {})
+
+    def _count(self, counter: str, step: int) -> None:
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + step)
+
+    def _send(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        headers: dict[str, str],
+        *,
+        content_type: str = "application/json",
+    ) -> None:
+        try:
+            handler.send_response(status)
+            handler.send_header("content-type", content_type)
+            handler.send_header("content-length", str(len(body)))
+            for key, value in headers.items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        self._count("delivered", +1)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (its deadline passed) resets the connection: expected, not an error."""
+
+
+def _usage(reply: Reply) -> dict[str, Any]:
+    return {
+        "prompt_tokens": reply.prompt_tokens,
+        "completion_tokens": reply.completion_tokens,
+        "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
+    }
+
+
+def _completion(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
+    completion: dict[str, Any] = {
+        "id": f"chatcmpl-{time.monotonic_ns()}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", "local-test"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply.text},
+                "finish_reason": reply.finish_reason,
+            }
+        ],
+    }
+    if reply.usage:
+        completion["usage"] = _usage(reply)
+    return completion
