@@ -86,4 +86,5 @@ def _openai(config: LLMConfig, name: str, environ: Mapping[str, str]) -> OpenAIC
         backoff_base_s=config.backoff_base_s,
         backoff_cap_s=config.backoff_cap_s,
         read_timeout_s=config.read_timeout_s,
+        stream=config.openai_stream,
     )

@@ -1,6 +1,7 @@
 """The OpenAI-compatible client against a fake chat completions API on loopback: replies, usage
-present or absent, retries, deadlines, bodies that are not completions."""
+present or absent, retries, deadlines, bodies that are not completions; whole and streamed."""
 
+import json
 import random
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -11,7 +12,7 @@ from quarry.errors import LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.base import Message, PlanTask, Prompt
 from quarry.tools.llm.openai_compat import OpenAICompatModel
 from quarry.tools.llm.pricing import ModelPrice, Usage
-from tests.support.fakes.openai_server import Fail, FakeOpenAI, Hang, Raw, Reply
+from tests.support.fakes.openai_server import Events, Fail, FakeOpenAI, Hang, Raw, Reply, StreamHang
 
 PRICE = ModelPrice(input=0.15, output=0.60, cache_read=0.075)
 ASK = (Message("user", "Who owns Ledgerline?"),)
@@ -157,3 +158,78 @@ async def test_observed_usage_recalibrates_the_safety_factor(fake, model):
     fake.enqueue(Reply(prompt_tokens=counted * 2))
     await model.complete(prompt(), max_tokens=8, deadline=soon(10))
     assert model.estimator.factor == pytest.approx(2 * 1.05)
+
+
+@pytest.fixture
+async def streaming(fake: FakeOpenAI) -> AsyncIterator[OpenAICompatModel]:
+    client = model_for(fake, api_key="sk-test", stream=True)
+    yield client
+    await client.aclose()
+
+
+def chunk(content: str) -> str:
+    return "data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None}]})
+
+
+async def test_a_streamed_reply_is_joined_and_settled_from_its_final_usage_chunk(fake, streaming):
+    text = "Payments Core owns Ledgerline [1], per the service catalogue."
+    fake.enqueue(Reply(text, prompt_tokens=120, completion_tokens=14, cached_tokens=40, finish_reason="length"))
+    completion = await streaming.complete(prompt("You cite sources."), max_tokens=64, deadline=soon(10))
+    assert completion.text == text and completion.stop_reason == "length" and completion.model == "gpt-test-mini"
+    assert completion.usage == Usage(input_tokens=80, output_tokens=14, cache_read_tokens=40)
+    assert not completion.usage_estimated and completion.attempts == 1
+    assert fake.events > 3, "the text came in several chunks"
+    [request] = fake.history
+    assert request["stream"] is True and request["stream_options"] == {"include_usage": True}
+    assert request["messages"][0] == {"role": "system", "content": "You cite sources."}
+
+
+async def test_a_stream_without_usage_is_estimated_exactly_as_a_whole_reply_is(fake, model, streaming):
+    text = "Payments Core owns Ledgerline."
+    fake.enqueue(Reply(text, usage=False), Reply(text, usage=False))
+    whole = await model.complete(prompt(), max_tokens=64, deadline=soon(10))
+    streamed = await streaming.complete(prompt(), max_tokens=64, deadline=soon(10))
+    assert streamed.text == whole.text == text and streamed.usage_estimated and whole.usage_estimated
+    assert streamed.usage == whole.usage and streamed.usage.input_tokens == streaming.count_input_tokens(prompt())
+    assert streaming.estimator.factor == 1.35, "a missing usage teaches the factor nothing"
+
+
+async def test_a_429_before_the_stream_is_retried_then_the_stream_succeeds(fake, streaming):
+    fake.enqueue(Fail(429, retry_after=0.01), Fail(503), Reply("done"))
+    completion = await streaming.complete(prompt(), max_tokens=8, deadline=soon(10))
+    assert completion.text == "done" and completion.attempts == 3 and not completion.usage_estimated
+    assert len(fake.history) == 3 and all(request["stream"] for request in fake.history)
+
+
+async def test_a_refused_stream_names_the_servers_reason(fake, streaming):
+    fake.enqueue(Fail(404, message="model 'gpt-test-mini' not found"), Reply("never"))
+    with pytest.raises(LLMError, match=r"request refused: HTTP 404 model 'gpt-test-mini' not found") as caught:
+        await streaming.complete(prompt(), max_tokens=8, deadline=soon(10))
+    assert not isinstance(caught.value, LLMUnavailable) and len(fake.history) == 1
+
+
+async def test_a_stream_that_hangs_midway_is_cut_at_the_deadline_as_a_timeout(fake, streaming):
+    fake.enqueue(StreamHang("Payments Core owns", seconds=30), Reply("never asked for"))
+    with pytest.raises(LLMTimeout, match=r"no complete reply within .* \(attempt 1\)"):
+        await streaming.complete(prompt(), max_tokens=8, deadline=soon(1.0))
+    assert fake.hanging == 1, "the call returned while the server still held the stream"
+    assert fake.events >= 2, "some text was streamed before the hang"
+    assert len(fake.history) == 1 and fake.delivered == 0, "not retried: it may have been billed"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        (chunk("Payments "), "data: {not json", chunk("Core"), "data: [DONE]"),
+        (chunk("Payments "), "data: [1, 2]", "data: [DONE]"),
+        (chunk("Payments "), 'data: {"error": {"message": "overloaded"}}', "data: [DONE]"),
+        (chunk("Payments "), chunk("Core")),
+    ],
+    ids=["not-json", "not-an-object", "error-event", "no-done"],
+)
+async def test_a_malformed_stream_is_charged_its_worst_case_with_no_text(fake, streaming, lines):
+    fake.enqueue(Events(lines), Reply("never asked for"))
+    completion = await streaming.complete(prompt(), max_tokens=32, deadline=soon(10))
+    assert completion.text == "" and completion.stop_reason == "malformed" and completion.usage_estimated
+    assert completion.usage == Usage(input_tokens=streaming.count_input_tokens(prompt()), output_tokens=32)
+    assert len(fake.history) == 1, "not retried: it may have been billed"

@@ -98,3 +98,18 @@ def test_a_per_model_safety_factor_overrides_the_default():
     )
     model = build_models(settings, {}).cheap
     assert isinstance(model, OpenAICompatModel) and model.estimator.factor == 1.6
+
+
+def test_streaming_is_off_by_default_and_can_be_set_from_the_environment():
+    assert LLMConfig().openai_stream is False
+    assert load_settings(None, environ={"QUARRY_LLM__OPENAI_STREAM": "true"}).llm.openai_stream is True
+
+
+def test_the_streaming_setting_reaches_every_openai_tier():
+    local = {"provider": "openai", "openai_base_url": "http://localhost:11434/v1", "prices": LOCAL}
+    tiers = {"cheap_model": "llama3.1:8b", "premium_model": "qwen2.5:7b-instruct"}
+    streamed = build_models(config(**local, **tiers, openai_stream=True), {})
+    plain = build_models(config(**local, **tiers), {})
+    assert isinstance(streamed.cheap, OpenAICompatModel) and isinstance(streamed.premium, OpenAICompatModel)
+    assert streamed.cheap.stream and streamed.premium.stream
+    assert isinstance(plain.premium, OpenAICompatModel) and not plain.premium.stream

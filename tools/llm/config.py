@@ -51,6 +51,9 @@ class LLMConfig(BaseModel):
     openai_base_url: str | None = None
     """OpenAI-compatible endpoint, up to /v1 (e.g. http://localhost:11434/v1 for Ollama); null = OPENAI_BASE_URL,
     else OpenAI's. The key comes from OPENAI_API_KEY, optional for local servers."""
+    openai_stream: bool = False
+    """Stream OpenAI-compatible replies (Server-Sent Events, usage from the final chunk); same deadline,
+    retries and charging as a whole reply."""
     safety_factor: float = Field(default=1.35, ge=1.0, le=4.0)
     """Pre-call token counts (cl100k) × this factor; raised automatically when a reply reports more."""
     max_attempts: int = Field(default=4, ge=1, le=20)

@@ -4,8 +4,11 @@ OpenAI, Ollama, vLLM, llama.cpp's server and LM Studio serve, with their usual d
 Like the fake Anthropic server: tests `enqueue()` what the next requests get (a reply with or
 without usage, an error status with Retry-After, a hang, a raw body that is not a completion);
 `history` records every request body; `hanging` counts requests held in
-a Hang right now, so a test can tell that a client gave up on a call while the server still held
-it without timing anything. With nothing queued, the `responder` decides from the request body,
+a Hang (or a StreamHang) right now, so a test can tell that a client gave up on a call while the
+server still held it without timing anything. A request with `"stream": true` gets a Reply as
+Server-Sent Events, chunked: the text in pieces, the usage chunk when the Reply has usage and the
+request asked for it (`stream_options.include_usage`), then `data: [DONE]`; `events` counts the
+events written. StreamHang stops mid-stream; Events sends any lines, e.g. one that is not JSON. With nothing queued, the `responder` decides from the request body,
 else the request gets a 500. `from_messages_reply` turns the Anthropic fake's replies (the shared
 research_replies and obeying_model) into this API's. Benchmarks reuse it (bench/bench_budget).
 """
@@ -58,7 +61,22 @@ class Raw:
     content_type: str = "application/json"
 
 
-Script = Reply | Fail | Hang | Raw
+@dataclass(frozen=True)
+class StreamHang:
+    """Start streaming `text`, then say nothing more for `seconds` (no finish, no [DONE])."""
+
+    text: str = "Payments Core"
+    seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class Events:
+    """A 200 event stream of exactly these lines (each sent as one event), e.g. a `data:` that is not JSON."""
+
+    lines: tuple[str, ...]
+
+
+Script = Reply | Fail | Hang | Raw | StreamHang | Events
 
 
 def from_messages_reply(reply: anthropic_server.Reply, *, usage: bool = True) -> Reply:
@@ -80,6 +98,7 @@ class FakeOpenAI:
     responder: Callable[[dict[str, Any]], Script] | None = None
     hanging: int = 0
     delivered: int = 0
+    events: int = 0
     _server: ThreadingHTTPServer | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -136,11 +155,7 @@ class FakeOpenAI:
 
     def _serve(self, handler: BaseHTTPRequestHandler, item: Script, request: dict[str, Any]) -> None:
         if isinstance(item, Hang):
-            self._count("hanging", +1)
-            try:
-                self._stop.wait(item.seconds)
-            finally:
-                self._count("hanging", -1)
+            self._hang(item.seconds)
             return
         if isinstance(item, Fail):
             headers = {}
@@ -154,12 +169,53 @@ class FakeOpenAI:
         if isinstance(item, Raw):
             self._send(handler, item.status, item.body, {}, content_type=item.content_type)
             return
+        if isinstance(item, StreamHang | Events):
+            self._stream(handler, item, request)
+            return
         if item.delay_s and self._stop.wait(item.delay_s):
             return
-        if request.get("stream"):  # Quarry never streams: a request that does is a bug to surface
-            self._send(handler, 400, b'{"error": {"message": "this fake does not stream"}}', {})
+        if request.get("stream"):
+            self._stream(handler, item, request)
             return
         self._send(handler, 200, json.dumps(_completion(item, request)).encode(), {})
+
+    def _stream(
+        self, handler: BaseHTTPRequestHandler, item: Reply | StreamHang | Events, request: dict[str, Any]
+    ) -> None:
+        handler.close_connection = True  # a stream may be left unfinished
+        try:
+            handler.send_response(200)
+            handler.send_header("content-type", "text/event-stream")
+            handler.send_header("transfer-encoding", "chunked")
+            handler.end_headers()
+            if isinstance(item, Events):
+                lines = list(item.lines)
+            else:
+                reply = item if isinstance(item, Reply) else Reply(item.text, usage=False)
+                lines = ["data: " + json.dumps(chunk) for chunk in _chunks(reply, request)]
+                lines = lines[:-1] if isinstance(item, StreamHang) else [*lines, "data: [DONE]"]
+            for line in lines:
+                self._event(handler, line)
+            if isinstance(item, StreamHang):
+                self._hang(item.seconds)
+                return
+            handler.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        self._count("delivered", +1)
+
+    def _event(self, handler: BaseHTTPRequestHandler, line: str) -> None:
+        data = f"{line}\n\n".encode()
+        handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        handler.wfile.flush()
+        self._count("events", +1)
+
+    def _hang(self, seconds: float) -> None:
+        self._count("hanging", +1)
+        try:
+            self._stop.wait(seconds)
+        finally:
+            self._count("hanging", -1)
 
     def _count(self, counter: str, step: int) -> None:
         with self._lock:
@@ -218,3 +274,32 @@ def _completion(reply: Reply, request: dict[str, Any]) -> dict[str, Any]:
     if reply.usage:
         completion["usage"] = _usage(reply)
     return completion
+
+
+def _chunks(reply: Reply, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """A streamed reply: the role, the text in pieces, the finish, then the usage if it was asked for."""
+    model = request.get("model", "local-test")
+    pieces = [reply.text[i : i + 8] for i in range(0, len(reply.text), 8)]
+    deltas: list[tuple[dict[str, Any], str | None]] = [({"role": "assistant", "content": ""}, None)]
+    deltas += [({"content": piece}, None) for piece in pieces] + [({}, reply.finish_reason)]
+    chunks: list[dict[str, Any]] = [
+        {
+            "id": "chatcmpl-stream",
+            "object": "chat.completion.chunk",
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
+        }
+        for delta, reason in deltas
+    ]
+    options = request.get("stream_options")
+    if reply.usage and isinstance(options, dict) and options.get("include_usage"):
+        chunks.append(
+            {
+                "id": "chatcmpl-stream",
+                "object": "chat.completion.chunk",
+                "model": model,
+                "choices": [],
+                "usage": _usage(reply),
+            }
+        )
+    return chunks
