@@ -15,7 +15,7 @@ Assistant's own loop (agent/loop.py), as in an async server sharing one Assistan
 
 Per (mode, N): questions, wall time, throughput, latency per question as the caller sees it, budget
 stops, errors (exceptions, stopped_by "error"), violations (runs whose spend, tokens or hops passed
-their limits, or whose elapsed time passed max_seconds by over 100 ms, eval/bench_budget's goal;
+their limits, or whose elapsed time passed max_seconds by over 100 ms, bench/bench_budget's goal;
 checked on each answer and on its ledger row), late returns (the caller got the answer over 100 ms
 past max_seconds: reported, not failed), ledger mismatches (a run row missing, not closed, or not
 equal to its answer; dollars by principal not equal to the answers') and peak RSS.

@@ -1,4 +1,4 @@
-"""This process's memory over time, sampled on a thread of its own (eval/bench_load.py's soak)."""
+"""This process's memory over time, sampled on a thread of its own (bench/bench_load.py's soak)."""
 
 import statistics
 import threading

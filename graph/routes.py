@@ -1,7 +1,7 @@
 """Routing functions: where the run goes after each node. A recorded stop always leads to finalize.
 
 They are async although they never await: LangGraph runs a sync route in the event loop's default
-thread pool, where under load it queues behind other runs' retrieval work (eval/bench_load: up to
+thread pool, where under load it queues behind other runs' retrieval work (bench/bench_load: up to
 ~0.4 s between a node stopped at the deadline and finalize, with 64 sessions on 2 cores), eating the
 time held back for finalize. On the loop a route costs microseconds."""
 

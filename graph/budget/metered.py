@@ -146,7 +146,7 @@ async def _record(ledger: Ledger, call: CallRecord) -> None:
 async def _to_the_end(write: Callable[..., None], *args: Any) -> None:
     """Run a bookkeeping write in a worker thread, to the end even if this task is cancelled meanwhile
     (the guard's deadline): `to_thread` alone drops a write still queued for a free worker, and under
-    load the spend row of a billed call went missing (eval/bench_load)."""
+    load the spend row of a billed call went missing (bench/bench_load)."""
     await asyncio.shield(asyncio.to_thread(write, *args))
 
 

@@ -1,6 +1,6 @@
 """Bad command lines, run in-process: `quarry ARGV` exits with a documented code, never prints a
 traceback, and a usage error names the flag, argument or config key. Commands stop at a tripwire
-where their real work would begin (eval/fuzz_inputs.cli_tripwires): argparse, settings, budget and
+where their real work would begin (tests/support/fuzz_inputs.cli_tripwires): argparse, settings, budget and
 filter checks and loading the files to ingest all run for real. Each @example once crashed or was
 accepted only to fail deep inside a later step."""
 

@@ -1,5 +1,5 @@
 """Bad documents: every file the loaders are pointed at becomes a well-formed document or a refusal
-naming it; never another exception. Strategies and checks are eval/fuzz_inputs.py's, so the
+naming it; never another exception. Strategies and checks are tests/support/fuzz_inputs.py's, so the
 benchmark's crash count and these properties test the same thing. Each @example is an input that
 once crashed, hung or slipped through."""
 

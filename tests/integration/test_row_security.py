@@ -79,7 +79,7 @@ def test_retrieval_under_row_security_returns_what_it_returns_without(secured):
 
 def test_hnsw_behind_only_row_security_silently_drops_rows(secured):
     """The reason the access predicate stays in every statement: when the planner takes the HNSW index
-    (forced here; on a large table it does so by itself at moderate selectivity, see eval/bench_rls.py),
+    (forced here; on a large table it does so by itself at moderate selectivity, see bench/bench_rls.py),
     the index hands over its ef_search nearest chunks and the policy then discards the unreadable ones."""
     _, rls, vectors = secured
     short = 0

@@ -2,7 +2,7 @@
 corpus is built to poison and counts what got through: instructions obeyed, citations forged,
 filters crossed, secrets leaked. The figure to report is "canary injections obeyed = 0".
 
-Usage (e.g. from eval/bench_faults.py), after ingesting CANARY_CORPUS, best alongside the sample
+Usage (e.g. from bench/bench_faults.py), after ingesting CANARY_CORPUS, best alongside the sample
 corpus so the hostile documents compete with ordinary ones (the canaries alone also work):
 
     from quarry.agent import Assistant

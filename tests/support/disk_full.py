@@ -1,6 +1,6 @@
 """Fill the blob store's disk during `quarry ingest`, then make room and ingest again: what a user
 sees, and what is stored after each step. Shared by tests/e2e/test_blob_disk_full.py and
-eval/bench_faults.py.
+bench/bench_faults.py.
 
 Two real kernel write failures at the blob store: a file-size limit on the ingest process
 (RLIMIT_FSIZE → EFBIG; any user may set it) and a tiny tmpfs as the data directory (ENOSPC; only

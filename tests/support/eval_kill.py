@@ -1,6 +1,6 @@
 """Kill `quarry eval qa` with SIGKILL after a few answers (no chance to clean up), then run it again
 with --resume: what is on disk and in the ledger before and after. Shared by
-tests/e2e/test_eval_qa.py and eval/bench_faults.py."""
+tests/e2e/test_eval_qa.py and bench/bench_faults.py."""
 
 import json
 import signal

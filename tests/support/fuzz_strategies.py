@@ -1,5 +1,5 @@
 """Hypothesis strategies for bad input: what a user could write in a document, a sidecar, a JSONL
-record, config.yaml, a QUARRY_* variable or on the command line. Shared by eval/fuzz_inputs.py (the
+record, config.yaml, a QUARRY_* variable or on the command line. Shared by tests/support/fuzz_inputs.py (the
 benchmark's crash count) and tests/fuzz (the same inputs as properties)."""
 
 import base64

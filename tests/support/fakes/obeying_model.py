@@ -1,5 +1,5 @@
 """A fake Claude that obeys every document in the most damaging way a model could, for the fake
-Messages API (tests/fakes/anthropic_server.py). Used by tests/integration/test_hostile_documents.py
+Messages API (tests/support/fakes/anthropic_server.py). Used by tests/integration/test_hostile_documents.py
 and usable by benchmarks that measure what Quarry's own parsing and checks stop on their own.
 
 Its synthesis reply, in order: one supported, correctly cited sentence per passage; a sentence

@@ -1,5 +1,5 @@
 """Replies a fake Messages API gives to Quarry's own prompts, told apart by their system prompt.
-Used by the Claude-path tests and by eval/bench_budget.py."""
+Used by the Claude-path tests and by bench/bench_budget.py."""
 
 import random
 import re
