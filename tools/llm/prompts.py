@@ -163,7 +163,7 @@ class SynthesisReply:
 _SECTION = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*)?[*_]{0,2}[ \t]*(ANSWER|GAPS)[ \t*_]*:[*_]{0,2}[ \t]*", re.MULTILINE | re.IGNORECASE
 )
-_FENCE = re.compile(r"^[ \t]*```[\w-]*[ \t]*$\n?", re.MULTILINE)
+_FENCE = re.compile(r"[ \t]*```[\w-]*[ \t]*\n?")
 _THINK = re.compile(r"\A\s*<think>.*?</think>\s*", re.DOTALL | re.IGNORECASE)
 _MAX_GAP_CHARS = 200
 
@@ -196,10 +196,25 @@ def _unwrap(text: str) -> tuple[str, tuple[str, ...]]:
     unthought = _THINK.sub("", text, count=1)
     if unthought != text:
         repairs.append("think")
-    unfenced = _FENCE.sub("", unthought)
+    unfenced = _unfence(unthought)
     if unfenced != unthought:
         repairs.append("fences")
     return unfenced, tuple(repairs)
+
+
+def _unfence(text: str) -> str:
+    """Drop the markdown fence a reply is wrapped in: the first fence line, when it opens the reply
+    (before any section label), and the last one, when it closes it (after every label). Fences in
+    between are content, e.g. a document echoed in the answer, and stay."""
+    lines = text.splitlines(keepends=True)
+    fences = [i for i, line in enumerate(lines) if _FENCE.fullmatch(line)]
+    labels = [i for i, line in enumerate(lines) if _SECTION.match(line)]
+    if not fences or (labels and fences[0] > labels[0]):
+        return text
+    drop = {fences[0]}
+    if fences[-1] > fences[0] and (not labels or fences[-1] > labels[-1]):
+        drop.add(fences[-1])
+    return "".join(line for i, line in enumerate(lines) if i not in drop)
 
 
 def _from_json(text: str) -> tuple[str, list[str]] | None:
