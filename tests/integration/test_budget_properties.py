@@ -14,6 +14,7 @@ from quarry.graph.engine import ResearchRequest
 from tests.integration.test_research_claude import engine
 from tests.support.fakes.anthropic_server import FakeAnthropic
 from tests.support.fakes.research_replies import plausible_reply
+from tests.support.helpers import assert_within_limits
 
 QUESTIONS = [
     "Which team owns Ledgerline?",
@@ -55,12 +56,7 @@ def test_ceilings_hold_and_every_run_answers(sample_components, fake, limits, qu
             return await research.run(ResearchRequest(question=question, budget=limits))
 
     answer = asyncio.run(run()).answer
-    assert answer.spend.usd <= limits.max_usd + 1e-12
-    assert answer.spend.tokens <= limits.max_tokens
-    assert 0 <= answer.hops <= limits.max_hops
-    assert answer.text
-    assert answer.partial == (answer.stopped_by is not None)
-    assert answer.stopped_by in (None, "deadline", "hops", "tokens", "cost")
+    assert_within_limits(answer, limits)
     if answer.stopped_by == "hops":
         assert answer.hops == limits.max_hops
     with sample_components.db.transaction() as conn:

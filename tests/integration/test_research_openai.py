@@ -21,6 +21,7 @@ from tests.support.fakes.anthropic_server import FakeAnthropic
 from tests.support.fakes.openai_engine import PRICES, openai_engine
 from tests.support.fakes.openai_server import FakeOpenAI, Hang, Reply, from_messages_reply
 from tests.support.fakes.research_replies import passages, plausible_reply, task_of
+from tests.support.helpers import assert_within_limits
 
 QUESTION = "Which team owns Ledgerline?"
 
@@ -191,12 +192,7 @@ def test_ceilings_hold_and_every_run_answers(
             return await research.run(ResearchRequest(question=question, budget=limits))
 
     answer = asyncio.run(run()).answer
-    assert answer.spend.usd <= limits.max_usd + 1e-12
-    assert answer.spend.tokens <= limits.max_tokens
-    assert 0 <= answer.hops <= limits.max_hops
-    assert answer.text
-    assert answer.partial == (answer.stopped_by is not None)
-    assert answer.stopped_by in (None, "deadline", "hops", "tokens", "cost")
+    assert_within_limits(answer, limits)
     with sample_components.db.transaction() as conn:
         row = conn.execute(
             "SELECT coalesce(sum(usd), 0) AS usd, coalesce(sum(input_tokens + output_tokens), 0) AS tokens"

@@ -11,6 +11,8 @@ from quarry.agent.settings import Settings, load_settings
 from quarry.corpus.chunking import Chunk, chunk_text
 from quarry.corpus.config import ChunkingConfig
 from quarry.corpus.metadata import SourceDocument, validate_metadata
+from quarry.graph.answer import Answer
+from quarry.graph.budget.limits import Limits
 
 
 def isolated_settings(
@@ -47,3 +49,14 @@ def chunks_of(document: SourceDocument, max_tokens: int = 32) -> list[Chunk]:
 def unit_vectors(count: int, seed: int, dim: int = 384) -> np.ndarray:
     vectors = np.random.default_rng(seed).normal(size=(count, dim)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def assert_within_limits(answer: Answer, limits: Limits) -> None:
+    """The budget's promise for one run: every ceiling held, an answer given, partial exactly when a
+    limit stopped it."""
+    assert answer.spend.usd <= limits.max_usd + 1e-12
+    assert answer.spend.tokens <= limits.max_tokens
+    assert 0 <= answer.hops <= limits.max_hops
+    assert answer.text
+    assert answer.partial == (answer.stopped_by is not None)
+    assert answer.stopped_by in (None, "deadline", "hops", "tokens", "cost")

@@ -12,6 +12,7 @@ import time
 import anthropic
 
 from quarry.errors import LLMError, LLMTimeout, LLMUnavailable
+from quarry.tools.llm.backoff import backoff_delay, why_not_retry
 from quarry.tools.llm.base import Completion, Message, Prompt
 from quarry.tools.llm.calibration import TokenEstimator
 from quarry.tools.llm.pricing import ModelPrice, Usage
@@ -75,10 +76,10 @@ class ClaudeModel:
                 raise LLMTimeout(f"{self.name}: no complete reply within {left:.2f}s (attempt {attempt})") from None
             except _RETRYABLE as exc:
                 delay = self._delay(exc, attempt)
-                if attempt >= self.max_attempts or time.monotonic() + delay >= deadline:
+                refusal = why_not_retry(attempt, max_attempts=self.max_attempts, delay=delay, deadline=deadline)
+                if refusal is not None:
                     raise LLMUnavailable(
-                        f"{self.name}: {_describe(exc)} after {attempt} attempt(s); "
-                        f"{'no time left for another' if attempt < self.max_attempts else 'retries exhausted'}"
+                        f"{self.name}: {_describe(exc)} after {attempt} attempt(s); {refusal}"
                     ) from None
                 await asyncio.sleep(delay)
                 continue
@@ -93,8 +94,7 @@ class ClaudeModel:
         retry_after = _retry_after(exc)
         if retry_after is not None:
             return retry_after
-        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1))
-        return self._rng.uniform(ceiling / 2, ceiling)
+        return backoff_delay(attempt, base_s=self.backoff_base_s, cap_s=self.backoff_cap_s, rng=self._rng)
 
     async def aclose(self) -> None:
         await self._client.close()

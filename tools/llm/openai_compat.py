@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from quarry.errors import LLMError, LLMTimeout, LLMUnavailable
+from quarry.tools.llm.backoff import backoff_delay, why_not_retry
 from quarry.tools.llm.base import Completion, Prompt
 from quarry.tools.llm.calibration import TokenEstimator
 from quarry.tools.llm.pricing import ModelPrice, Usage
@@ -166,16 +167,13 @@ class OpenAICompatModel:
 
     async def _wait_or_give_up(self, what: str, retry_after: float | None, attempt: int, deadline: float) -> None:
         delay = retry_after if retry_after is not None else self._backoff(attempt)
-        if attempt >= self.max_attempts or time.monotonic() + delay >= deadline:
-            raise LLMUnavailable(
-                f"{self.name}: {what} after {attempt} attempt(s); "
-                f"{'no time left for another' if attempt < self.max_attempts else 'retries exhausted'}"
-            )
+        refusal = why_not_retry(attempt, max_attempts=self.max_attempts, delay=delay, deadline=deadline)
+        if refusal is not None:
+            raise LLMUnavailable(f"{self.name}: {what} after {attempt} attempt(s); {refusal}")
         await asyncio.sleep(delay)
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1))
-        return self._rng.uniform(ceiling / 2, ceiling)
+        return backoff_delay(attempt, base_s=self.backoff_base_s, cap_s=self.backoff_cap_s, rng=self._rng)
 
     async def aclose(self) -> None:
         await self._client.aclose()

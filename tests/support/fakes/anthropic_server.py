@@ -9,13 +9,12 @@ it (bench/bench_budget).
 """
 
 import json
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.fakes.loopback import Hang, ScriptedServer
 
 
 @dataclass(frozen=True)
@@ -33,13 +32,6 @@ class Fail:
     status: int
     retry_after: float | None = None
     message: str = "scripted failure"
-
-
-@dataclass(frozen=True)
-class Hang:
-    """Accept the request, then say nothing for `seconds` (longer than any test deadline)."""
-
-    seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -64,66 +56,13 @@ _ERROR_TYPES = {
 
 
 @dataclass
-class FakeAnthropic:
-    queue: deque[Script] = field(default_factory=deque)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    responder: Callable[[dict[str, Any]], "Script"] | None = None
-    hanging: int = 0
-    delivered: int = 0
-    _server: ThreadingHTTPServer | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def enqueue(self, *items: Script) -> None:
-        self.queue.extend(items)
-
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "FakeAnthropic":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                fake.history.append(body)
-                item = fake._next(body)
-                fake._serve(self, item)
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def _next(self, body: dict[str, Any]) -> "Script":
-        if self.queue:
-            return self.queue.popleft()
-        if self.responder is not None:
-            return self.responder(body)
+class FakeAnthropic(ScriptedServer):
+    def _unscripted(self) -> Script:
         return Fail(500, message="nothing scripted")
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def _serve(self, handler: BaseHTTPRequestHandler, item: Script) -> None:
+    def _serve(self, handler: BaseHTTPRequestHandler, item: Script, request: dict[str, Any]) -> None:
         if isinstance(item, Hang):
-            self._count("hanging", +1)
-            try:
-                self._stop.wait(item.seconds)
-            finally:
-                self._count("hanging", -1)
+            self._hang(item.seconds)
             return
         if isinstance(item, Fail):
             body = json.dumps(
@@ -138,7 +77,7 @@ class FakeAnthropic:
         reply = item.reply if isinstance(item, Trickle) else item
         if reply.delay_s:
             self._stop.wait(reply.delay_s)
-        body = json.dumps(_message(reply, self.history[-1].get("model", "claude-test"))).encode()
+        body = json.dumps(_message(reply, request.get("model", "claude-test"))).encode()
         if isinstance(item, Trickle):
             handler.send_response(200)
             handler.send_header("content-type", "application/json")
@@ -155,28 +94,6 @@ class FakeAnthropic:
             self._count("delivered", +1)
             return
         self._send(handler, 200, body, {})
-
-    def _count(self, counter: str, step: int) -> None:
-        with self._lock:
-            setattr(self, counter, getattr(self, counter) + step)
-
-    def _send(self, handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]) -> None:
-        try:
-            handler.send_response(status)
-            handler.send_header("content-type", "application/json")
-            handler.send_header("content-length", str(len(body)))
-            for key, value in headers.items():
-                handler.send_header(key, value)
-            handler.end_headers()
-            handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            return
-        self._count("delivered", +1)
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (its deadline passed) resets the connection: expected, not an error."""
 
 
 def _message(reply: Reply, model: str) -> dict[str, Any]:

@@ -14,15 +14,13 @@ research_replies and obeying_model) into this API's. Benchmarks reuse it (bench/
 """
 
 import json
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.support.fakes import anthropic_server
+from tests.support.fakes.loopback import Hang, ScriptedServer
 
 
 @dataclass(frozen=True)
@@ -43,13 +41,6 @@ class Fail:
     retry_after: float | None = None
     retry_after_ms: float | None = None
     message: str = "scripted failure"
-
-
-@dataclass(frozen=True)
-class Hang:
-    """Accept the request, then say nothing for `seconds` (longer than any test deadline)."""
-
-    seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -91,66 +82,21 @@ def from_messages_reply(reply: anthropic_server.Reply, *, usage: bool = True) ->
 
 
 @dataclass
-class FakeOpenAI:
-    queue: deque[Script] = field(default_factory=deque)
-    history: list[dict[str, Any]] = field(default_factory=list)
+class FakeOpenAI(ScriptedServer):
     headers: list[dict[str, str]] = field(default_factory=list)
-    responder: Callable[[dict[str, Any]], Script] | None = None
-    hanging: int = 0
-    delivered: int = 0
     events: int = 0
-    _server: ThreadingHTTPServer | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def enqueue(self, *items: Script) -> None:
-        self.queue.extend(items)
+    path_prefix = "/v1"
 
-    @property
-    def base_url(self) -> str:
-        """Up to /v1, as users configure llm.openai_base_url."""
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def start(self) -> "FakeOpenAI":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", 0))
-                raw = self.rfile.read(length)
-                if self.path != "/v1/chat/completions":
-                    fake._send(self, 404, b'{"error": {"message": "not found"}}', {})
-                    return
-                body = json.loads(raw or b"{}")
-                with fake._lock:
-                    fake.history.append(body)
-                    fake.headers.append({k.lower(): v for k, v in self.headers.items()})
-                fake._serve(self, fake._next(body), body)
-
-        self._server = _QuietServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def _next(self, body: dict[str, Any]) -> Script:
+    def _receive(self, handler: BaseHTTPRequestHandler, raw: bytes) -> None:
+        if handler.path != "/v1/chat/completions":
+            self._send(handler, 404, b'{"error": {"message": "not found"}}', {})
+            return
         with self._lock:
-            if self.queue:
-                return self.queue.popleft()
-        if self.responder is not None:
-            return self.responder(body)
+            self.headers.append({k.lower(): v for k, v in handler.headers.items()})
+        super()._receive(handler, raw)
+
+    def _unscripted(self) -> Script:
         return Fail(500, message="nothing scripted")
 
     def _serve(self, handler: BaseHTTPRequestHandler, item: Script, request: dict[str, Any]) -> None:
@@ -209,43 +155,6 @@ class FakeOpenAI:
         handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         handler.wfile.flush()
         self._count("events", +1)
-
-    def _hang(self, seconds: float) -> None:
-        self._count("hanging", +1)
-        try:
-            self._stop.wait(seconds)
-        finally:
-            self._count("hanging", -1)
-
-    def _count(self, counter: str, step: int) -> None:
-        with self._lock:
-            setattr(self, counter, getattr(self, counter) + step)
-
-    def _send(
-        self,
-        handler: BaseHTTPRequestHandler,
-        status: int,
-        body: bytes,
-        headers: dict[str, str],
-        *,
-        content_type: str = "application/json",
-    ) -> None:
-        try:
-            handler.send_response(status)
-            handler.send_header("content-type", content_type)
-            handler.send_header("content-length", str(len(body)))
-            for key, value in headers.items():
-                handler.send_header(key, value)
-            handler.end_headers()
-            handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            return
-        self._count("delivered", +1)
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (its deadline passed) resets the connection: expected, not an error."""
 
 
 def _usage(reply: Reply) -> dict[str, Any]:
