@@ -15,6 +15,7 @@ from typing import Any
 import platformdirs
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from quarry.agent.service.config import ServiceConfig
 from quarry.corpus.config import (
     ChunkingConfig,
     DatabaseConfig,
@@ -58,6 +59,7 @@ class Settings(BaseModel):
     research: ResearchConfig = ResearchConfig()
     cache: CacheConfig = CacheConfig()
     telemetry: TelemetryConfig = TelemetryConfig()
+    service: ServiceConfig = ServiceConfig()
 
     @property
     def data_dir(self) -> Path:

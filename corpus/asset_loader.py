@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from quarry.corpus.images import ImageAsset, ImageProblem, check_image
-from quarry.corpus.metadata import unstorable_character
+from quarry.corpus.storable import unstorable_character
 from quarry.errors import DocumentParseError
 
 _MARKDOWN_IMAGE = re.compile(

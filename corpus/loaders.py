@@ -17,7 +17,8 @@ from typing import Any
 
 from quarry.corpus.asset_loader import jsonl_images, markdown_images, standalone_image
 from quarry.corpus.images import IMAGE_SUFFIXES, ImageAsset
-from quarry.corpus.metadata import SourceDocument, unstorable_character, validate_metadata
+from quarry.corpus.metadata import SourceDocument, validate_metadata
+from quarry.corpus.storable import unstorable_character
 from quarry.corpus.yaml_text import YamlProblem, load_yaml
 from quarry.errors import CorpusError, DocumentParseError
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from quarry.corpus.images import ImageAsset
 from quarry.corpus.shown import shown, shown_name
+from quarry.corpus.storable import unstorable_character
 from quarry.errors import FieldProblem, MetadataError
 
 _GROUP = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -119,17 +120,6 @@ class SourceDocument:
         for asset in self.assets:
             digest.update(f"\0{asset.key}\0{asset.name}\0{asset.caption_start}:{asset.caption_end}".encode())
         return digest.hexdigest()
-
-
-def unstorable_character(text: str) -> str | None:
-    """What in `text` PostgreSQL cannot store (a NUL, or a lone surrogate left by undecodable bytes), or None."""
-    if "\x00" in text:
-        return "a NUL character (\\0)"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return f"an unpaired surrogate {text[exc.start]!r} at character {exc.start} (text that was not valid UTF-8)"
-    return None
 
 
 def validate_metadata(label: str, raw: dict[str, Any], *, where: str) -> DocumentMetadata:

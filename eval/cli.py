@@ -2,10 +2,13 @@
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import add_budget_arguments, limits_from, positive_int
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from quarry.agent.settings import Settings
 
 MAX_CONCURRENCY = 64
 
@@ -36,7 +39,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     _register_qa(sub)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.eval.run_retrieval import run_retrieval_eval
 
     run_retrieval_eval(
@@ -100,7 +103,7 @@ def _register_qa(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> 
     qa.set_defaults(run=run_qa, error_prefix="quarry eval qa")
 
 
-def run_qa(args: argparse.Namespace, settings: Settings) -> int:
+def run_qa(args: argparse.Namespace, settings: "Settings") -> int:
     if args.concurrency > MAX_CONCURRENCY:
         raise UsageError(f"--concurrency must be at most {MAX_CONCURRENCY}, got {args.concurrency}")
     limits = limits_from(args, settings.research.budget)

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from quarry.corpus.filters import Principal, SearchFilters
 from quarry.errors import InvalidQuestion, SessionBudgetSpent
@@ -68,6 +68,8 @@ class ResearchRequest:
     """Earlier turns to resolve a follow-up against, for a conversation kept outside the session store."""
     use_cache: bool = True
     """False: research afresh; nothing is served from or stored in the semantic cache."""
+    account: str | None = None
+    """A shared budget account the run charges instead of research.account (an HTTP API key's account)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -160,7 +162,7 @@ class Engine:
         filters = request.filters
         run_id = str(uuid.uuid4())
         started_ns = time.time_ns()
-        accounts, account = self.services.accounts, self.services.config.account
+        accounts, account = self.services.accounts, request.account or self.services.config.account
         pool = BudgetPool(limits, account=AccountTab(accounts, account, run_id) if accounts and account else None)
         ledger = self.services.ledger
         version = await asyncio.to_thread(self.corpus_version)
@@ -260,8 +262,12 @@ class Engine:
                     ),
                 )
             events.put_nowait(FinalAnswer(answer, tuple(trace)))
-        except BaseException:
-            await asyncio.shield(asyncio.to_thread(_close_failed, ledger, run_id, pool))
+        except BaseException as exc:
+            # A cancelled run (its caller left: an HTTP client closed the stream) is recorded as such.
+            status: Literal["failed", "cancelled"] = (
+                "cancelled" if isinstance(exc, asyncio.CancelledError) else "failed"
+            )
+            await asyncio.shield(asyncio.to_thread(_close_failed, ledger, run_id, pool, status))
             raise
         finally:
             events.put_nowait(None)
@@ -323,14 +329,16 @@ def _not_researched(question: str, spent: SessionBudgetSpent) -> Answer:
     )
 
 
-def _close_failed(ledger: Ledger, run_id: str, pool: BudgetPool) -> None:
+def _close_failed(
+    ledger: Ledger, run_id: str, pool: BudgetPool, status: Literal["failed", "cancelled"] = "failed"
+) -> None:
     tokens, usd = pool.spent()
     # The failure that got us here (often the database itself) is the one to report.
     with contextlib.suppress(Exception):
         ledger.close_run(
             RunClosed(
                 run_id=run_id,
-                status="failed",
+                status=status,
                 stopped_by="error",
                 hops=0,
                 answer="",

@@ -55,6 +55,17 @@ class SessionRecord:
         return total
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionSummary:
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    turns: int
+    usd: float
+    first_question: str
+    """What the session began with ("" before its first turn)."""
+
+
 class SessionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -111,6 +122,21 @@ class SessionStore:
                 for t in turns
             ),
         )
+
+    def list(self, principal_id: str, *, limit: int = 50) -> list[SessionSummary]:
+        """A principal's sessions, most recently used first."""
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT s.id, s.created_at, s.updated_at, count(t.turn) AS turns, coalesce(sum(t.usd), 0) AS usd,"
+                " (SELECT asked FROM session_turns f WHERE f.session_id = s.id ORDER BY turn LIMIT 1) AS first_question"
+                " FROM sessions s LEFT JOIN session_turns t ON t.session_id = s.id"
+                " WHERE s.principal_id = %s GROUP BY s.id ORDER BY s.updated_at DESC LIMIT %s",
+                (principal_id, limit),
+            ).fetchall()
+        return [
+            SessionSummary(**{**row, "id": str(row["id"]), "first_question": row["first_question"] or ""})
+            for row in rows
+        ]
 
     def add_turn(self, session_id: str, asked: str, answer: Answer) -> TurnRecord:
         total = answer.spend.total()

@@ -20,7 +20,8 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   ├── AccountNotFound (LookupError)                    2   404
     │   ├── RunNotFound                                      2   404
     │   ├── SessionNotFound                                  2   404
-    │   └── PassageUnavailable                               2   404
+    │   ├── PassageUnavailable                               2   404
+    │   └── ApiKeyNotFound                                   2   404
     ├── Forbidden                                            2   403
     │   ├── RunForbidden                                     2   403
     │   └── SessionForbidden                                 2   403
@@ -35,9 +36,15 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   ├── DatabaseUnavailable                              3   503
     │   ├── EmbeddingMismatch                                3   409
     │   └── EmbeddingModelError                              3   503
-    └── LLMError                                             3   502
-        ├── LLMUnavailable                                   3   503
-        └── LLMTimeout                                       3   504
+    ├── LLMError                                             3   502
+    │   ├── LLMUnavailable                                   3   503
+    │   └── LLMTimeout                                       3   504
+    └── ServiceError                                         3   502
+        ├── AuthenticationFailed                             2   401
+        ├── TooManyAuthFailures                              2   429
+        ├── RequestTooLarge                                  2   413
+        ├── RequestTimeout                                   2   408
+        └── ServiceUnreachable                               3   503
 
 Exit codes (ExitCode): 0 success; 1 some documents were refused; 2 bad arguments, input or
 configuration; 3 the database, the embedding model or the LLM is unavailable; 4 a budget is spent
@@ -57,6 +64,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccountNotFound",
+    "ApiKeyNotFound",
+    "AuthenticationFailed",
     "BlobError",
     "BudgetExceeded",
     "BudgetSpent",
@@ -80,14 +89,19 @@ __all__ = [
     "NotFound",
     "PassageUnavailable",
     "QuarryError",
+    "RequestTimeout",
+    "RequestTooLarge",
     "RunForbidden",
     "RunMismatch",
     "RunNotFound",
+    "ServiceError",
+    "ServiceUnreachable",
     "SessionBudgetSpent",
     "SessionForbidden",
     "SessionNotFound",
     "StorageError",
     "TelemetryUnavailable",
+    "TooManyAuthFailures",
     "UsageError",
 ]
 
@@ -129,9 +143,14 @@ class TelemetryUnavailable(ConfigError, RuntimeError):
 
 
 class InvalidInput(QuarryError):
-    """The caller's input (arguments, question, filters, dataset) cannot be used as given."""
+    """The caller's input (arguments, question, filters, dataset) cannot be used as given; `field`
+    names the input at fault when one does (an HTTP error body reports it)."""
 
     http_status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(*args)
 
 
 class UsageError(InvalidInput):
@@ -181,6 +200,10 @@ class SessionNotFound(NotFound):
 
 class PassageUnavailable(NotFound):
     """The cited document is gone, or the reader may not open it."""
+
+
+class ApiKeyNotFound(NotFound):
+    """No live API key has the given prefix (`quarry keys revoke`)."""
 
 
 class Forbidden(QuarryError):
@@ -313,3 +336,51 @@ class LLMTimeout(LLMError):
     """No complete reply arrived before the deadline."""
 
     http_status = HTTPStatus.GATEWAY_TIMEOUT
+
+
+# -- the HTTP service and its clients --------------------------------------------------------------
+
+
+class ServiceError(QuarryError):
+    """The HTTP service refused a request, or (for the CLI as a client) answered in a way it cannot use."""
+
+    exit_code = ExitCode.UNAVAILABLE
+    http_status = HTTPStatus.BAD_GATEWAY
+
+
+class AuthenticationFailed(ServiceError):
+    """No API key, or not a live one: `Authorization: Bearer <key>` from `quarry keys create`."""
+
+    exit_code = ExitCode.USAGE
+    http_status = HTTPStatus.UNAUTHORIZED
+
+
+class TooManyAuthFailures(ServiceError):
+    """This client address failed to authenticate too often; it may try again after `retry_after` s."""
+
+    exit_code = ExitCode.USAGE
+    http_status = HTTPStatus.TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class RequestTooLarge(ServiceError):
+    """A request body (or an upload) is larger than the service accepts (service.max_*_bytes)."""
+
+    exit_code = ExitCode.USAGE
+    http_status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class RequestTimeout(ServiceError):
+    """The client did not send its request body within service.body_timeout_s."""
+
+    exit_code = ExitCode.USAGE
+    http_status = HTTPStatus.REQUEST_TIMEOUT
+
+
+class ServiceUnreachable(ServiceError):
+    """The server at QUARRY_URL cannot be reached, or answered 503."""
+
+    http_status = HTTPStatus.SERVICE_UNAVAILABLE

@@ -2,10 +2,13 @@
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import non_negative_float, positive_int
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode
+
+if TYPE_CHECKING:
+    from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -32,7 +35,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.set_defaults(run=run, error_prefix="quarry account")
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.components import Components
     from quarry.graph.budget.account import Accounts
 

@@ -1,16 +1,15 @@
 """`quarry ask "question"`: one research run within a budget; progress on stderr, the answer on stdout."""
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode
 
 if TYPE_CHECKING:
+    from quarry.agent.settings import Settings
     from quarry.graph.answer import Answer
 
 
@@ -38,7 +37,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: "Settings") -> int:
+    import asyncio
+
     from quarry.agent.components import Components
     from quarry.corpus.filters import Principal
     from quarry.graph.answer import Answer
@@ -80,6 +81,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(answer.dump(), indent=2))
         return ExitCode.OK
+    show_answer(answer)
+    return ExitCode.OK
+
+
+def show_answer(answer: "Answer") -> None:
+    """The answer as `quarry ask` prints it: text, sources, outcome, spend (also for a server's answer)."""
     print(answer.text)
     if answer.citations:
         print("\nSources:")
@@ -101,7 +108,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if stats.unresolved or stats.unsupported:
         print(f"Citations dropped: {stats.unresolved} unresolved, {stats.unsupported} unsupported by their passage.")
     _print_spend(answer)
-    return ExitCode.OK
 
 
 def _print_spend(answer: "Answer") -> None:

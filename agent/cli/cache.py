@@ -3,9 +3,12 @@
 import argparse
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode
+
+if TYPE_CHECKING:
+    from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -25,7 +28,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     clear.set_defaults(run=run_clear)
 
 
-def run_stats(args: argparse.Namespace, settings: Settings) -> int:
+def run_stats(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.corpus.db import Database
     from quarry.corpus.store import corpus_version
     from quarry.graph.budget.ledger import PostgresLedger
@@ -53,7 +56,7 @@ def run_stats(args: argparse.Namespace, settings: Settings) -> int:
     return ExitCode.OK
 
 
-def run_clear(args: argparse.Namespace, settings: Settings) -> int:
+def run_clear(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.corpus.db import Database
     from quarry.corpus.store import corpus_version
     from quarry.tools.cache import SemanticCache

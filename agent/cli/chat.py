@@ -5,10 +5,13 @@ what is left; without one (pipes, CI) progress is plain lines on stderr with no 
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode
+
+if TYPE_CHECKING:
+    from quarry.agent.settings import Settings
 
 PROMPT = "you> "
 HELP = """\
@@ -43,7 +46,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.assistant import Assistant
     from quarry.agent.cli.chat_screen import ChatScreen
     from quarry.corpus.filters import Principal

@@ -2,9 +2,12 @@
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode
+
+if TYPE_CHECKING:
+    from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -15,7 +18,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.components import Components
     from quarry.corpus.tokens import ENCODING_NAME, count_tokens
     from quarry.errors import CorpusError

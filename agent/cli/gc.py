@@ -1,10 +1,13 @@
 """`quarry gc`: delete blobs (images) no committed document references."""
 
 import argparse
+from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import non_negative_float
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode
+
+if TYPE_CHECKING:
+    from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -20,7 +23,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.components import Components
 
     with Components(settings) as components:

@@ -3,11 +3,13 @@
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quarry.agent.cli.arguments import group_list, when
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode
+
+if TYPE_CHECKING:
+    from quarry.agent.settings import Settings
 
 _HELP = """\
 Documents are Markdown with YAML front matter, .md/.txt files with a sidecar NAME.meta.yaml,
@@ -35,7 +37,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.cli.progress import IngestProgress
     from quarry.agent.components import Components
     from quarry.corpus.loaders import load_paths

@@ -3,15 +3,19 @@ dependencies only when they run, so `quarry --help` stays fast (no torch)."""
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
 
-from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, runs, search, spend
+from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, keys, runs, search, serve, spend
 from quarry.errors import ExitCode, QuarryError
 
-_COMMANDS = (ingest, search, ask, chat, runs, spend, account, cache, gc, doctor)
+_COMMANDS = (ingest, search, ask, chat, runs, spend, account, cache, gc, doctor, serve, keys)
+_REMOTE_COMMANDS = ("ask", "chat", "search", "runs", "spend")
+"""Commands that talk to a server instead when QUARRY_URL and QUARRY_API_KEY are set."""
+_URL_ENV, _KEY_ENV = "QUARRY_URL", "QUARRY_API_KEY"
 # eval depends on agent (never the reverse), so its command module is found by name at start-up.
 _PLUGIN_COMMANDS = ("quarry.eval.cli",)
 
@@ -21,7 +25,8 @@ exit codes: 0 success; 1 some documents were refused; 2 bad arguments or configu
 
 environment: QUARRY_CONFIG (config file), QUARRY_DATA_DIR (where the embedded database lives),
 QUARRY_DATABASE_URL (use an external PostgreSQL with pgvector), QUARRY_PROVIDER (auto, claude or offline),
-QUARRY_<SECTION>__<KEY> (any setting).
+QUARRY_<SECTION>__<KEY> (any setting). With QUARRY_URL and QUARRY_API_KEY set, ask, chat, search,
+runs and spend are sent to that server (quarry serve) as the key's principal instead of running here.
 """
 
 
@@ -49,14 +54,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     were refused, or 3 when doctor finds a fault)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from quarry.agent.settings import load_settings
-
     unusable = _unusable_text(parser, args)
     if unusable:
         parser.exit(ExitCode.USAGE, f"quarry: error: {unusable}\n")
     # The pool logs every failed reconnect while a server is down; the user gets one clear error instead.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     try:
+        if args.command in _REMOTE_COMMANDS and (os.environ.get(_URL_ENV) or os.environ.get(_KEY_ENV)):
+            # A client of a server (quarry.agent.client): no settings, database or model here.
+            from quarry.agent.client.commands import run_remote
+            from quarry.agent.client.http import remote_from_environment
+
+            client = remote_from_environment()
+            assert client is not None  # one of the two variables is set: a client, or a UsageError
+            return run_remote(args, client)
+        from quarry.agent.settings import load_settings
+
         settings = load_settings(args.config)
         code: int = args.run(args, settings)
         return code
@@ -73,7 +86,7 @@ def _unusable_text(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     """A text argument the corpus could never hold: bytes that are not UTF-8 in a UTF-8 locale arrive as
     lone surrogates (and would fail deep inside the database driver), or a NUL from a programmatic caller."""
     from quarry.agent.cli.arguments import clipped
-    from quarry.corpus.metadata import unstorable_character
+    from quarry.corpus.storable import unstorable_character
 
     for dest, value in vars(args).items():
         for text in value if isinstance(value, (list, tuple)) else (value,):

@@ -7,13 +7,13 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import positive_int
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console, JustifyMethod
 
     from quarry.agent.ledger_view import RunRecord, RunSummary
+    from quarry.agent.settings import Settings
 
 Columns = tuple[tuple[str, "JustifyMethod"], ...]
 """A table's columns: heading and alignment."""
@@ -42,7 +42,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.cli.tables import console_for_stdout
     from quarry.agent.ledger_view import load_run, recent_runs
     from quarry.corpus.db import Database
@@ -59,15 +59,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(asdict(record), indent=2, default=str))
         else:
-            _show_run(console, record, args.hits)
+            show_run(console, record, args.hits)
     elif args.json:
         print(json.dumps([asdict(r) for r in runs], indent=2, default=str))
     else:
-        _list_runs(console, runs)
+        list_runs(console, runs)
     return ExitCode.OK
 
 
-def _list_runs(console: "Console", runs: "list[RunSummary]") -> None:
+def list_runs(console: "Console", runs: "list[RunSummary]") -> None:
     from rich.table import Table
 
     if not runs:
@@ -105,7 +105,7 @@ def _list_runs(console: "Console", runs: "list[RunSummary]") -> None:
     console.print(table)
 
 
-def _show_run(console: "Console", record: "RunRecord", hits_shown: int) -> None:
+def show_run(console: "Console", record: "RunRecord", hits_shown: int) -> None:
     from rich.table import Table
 
     s = record.summary

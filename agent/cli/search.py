@@ -2,15 +2,13 @@
 
 import argparse
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import add_filter_arguments, filters_from, positive_int
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from quarry.tools.fusion import FusedHit
-    from quarry.tools.hybrid import Retrieval
+    from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -34,8 +32,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.components import Components
+    from quarry.agent.hit_records import hit_record, hit_score
     from quarry.corpus.filters import Principal
 
     if not args.query.strip():
@@ -48,7 +47,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             args.query, principal=principal, filters=filters, k=k, mode=args.mode, rerank=not args.no_rerank
         )
     if args.json:
-        print(json.dumps([_as_json(fused, result) for fused in result.hits], indent=2))
+        print(json.dumps([hit_record(fused, result) for fused in result.hits], indent=2))
         return ExitCode.OK
     if not result.hits:
         print("no passages found (check --groups and filters; is the corpus ingested?)")
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         hit = fused.hit
         snippet = " ".join(hit.text.split())
         found_by = ", ".join(f"{name} #{r.rank}" for name, r in fused.ranks.items())
-        print(f"{rank:>2}. {hit.title}  [{_score(fused, result):.3f}; {found_by}]")
+        print(f"{rank:>2}. {hit.title}  [{hit_score(fused, result):.3f}; {found_by}]")
         print(
             f"    {hit.source}:{hit.start_char}-{hit.end_char}  ({hit.domain}, {hit.author}, {hit.published_at.date()})"
         )
@@ -64,31 +63,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if hit.chunk_id in result.paths:
             print(f"    via {' '.join(result.paths[hit.chunk_id])}")
     return ExitCode.OK
-
-
-def _score(fused: "FusedHit", result: "Retrieval") -> float:
-    """The score that ordered the list: rerank score when reranked, else fused (or the single retriever's)."""
-    if fused.hit.chunk_id in result.rerank_scores:
-        return result.rerank_scores[fused.hit.chunk_id]
-    return fused.score if len(result.by_retriever) > 1 else fused.hit.score
-
-
-def _as_json(fused: "FusedHit", result: "Retrieval") -> dict[str, Any]:
-    hit = fused.hit
-    return {
-        "chunk_id": hit.chunk_id,
-        "document_id": hit.document_id,
-        "ordinal": hit.ordinal,
-        "title": hit.title,
-        "source": hit.source,
-        "author": hit.author,
-        "domain": hit.domain,
-        "published_at": hit.published_at.isoformat(),
-        "start_char": hit.start_char,
-        "end_char": hit.end_char,
-        "text": hit.text,
-        "score": round(_score(fused, result), 6),
-        "retrievers": {name: r.rank for name, r in fused.ranks.items()},
-        "retriever_scores": {name: round(r.score, 6) for name, r in fused.ranks.items()},
-        **({"graph_path": list(result.paths[hit.chunk_id])} if hit.chunk_id in result.paths else {}),
-    }

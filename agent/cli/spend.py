@@ -3,10 +3,18 @@
 import argparse
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import since
-from quarry.agent.settings import Settings
 from quarry.errors import ExitCode
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from quarry.agent.ledger_view import SpendRow
+    from quarry.agent.settings import Settings
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -26,9 +34,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    from rich.table import Table
-
+def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.cli.tables import console_for_stdout
     from quarry.agent.ledger_view import saved_by_cache, spend_by
     from quarry.corpus.db import Database
@@ -39,14 +45,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return ExitCode.OK
-    console = console_for_stdout()
-    window = f" since {args.since:%Y-%m-%d %H:%M} UTC" if args.since else ""
+    show_spend(console_for_stdout(), rows, args.by, args.since, hits, saved)
+    return ExitCode.OK
+
+
+def show_spend(
+    console: "Console", rows: "list[SpendRow]", by: str, since: "datetime | None", hits: int, saved: float
+) -> None:
+    """The spend table (and what the semantic cache saved), as `quarry spend` prints it."""
+    from rich.table import Table
+
+    window = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
     if not rows:
         console.print(f"No spend recorded{window}.")
-        return ExitCode.OK
+        return
     total_usd = sum(r.usd for r in rows)
-    table = Table(title=f"Spend by {args.by}{window}", title_justify="left", show_footer=True)
-    table.add_column(args.by, footer="total")
+    table = Table(title=f"Spend by {by}{window}", title_justify="left", show_footer=True)
+    table.add_column(by, footer="total")
     table.add_column("runs", justify="right")
     table.add_column("calls", justify="right", footer=str(sum(r.calls for r in rows)))
     table.add_column("tokens in", justify="right", footer=f"{sum(r.input_tokens for r in rows):,}")
@@ -61,4 +76,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     console.print(table)
     if hits:
         console.print(f"Saved by the semantic cache: ${saved:.6f} over {hits} hit(s) (what the original runs cost).")
-    return ExitCode.OK

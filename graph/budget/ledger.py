@@ -57,7 +57,7 @@ class RunOpened:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RunClosed:
     run_id: str
-    status: Literal["complete", "partial", "failed"]
+    status: Literal["complete", "partial", "failed", "cancelled"]
     stopped_by: str | None
     hops: int
     answer: str
@@ -236,8 +236,11 @@ class PostgresLedger:
             ).fetchall()
         return [CallRow(**row) for row in rows]
 
-    def spend_by(self, by: SpendKey, *, since: datetime | None = None) -> list[SpendRow]:
-        """Spend rows grouped by `by`, dearest first (days in order); `since` bounds the calls' time."""
+    def spend_by(
+        self, by: SpendKey, *, since: datetime | None = None, principal_id: str | None = None
+    ) -> list[SpendRow]:
+        """Spend rows grouped by `by`, dearest first (days in order); `since` bounds the calls' time and
+        `principal_id` (None: everyone's) whose runs are counted."""
         group = _GROUP_SQL[by]
         order = group if by == "day" else f"sum(s.usd) DESC, {group}"
         with self.db.transaction() as conn:
@@ -245,20 +248,23 @@ class PostgresLedger:
                 f"SELECT {group} AS key, count(DISTINCT s.run_id) AS runs, count(*) AS calls,"
                 " sum(s.input_tokens) AS input_tokens, sum(s.output_tokens) AS output_tokens, sum(s.usd) AS usd"
                 " FROM spend s JOIN runs r ON r.id = s.run_id"
-                " WHERE %(since)s::timestamptz IS NULL OR s.at >= %(since)s"
+                " WHERE (%(since)s::timestamptz IS NULL OR s.at >= %(since)s)"
+                " AND (%(principal)s::text IS NULL OR r.principal_id = %(principal)s)"
                 f" GROUP BY {group} ORDER BY {order}",
-                {"since": since},
+                {"since": since, "principal": principal_id},
             ).fetchall()
         return [SpendRow(**{**row, "key": str(row["key"])}) for row in rows]
 
-    def cache_record(self, *, since: datetime | None = None) -> CacheRecord:
-        """Runs (started since `since`), how many the semantic cache served, and what their original runs cost."""
+    def cache_record(self, *, since: datetime | None = None, principal_id: str | None = None) -> CacheRecord:
+        """Runs (started since `since`, by `principal_id` or anyone), how many the semantic cache served,
+        and what their original runs cost."""
         with self.db.transaction() as conn:
             row = conn.execute(
                 "SELECT count(*) AS runs, count(*) FILTER (WHERE cache_hit) AS hit_runs,"
                 " coalesce(sum(saved_usd) FILTER (WHERE cache_hit), 0) AS saved_usd FROM runs"
-                " WHERE %(since)s::timestamptz IS NULL OR started_at >= %(since)s",
-                {"since": since},
+                " WHERE (%(since)s::timestamptz IS NULL OR started_at >= %(since)s)"
+                " AND (%(principal)s::text IS NULL OR principal_id = %(principal)s)",
+                {"since": since, "principal": principal_id},
             ).fetchone()
         assert row is not None  # an aggregate without GROUP BY returns one row
         return CacheRecord(**row)
