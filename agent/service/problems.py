@@ -76,6 +76,8 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if isinstance(exc.__cause__, QuarryError):  # FastAPI wraps what reading the body raised (408, 413)
+        return await _quarry_error(request, exc.__cause__)
     codes = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}
     return problem(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 

@@ -8,6 +8,7 @@ service.max_connections are answered 503.
 """
 
 import asyncio
+import functools
 import os
 from typing import Any
 
@@ -16,16 +17,13 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from quarry.agent.settings import CONFIG_ENV, Settings
 
-HEAD_TIMEOUT_ENV = "QUARRY_SERVICE__HEADER_TIMEOUT_S"
-"""Also a settings override: the protocol (built by uvicorn, in every worker process) reads it here."""
-_DEFAULT_HEAD_TIMEOUT_S = 10.0
 APP_FACTORY = "quarry.agent.service.app:app_from_environment"
 
 
 class HeadTimeoutProtocol(H11Protocol):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, head_timeout_s: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.head_timeout_s = float(os.environ.get(HEAD_TIMEOUT_ENV) or _DEFAULT_HEAD_TIMEOUT_S)
+        self.head_timeout_s = head_timeout_s
         self._head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -55,10 +53,10 @@ class HeadTimeoutProtocol(H11Protocol):
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's settings from the service section (timeouts, limits, the head-timeout protocol)."""
     service = settings.service
-    os.environ[HEAD_TIMEOUT_ENV] = str(service.header_timeout_s)
     grace = service.shutdown_grace_s or settings.research.budget.max_seconds + 5
     return {
-        "http": HeadTimeoutProtocol,
+        # A partial of an importable class: it pickles into `--workers` processes.
+        "http": functools.partial(HeadTimeoutProtocol, head_timeout_s=service.header_timeout_s),
         "timeout_keep_alive": service.keep_alive_s,
         "timeout_graceful_shutdown": int(grace) + 1,
         "limit_concurrency": service.max_connections,
