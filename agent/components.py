@@ -10,30 +10,30 @@ models talking to a fake server) is used as given and left to its owner to close
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from quarry.agent.models import Models, build_models
 from quarry.agent.settings import Settings
-from quarry.corpus.assets import AssetIndex
 from quarry.corpus.blobs import LocalBlobStore, S3BlobStore
 from quarry.corpus.db import Database
 from quarry.corpus.embed import LocalEmbeddings
-from quarry.corpus.entities import OfflineExtractor
-from quarry.corpus.gc import GcReport, collect_garbage
-from quarry.corpus.ingest import Ingestor
 from quarry.corpus.store import DocumentStore, corpus_version
 from quarry.errors import AccountNotFound, BlobError, ConfigError, TelemetryUnavailable
-from quarry.graph.budget.account import Accounts
-from quarry.graph.budget.ledger import PostgresLedger
-from quarry.graph.engine import Engine
-from quarry.graph.session_store import SessionStore
-from quarry.graph.telemetry import RunExporter
 from quarry.tools.bm25 import Bm25Search
-from quarry.tools.cache import SemanticCache
 from quarry.tools.dense import DenseSearch
 from quarry.tools.hybrid import HybridRetriever
 from quarry.tools.kg import GraphSearch
 from quarry.tools.rerank import OfflineReranker
+
+# What retrieval does not need is imported where it is built: the LLM clients and the research graph
+# alone cost seconds of start-up that `quarry search` and `quarry ingest` would otherwise pay.
+if TYPE_CHECKING:
+    from quarry.agent.models import Models
+    from quarry.corpus.gc import GcReport
+    from quarry.corpus.ingest import Ingestor
+    from quarry.graph.engine import Engine
+    from quarry.graph.session_store import SessionStore
+    from quarry.graph.telemetry import RunExporter
+    from quarry.tools.cache import SemanticCache
 
 T = TypeVar("T")
 
@@ -46,8 +46,8 @@ class Components:
         *,
         db: Database | None = None,
         embedder: LocalEmbeddings | None = None,
-        models: Models | None = None,
-        telemetry: RunExporter | None = None,
+        models: "Models | None" = None,
+        telemetry: "RunExporter | None" = None,
     ) -> None:
         self.settings = settings
         self.environ = os.environ if environ is None else environ
@@ -82,7 +82,10 @@ class Components:
         return self._once("store", lambda: DocumentStore(self.db))
 
     @property
-    def ingestor(self) -> Ingestor:
+    def ingestor(self) -> "Ingestor":
+        from quarry.corpus.entities import OfflineExtractor
+        from quarry.corpus.ingest import Ingestor
+
         return self._once(
             "ingestor",
             lambda: Ingestor(
@@ -111,7 +114,9 @@ class Components:
                 raise ConfigError(str(exc)) from None
         return LocalBlobStore(self.settings.data_dir / "blobs")
 
-    def collect_garbage(self, *, grace_seconds: float | None = None, dry_run: bool = False) -> GcReport:
+    def collect_garbage(self, *, grace_seconds: float | None = None, dry_run: bool = False) -> "GcReport":
+        from quarry.corpus.gc import collect_garbage
+
         grace = self.settings.ingest.gc_grace_seconds if grace_seconds is None else grace_seconds
         return collect_garbage(self.db, self.blobs, grace_seconds=grace, dry_run=dry_run)
 
@@ -149,38 +154,46 @@ class Components:
         )
 
     @property
-    def cache(self) -> SemanticCache:
+    def cache(self) -> "SemanticCache":
+        from quarry.tools.cache import SemanticCache
+
         return self._once(
             "cache", lambda: SemanticCache(self.db, self.settings.cache, embed_words=self.embedder.embed_documents)
         )
 
     @property
-    def sessions(self) -> SessionStore:
+    def sessions(self) -> "SessionStore":
         """The chat sessions (the engine reads and extends them; `Assistant.chat` creates them)."""
+        from quarry.graph.session_store import SessionStore
+
         return self._once("sessions", lambda: SessionStore(self.db))
 
     @property
-    def telemetry(self) -> RunExporter | None:
+    def telemetry(self) -> "RunExporter | None":
         return self._once("telemetry", self._build_telemetry)
 
-    def _build_telemetry(self) -> RunExporter | None:
+    def _build_telemetry(self) -> "RunExporter | None":
+        from quarry.graph.telemetry import RunExporter
+
         try:
             return RunExporter.from_config(self.settings.telemetry)
         except TelemetryUnavailable as exc:
             raise ConfigError(str(exc)) from None
 
     @property
-    def models(self) -> Models:
+    def models(self) -> "Models":
         return self._once("models", self._build_models)
 
-    def _build_models(self) -> Models:
+    def _build_models(self) -> "Models":
+        from quarry.agent.models import build_models
+
         models = build_models(self.settings.llm, self.environ)
         if self.settings.retrieval.rerank.model == "claude" and not models.online:
             raise ConfigError("retrieval.rerank.model 'claude' needs Claude: set ANTHROPIC_API_KEY, or use 'offline'")
         return models
 
     @property
-    def engine(self) -> Engine:
+    def engine(self) -> "Engine":
         """The research engine over these components; building it loads no model yet but opens the database."""
         return self._once("engine", self._build_engine)
 
@@ -189,7 +202,12 @@ class Components:
         """Whether `engine` has been built (so there are model clients to close)."""
         return "engine" in self._parts
 
-    def _build_engine(self) -> Engine:
+    def _build_engine(self) -> "Engine":
+        from quarry.corpus.assets import AssetIndex
+        from quarry.graph.budget.account import Accounts
+        from quarry.graph.budget.ledger import PostgresLedger
+        from quarry.graph.engine import Engine
+
         models = self.models
         ledger = PostgresLedger(self.db)
         ledger.abandon_stale()  # rows of runs whose process died before closing them

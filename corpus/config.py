@@ -50,6 +50,17 @@ class EmbeddingConfig(_Section):
     """Vector size the model produces; checked against the model when it loads."""
     batch_size: int = Field(default=64, ge=1, le=4096)
     device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:\d+)?|mps)$")
+    runtime: str = Field(default="onnx", pattern=r"^(onnx|torch)$")
+    """onnx: ONNX Runtime on the CPU, the model exported once from sentence-transformers into
+    onnx_cache_dir (a process then starts without importing torch); torch: sentence-transformers itself."""
+    onnx_cache_dir: Path | None = None
+    """Where ONNX exports are kept, one folder per model; defaults to the user's cache directory."""
+
+    @model_validator(mode="after")
+    def _onnx_runs_on_cpu(self) -> "EmbeddingConfig":
+        if self.runtime == "onnx" and self.device != "cpu":
+            raise ValueError(f"runtime 'onnx' runs on the CPU; for device '{self.device}' set runtime: torch")
+        return self
 
 
 class IngestConfig(_Section):
