@@ -2,12 +2,15 @@
 the real engine (offline models) and embedded PostgreSQL; API keys made as `quarry keys create` does."""
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from quarry.agent.components import Components
 from quarry.records import AnswerRecord
+from tests.support.cli_env import quarry_env
 from tests.support.leak_probe import INSIDER, READER, SAMPLE_PROBES
 from tests.support.live_service import Key, LiveService, sse_events
 
@@ -258,6 +261,77 @@ def test_the_web_page_is_served(live: LiveService):
     with live.client() as client:
         page = client.get("/")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+
+
+def test_the_cli_is_a_client_when_quarry_url_is_set(live: LiveService, reader: Key, tmp_path):
+    """`quarry search/ask/runs/spend` with QUARRY_URL and QUARRY_API_KEY: the server does the work as
+    the key's principal; identity flags are refused; a dead server is a clear exit 3."""
+    env = quarry_env(QUARRY_URL=live.url, QUARRY_API_KEY=reader.key)
+
+    def quarry(*args: str, environ: dict[str, str] = env) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "quarry.agent.cli.main", *args],
+            env=environ,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    found = quarry("search", "settlement outage", "--k", "3", "--json")
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)[0]["title"] == "March 2024 settlement outage"
+    asked = quarry("ask", "Which team owns Ledgerline?", "--json", "--max-hops", "1")
+    assert asked.returncode == 0, asked.stderr
+    answer = AnswerRecord.model_validate_json(asked.stdout)
+    assert answer.hops <= 1 and "search" in asked.stderr, "progress lines come from the streamed events"
+    runs = json.loads(quarry("runs", "--json").stdout)
+    assert runs[0]["id"] == answer.run_id and {r["principal_id"] for r in runs} == {"reader"}
+    shown = quarry("runs", answer.run_id[:8])
+    assert shown.returncode == 0 and "Timeline" in shown.stdout
+    assert quarry("spend", "--by", "model").returncode == 0
+    widened = quarry("search", "x", "--groups", "security")
+    assert widened.returncode == 2 and "--groups cannot be used with QUARRY_URL" in widened.stderr
+    dead = quarry("search", "x", environ=env | {"QUARRY_URL": "http://127.0.0.1:9"})
+    assert dead.returncode == 3 and "cannot reach the Quarry server" in dead.stderr
+    half = quarry("search", "x", environ={k: v for k, v in env.items() if k != "QUARRY_API_KEY"})
+    assert half.returncode == 2 and "QUARRY_API_KEY is not set" in half.stderr
+
+
+def test_keys_are_created_listed_and_revoked_from_the_cli(live: LiveService, tmp_path):
+    db = live.state.components.db
+    env = quarry_env(
+        QUARRY_DATABASE_URL=live.settings.database.url or "",
+        QUARRY_DATABASE__SCHEMA_NAME=db.schema,
+        QUARRY_DATA_DIR=str(tmp_path / "data"),
+    )
+
+    def quarry(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "quarry.agent.cli.main", "keys", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    made = quarry("create", "--principal", "carol", "--groups", "public,sre", "--json")
+    assert made.returncode == 0, made.stderr
+    created = json.loads(made.stdout)
+    assert created["principal"] == "carol" and created["groups"] == ["public", "sre"]
+    with live.client() as client:
+        me = client.get("/v1/me", headers={"Authorization": f"Bearer {created['key']}"})
+        assert me.json() == {"principal": "carol", "groups": ["public", "sre"], "account": None}
+    listed = quarry("list")
+    assert created["prefix"] in listed.stdout and created["key"] not in listed.stdout
+    assert quarry("revoke", created["prefix"]).returncode == 0
+    with live.client() as client:
+        assert client.get("/v1/me", headers={"Authorization": f"Bearer {created['key']}"}).status_code == 401
+    missing = quarry("revoke", "qk_nothere")
+    assert missing.returncode == 2 and "no live API key" in missing.stderr
+    unknown_account = quarry("create", "--principal", "dan", "--groups", "public", "--account", "nope")
+    assert unknown_account.returncode == 2
 
 
 def test_failed_authentication_is_rate_limited_per_address(live: LiveService, reader: Key):
