@@ -6,6 +6,7 @@ Shutdown waits for these tasks within their deadlines.
 """
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -36,6 +37,7 @@ async def respond(request: Request, state: ServiceState, research: ResearchReque
     if state.draining:
         raise ServiceUnreachable("the service is shutting down; retry against another instance or after it restarts")
     queue: asyncio.Queue[Any] = asyncio.Queue()
+    started = time.perf_counter()
     task = state.inflight.start(_pump(state, research, queue))
     if wants_events(request):
         return StreamingResponse(
@@ -48,7 +50,9 @@ async def respond(request: Request, state: ServiceState, research: ResearchReque
             if isinstance(item, _Failed):
                 raise item.error
             if isinstance(item, FinalAnswer):
-                return JSONResponse(item.answer.dump())
+                # The engine's share of the response time: a client subtracts it to see the HTTP path's cost.
+                engine_ms = (time.perf_counter() - started) * 1000
+                return JSONResponse(item.answer.dump(), headers={"Server-Timing": f"engine;dur={engine_ms:.3f}"})
     finally:
         if not task.done():
             task.cancel()
