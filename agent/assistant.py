@@ -108,7 +108,7 @@ class Assistant:
     def astream(self, question: str, **options: Unpack[AskOptions]) -> AsyncIterator[RunEvent]:
         """The run's events as they happen (graph.events): NodeStarted, HitsFound, TokensSpent,
         DraftReady, NodeFinished …, and last the FinalAnswer. Closing the iterator early
-        (`aclose()`) cancels the run; it is recorded as failed."""
+        (`aclose()`) cancels the run; it is recorded as cancelled."""
         return self._engine.astream(_request(question, options))
 
     def chat(

@@ -128,7 +128,7 @@ class Engine:
 
     async def stream(self, request: ResearchRequest) -> AsyncIterator[RunEvent]:
         """Answer one request, yielding what happens as it happens; the last event is the `FinalAnswer`.
-        Closing the iterator early cancels the run (recorded in the ledger as failed)."""
+        Closing the iterator early cancels the run (recorded in the ledger as cancelled)."""
         if request.session_id is not None:
             async for event in self._turn(request, request.session_id):
                 yield event

@@ -5,7 +5,16 @@ import pkgutil
 
 import pytest
 
-PACKAGES = ["quarry", "quarry.agent", "quarry.corpus", "quarry.tools", "quarry.graph", "quarry.eval"]
+PACKAGES = [
+    "quarry",
+    "quarry.agent",
+    "quarry.agent.client",
+    "quarry.agent.service",
+    "quarry.corpus",
+    "quarry.tools",
+    "quarry.graph",
+    "quarry.eval",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
