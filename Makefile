@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bench_load
 	$(BIN)/python -m bench.bench_faults
 	$(BIN)/python -m bench.bench_rls
+	$(BIN)/python -m bench.bench_cold_start
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock.tmp

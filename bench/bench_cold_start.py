@@ -38,6 +38,8 @@ FOLDERS = ("agent", "graph", "tools", "corpus", "eval")
 @dataclass(frozen=True, kw_only=True)
 class Figures:
     wall_s: list[float]
+    cpu_s: list[float]
+    """User + system CPU seconds: less sensitive than wall time to other work on a shared machine."""
     rss_mb: list[float]
 
     @property
@@ -46,6 +48,7 @@ class Figures:
             "wall_s_median": statistics.median(self.wall_s),
             "wall_s_min": min(self.wall_s),
             "wall_s_max": max(self.wall_s),
+            "cpu_s_median": statistics.median(self.cpu_s),
             "rss_mb_median": statistics.median(self.rss_mb),
         }
 
@@ -81,11 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, (command, env) in variants.items():
         say(f"{name}: warm-up run (the onnx one exports the model once)…")
         first[name] = _measure(command, env, root)[0]
-    figures: dict[str, Figures] = {name: Figures(wall_s=[], rss_mb=[]) for name in variants}
+    figures: dict[str, Figures] = {name: Figures(wall_s=[], cpu_s=[], rss_mb=[]) for name in variants}
     for round_number in range(1, args.rounds + 1):
         for name, (command, env) in variants.items():
-            wall, rss = _measure(command, env, root)
+            wall, cpu, rss = _measure(command, env, root)
             figures[name].wall_s.append(wall)
+            figures[name].cpu_s.append(cpu)
             figures[name].rss_mb.append(rss)
         say(f"round {round_number}/{args.rounds} done")
     imports = {
@@ -111,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _measure(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one fresh process, which must succeed."""
+def _measure(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one fresh process, which must succeed."""
     start = time.perf_counter()
     child = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert child.stderr is not None
@@ -123,15 +127,16 @@ def _measure(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float,
     child.stderr.close()
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{errors.decode(errors='replace')}")
-    return wall, usage.ru_maxrss / 1024  # Linux reports KiB
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux reports KiB
 
 
 def _import_cost(modules: str, cwd: Path, rounds: int) -> Figures:
-    figures = Figures(wall_s=[], rss_mb=[])
+    figures = Figures(wall_s=[], cpu_s=[], rss_mb=[])
     _measure([sys.executable, "-c", f"import {modules}"], quarry_env(), cwd)  # warm the page cache
     for _ in range(rounds):
-        wall, rss = _measure([sys.executable, "-c", f"import {modules}"], quarry_env(), cwd)
+        wall, cpu, rss = _measure([sys.executable, "-c", f"import {modules}"], quarry_env(), cwd)
         figures.wall_s.append(wall)
+        figures.cpu_s.append(cpu)
         figures.rss_mb.append(rss)
     return figures
 
@@ -179,18 +184,21 @@ def _table(results: dict, figures: dict[str, Figures], imports: dict[str, Figure
         f"`{results['command']}`, fresh process each, median of {results['rounds']} "
         f"(load average {results['load_average_before'][0]:.1f} before, {results['load_average_after'][0]:.1f} after)",
         "",
-        "| variant | wall s (median) | min–max | peak RSS MB (median) | first run s |",
-        "|---|---:|---:|---:|---:|",
+        "| variant | wall s (median) | min–max | CPU s (median) | peak RSS MB (median) | first run s |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name, f in figures.items():
         s = f.summary
         rows.append(
             f"| {name} | {s['wall_s_median']:.2f} | {s['wall_s_min']:.2f}–{s['wall_s_max']:.2f} "
-            f"| {s['rss_mb_median']:.0f} | {results['warm_up_s'][name]:.2f} |"
+            f"| {s['cpu_s_median']:.2f} | {s['rss_mb_median']:.0f} | {results['warm_up_s'][name]:.2f} |"
         )
-    rows += ["", "| import alone | wall s (median) | peak RSS MB |", "|---|---:|---:|"]
+    rows += ["", "| import alone | wall s (median) | CPU s (median) | peak RSS MB |", "|---|---:|---:|---:|"]
     for name, f in imports.items():
-        rows.append(f"| `import {name}` | {f.summary['wall_s_median']:.2f} | {f.summary['rss_mb_median']:.0f} |")
+        s = f.summary
+        rows.append(
+            f"| `import {name}` | {s['wall_s_median']:.2f} | {s['cpu_s_median']:.2f} | {s['rss_mb_median']:.0f} |"
+        )
     return "\n".join(rows)
 
 

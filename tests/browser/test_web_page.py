@@ -102,7 +102,7 @@ def test_asking_shows_the_run_live_then_the_answer_with_citations(page, served, 
     assert turn.locator(".answer-text").text_content() == re.sub(r"\n{2,}", "", answer["answer"])
     assert turn.locator(".sources li").count() == len(answer["citations"]) > 0
     assert turn.locator(".answer .cite").count() >= 1
-    assert turn.locator(".summary").text_content().startswith("complete after ")
+    assert turn.locator(".run-status").text_content().startswith("complete after ")
     screenshot(page, "02-answer-desktop")
 
 
@@ -162,6 +162,7 @@ def test_past_sessions_and_spend_are_there_after_a_reload(page, served, screensh
         "What happened in the March 2024 settlement outage?"
     ]
     assert page.locator("#thread .answer .sources li").count() > 0
+    assert page.locator("#thread .answer .summary").text_content().startswith("complete after ")
 
     spend = api(served, "/v1/spend")
     shown = page.locator("#spend tbody tr td:first-child").all_text_contents()
@@ -210,3 +211,37 @@ def test_phone_width_has_no_horizontal_overflow(browser, served, screenshot):
         screenshot(page, "09-phone-citation", full_page=False)
     finally:
         context.close()
+
+
+# Chunks split where a network may split them: inside a CRLF, inside a field name, mid-JSON; a
+# keep-alive comment; an event whose data spans two lines; a last event with no closing blank line.
+SSE_CHUNKS = [
+    ": keep-alive\r\n\r\nevent: node_started\r",
+    '\ndata: {"node": "plan", "hop": 0}\r\n\r\nev',
+    'ent: draft_ready\ndata: {"text": "line one\\n',
+    'line two"}\ndata: \n\nevent: answer\ndata: {"answer": "done"}',
+]
+
+
+def test_the_event_stream_reader_survives_how_the_network_splits_it(page):
+    events = page.evaluate(
+        """async (chunks) => {
+            const { readEvents } = await import("/static/api.js");
+            const encoder = new TextEncoder();
+            const stream = new ReadableStream({
+                start(controller) {
+                    for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
+                    controller.close();
+                },
+            });
+            const seen = [];
+            for await (const message of readEvents(stream)) seen.push(message);
+            return seen;
+        }""",
+        SSE_CHUNKS,
+    )
+    assert events == [
+        {"event": "node_started", "data": '{"node": "plan", "hop": 0}'},
+        {"event": "draft_ready", "data": '{"text": "line one\\nline two"}\n'},
+        {"event": "answer", "data": '{"answer": "done"}'},
+    ]

@@ -93,7 +93,9 @@ function turnItem(question) {
   return el("li", { class: "turn" }, el("p", { class: "question" }, question));
 }
 
-function renderAnswer(item, answer) {
+// `withSummary`: a past turn shows its outcome and spend under the answer; a live one has them in its
+// run panel already.
+function renderAnswer(item, answer, withSummary) {
   const open = (n) => openCitation(answer, n);
   const citations = answer.citations || [];
   const block = el("article", { class: "answer", dataset: { runId: answer.run_id || "" } });
@@ -103,7 +105,7 @@ function renderAnswer(item, answer) {
   block.append(answerText(answer.answer, citations, open));
   if (citations.length) block.append(el("h3", { class: "sources-heading" }, "Sources"), sourceList(citations, open));
   if (answer.gaps && answer.gaps.length) block.append(el("p", { class: "muted" }, "Still open: " + answer.gaps.join("; ")));
-  block.append(el("p", { class: "summary muted" }, answerSummary(answer)));
+  if (withSummary) block.append(el("p", { class: "summary muted" }, answerSummary(answer)));
   item.append(block);
 }
 
@@ -131,7 +133,7 @@ $("ask-form").addEventListener("submit", async (event) => {
     if (budget) body.budget = budget;
     const answer = await state.api.stream(`/v1/sessions/${encodeURIComponent(state.sessionId)}/messages`, body, (type, payload) => run.handle(type, payload));
     run.finish(answerSummary(answer));
-    renderAnswer(item, answer);
+    renderAnswer(item, answer, false);
     $("question").value = "";
     loadSessions();
     loadSpend();
@@ -226,7 +228,7 @@ async function openSession(id, label) {
     $("thread").replaceChildren();
     for (const message of messages) {
       const item = turnItem(message.asked || message.question);
-      renderAnswer(item, message.answer);
+      renderAnswer(item, message.answer, true);
       $("thread").append(item);
     }
     markCurrentSession();

@@ -14,7 +14,7 @@ const MAX_LOG = 40;
 export class RunView {
   constructor() {
     this.start = null;
-    this.status = el("p", { class: "run-status" }, "Starting the run…");
+    this.status = el("p", { class: "run-status", role: "status", "aria-live": "polite" }, "Starting the run…");
     this.meters = {};
     const meters = el("div", { class: "meters" });
     for (const d of DIMENSIONS) {
