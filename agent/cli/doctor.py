@@ -63,7 +63,8 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
                 report(
                     True,
                     "model",
-                    f"{settings.embedding.model}: {len(vector)} dims, loaded in {time.perf_counter() - started:.1f}s",
+                    f"{settings.embedding.model} on {settings.embedding.runtime}: {len(vector)} dims, "
+                    f"loaded in {time.perf_counter() - started:.1f}s",
                 )
             except CorpusError as exc:
                 report(False, "model", str(exc))
