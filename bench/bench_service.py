@@ -162,6 +162,7 @@ def overhead(stack: Stack, rounds: int) -> dict[str, Any]:
                 http_ms.append(wall)
                 engine_ms.append(engine)
                 added.append(wall - engine)
+        floor = {path: _round_trips(client, path) for path in ("/healthz", "/v1/me")}
     in_process = _in_process_engine_ms(stack, questions, rounds)
     low, high = _bootstrap_p50(added)
     return {
@@ -170,7 +171,21 @@ def overhead(stack: Stack, rounds: int) -> dict[str, Any]:
         "http_wall_ms": {"p50": statistics.median(http_ms), "p90": _percentile(http_ms, 0.9)},
         "server_engine_ms": {"p50": statistics.median(engine_ms), "p90": _percentile(engine_ms, 0.9)},
         "in_process_engine_ms": {"p50": statistics.median(in_process), "p90": _percentile(in_process, 0.9)},
+        "round_trip_ms": {
+            path: {"p50": statistics.median(xs), "p90": _percentile(xs, 0.9)} for path, xs in floor.items()
+        },
     }
+
+
+def _round_trips(client: httpx.Client, path: str, count: int = 300) -> list[float]:
+    """Wall times of a request that does no work (/healthz) or only authenticates (/v1/me): the floor of
+    any request on this machine, and what the key lookup adds to it."""
+    times = []
+    for _ in range(count):
+        began = time.perf_counter()
+        client.get(path).raise_for_status()
+        times.append((time.perf_counter() - began) * 1000)
+    return times
 
 
 def _in_process_engine_ms(stack: Stack, questions: list[str], rounds: int) -> list[float]:
@@ -381,6 +396,8 @@ def _print(report: dict[str, Any]) -> None:
         print(
             f"| baseline: Engine.run in-process | {o['in_process_engine_ms']['p50']:.1f} | {o['in_process_engine_ms']['p90']:.1f} |"
         )
+        for path, row in o["round_trip_ms"].items():
+            print(f"| floor: GET {path} round trip (300 requests) | {row['p50']:.2f} | {row['p90']:.2f} |")
     if "load" in report:
         x = report["load"]
         print(f"\n### {x['clients']} concurrent SSE clients for {x['duration_s']} s\n")
