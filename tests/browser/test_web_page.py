@@ -245,3 +245,30 @@ def test_the_event_stream_reader_survives_how_the_network_splits_it(page):
         {"event": "draft_ready", "data": '{"text": "line one\\nline two"}\n'},
         {"event": "answer", "data": '{"answer": "done"}'},
     ]
+
+
+def test_stop_cancels_the_stream_and_the_page_stays_usable(page, served, screenshot):
+    sign_in(page, served.key)
+    held: list[Any] = []  # the turn's request, held unanswered: the run is "in flight" until Stop
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route("**/v1/sessions/*/messages", hold)
+    page.fill("#question", QUESTION)
+    with page.expect_request("**/v1/sessions/*/messages"):
+        page.click("#ask-button")
+    stop = page.locator("#stop-button")
+    assert stop.is_visible() and page.locator("#ask-button").is_disabled()
+    stop.click()
+    run = page.locator("#thread > .turn .run[data-state='failed']")
+    run.wait_for()
+    assert run.locator(".run-status").text_content().startswith("Stopped.")
+    assert stop.is_hidden() and page.locator("#ask-button").is_enabled()
+    assert page.locator("#app-error").is_hidden()
+    screenshot(page, "10-stopped")
+
+    assert len(held) == 1  # the page gave up on it (Playwright counts the route as handled)
+    page.unroute("**/v1/sessions/*/messages")
+    turn = ask(page, "Which team owns Ledgerline?")  # the same session carries on
+    assert "Payments Core" in turn.locator(".answer-text").text_content()

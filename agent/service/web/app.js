@@ -8,7 +8,7 @@ import { RunView } from "./run_view.js";
 const KEY = "quarry.api-key";
 const $ = (id) => document.getElementById(id);
 
-const state = { api: null, account: null, sessionId: null, busy: false };
+const state = { api: null, account: null, sessionId: null, busy: false, stop: null };
 
 function show(node, visible) {
   node.hidden = !visible;
@@ -37,6 +37,7 @@ async function signIn(key) {
 }
 
 function signOut() {
+  if (state.stop) state.stop.abort();
   sessionStorage.removeItem(KEY);
   state.api = null;
   state.sessionId = null;
@@ -116,7 +117,10 @@ $("ask-form").addEventListener("submit", async (event) => {
   if (!question) return;
   show($("app-error"), false);
   state.busy = true;
+  state.stop = new AbortController();
+  const { signal } = state.stop;
   $("ask-button").disabled = true;
+  show($("stop-button"), true);
   const item = turnItem(question);
   const run = new RunView();
   item.append(run.root);
@@ -131,20 +135,30 @@ $("ask-form").addEventListener("submit", async (event) => {
     const body = { question };
     const budget = budgetFromForm();
     if (budget) body.budget = budget;
-    const answer = await state.api.stream(`/v1/sessions/${encodeURIComponent(state.sessionId)}/messages`, body, (type, payload) => run.handle(type, payload));
+    const answer = await state.api.stream(`/v1/sessions/${encodeURIComponent(state.sessionId)}/messages`, body, (type, payload) => run.handle(type, payload), signal);
     run.finish(answerSummary(answer));
     renderAnswer(item, answer, false);
     $("question").value = "";
     loadSessions();
     loadSpend();
   } catch (error) {
-    run.fail(error.message);
-    showError($("app-error"), error);
-    if (error.status === 401) signOut();
+    if (signal.aborted) {
+      run.fail("Stopped. Closing the stream cancels the run; the ledger records it as cancelled.");
+    } else {
+      run.fail(error.message);
+      showError($("app-error"), error);
+      if (error.status === 401) signOut();
+    }
   } finally {
     state.busy = false;
+    state.stop = null;
     $("ask-button").disabled = false;
+    show($("stop-button"), false);
   }
+});
+
+$("stop-button").addEventListener("click", () => {
+  if (state.stop) state.stop.abort();
 });
 
 $("question").addEventListener("keydown", (event) => {
