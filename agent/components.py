@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
+from quarry.agent.lifecycle import forget
 from quarry.agent.models import Models, build_models
 from quarry.agent.settings import Settings
 from quarry.corpus.assets import AssetIndex
@@ -93,6 +94,7 @@ class Components:
                 extractor=OfflineExtractor(self.settings.entities.gazetteer),
                 blobs=self.blobs,
                 max_asset_bytes=self.settings.ingest.max_asset_bytes,
+                on_removed=lambda removed: forget(self.cache, removed),
             ),
         )
 

@@ -20,7 +20,8 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   ├── AccountNotFound (LookupError)                    2   404
     │   ├── RunNotFound                                      2   404
     │   ├── SessionNotFound                                  2   404
-    │   └── PassageUnavailable                               2   404
+    │   ├── PassageUnavailable                               2   404
+    │   └── DocumentNotFound                                 2   404
     ├── Forbidden                                            2   403
     │   ├── RunForbidden                                     2   403
     │   └── SessionForbidden                                 2   403
@@ -30,6 +31,7 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     ├── CorpusError                                          2   422
     │   ├── MetadataError                                    2   422
     │   ├── DocumentParseError                               2   422
+    │   ├── IdClaimed                                        2   409
     │   ├── StorageError                                     2   500
     │   ├── BlobError                                        2   500
     │   ├── DatabaseUnavailable                              3   503
@@ -64,12 +66,14 @@ __all__ = [
     "CorpusError",
     "DatabaseUnavailable",
     "DatasetError",
+    "DocumentNotFound",
     "DocumentParseError",
     "EmbeddingMismatch",
     "EmbeddingModelError",
     "ExitCode",
     "FieldProblem",
     "Forbidden",
+    "IdClaimed",
     "InvalidFilters",
     "InvalidInput",
     "InvalidQuestion",
@@ -183,6 +187,10 @@ class PassageUnavailable(NotFound):
     """The cited document is gone, or the reader may not open it."""
 
 
+class DocumentNotFound(NotFound):
+    """No stored document has the given id, or none matches the given source or filters."""
+
+
 class Forbidden(QuarryError):
     """The thing named belongs to another principal."""
 
@@ -258,6 +266,21 @@ class DocumentParseError(CorpusError):
     def __init__(self, document: str, problem: str) -> None:
         self.document = document
         super().__init__(f"document '{document}': {problem}")
+
+
+class IdClaimed(CorpusError):
+    """A document claims an id that belongs to a document from another origin (file)."""
+
+    http_status = HTTPStatus.CONFLICT
+
+    def __init__(self, document: str, document_id: str, owner: str) -> None:
+        self.document = document
+        self.document_id = document_id
+        self.owner = owner
+        super().__init__(
+            f"document '{document}': id '{document_id}' belongs to '{owner}', another source (give this document"
+            f" its own id, remove the other with `quarry rm {document_id}`, or pass --force to take the id over)"
+        )
 
 
 class StorageError(CorpusError):

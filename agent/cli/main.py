@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
 
-from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, runs, search, spend
+from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, rm, runs, search, spend
 from quarry.errors import ExitCode, QuarryError
 
-_COMMANDS = (ingest, search, ask, chat, runs, spend, account, cache, gc, doctor)
+_COMMANDS = (ingest, rm, search, ask, chat, runs, spend, account, cache, gc, doctor)
 # eval depends on agent (never the reverse), so its command module is found by name at start-up.
 _PLUGIN_COMMANDS = ("quarry.eval.cli",)
 
