@@ -178,7 +178,7 @@ class Ingestor:
                 continue
             seen[result.id] = result.label
             stored = self.store.owner_of(result.id)
-            if stored is not None and stored[1] != result.owner and not force:
+            if stored is not None and stored[1] and stored[1] != result.owner and not force:
                 spoiled.add(result.origin)
                 self._refuse(report, notify, Refusal(result.label, _claimed(result, stored[1])))
                 continue
@@ -193,9 +193,7 @@ class Ingestor:
         spoiled |= self._flush(pending, report, notify, force=force)
         read_whole = {origin: ids for origin, ids in by_origin.items() if origin not in spoiled}
         dropped = [
-            ref.id
-            for ref in self.store.documents_from(list(read_whole))
-            if ref.id not in read_whole.get(ref.origin, ())
+            ref.id for ref in self.store.documents_at(list(read_whole)) if ref.id not in read_whole.get(ref.origin, ())
         ]
         self._remove(report, notify, dropped)
         if report.ingested or report.removed:

@@ -241,7 +241,7 @@ class DocumentStore:
             row = conn.execute(
                 "SELECT content_hash, origin FROM documents WHERE id = %s FOR UPDATE", (document.id,)
             ).fetchone()
-            if row and row["origin"] != document.owner and not force:
+            if row and row["origin"] and row["origin"] != document.owner and not force:  # '' : unknown, adopted
                 raise IdClaimed(document.label, document.id, row["origin"])
             if row and row["content_hash"] == document.content_hash and row["origin"] == document.owner:
                 return WriteOutcome.UNCHANGED
@@ -352,6 +352,17 @@ class DocumentStore:
                 "SELECT id, origin, source, title FROM documents d WHERE EXISTS (SELECT 1 FROM unnest(%s::text[]) r"
                 " WHERE d.origin = r OR starts_with(d.origin, rtrim(r, '/') || '/')) ORDER BY id",
                 (list(roots),),
+            ).fetchall()
+        return [DocumentRef(**row) for row in rows]
+
+    def documents_at(self, origins: Sequence[str]) -> list[DocumentRef]:
+        """Documents loaded from exactly these origins (files)."""
+        if not origins:
+            return []
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, origin, source, title FROM documents WHERE origin = ANY(%s::text[]) ORDER BY id",
+                (list(origins),),
             ).fetchall()
         return [DocumentRef(**row) for row in rows]
 

@@ -269,3 +269,19 @@ def test_tags_are_stored_once_per_document_and_still_filter(assistant: Assistant
 class _Exact:
     strategy = "exact"
     ef_search = None
+
+
+def test_a_document_stored_before_origins_were_recorded_is_adopted_by_the_file_that_ingests_it(
+    assistant: Assistant, tmp_path: Path
+):
+    page = tmp_path / "page.md"
+    page.write_text(markdown("Wiki page", "Wiki text.", extra="source: https://wiki.example/page\n"))
+    assert assistant.ingest(page).ingested == 1
+    with assistant.components.db.transaction() as conn:  # what migration 0012 leaves for a URI source
+        conn.execute("UPDATE documents SET origin = ''")
+    moved = tmp_path / "moved.md"
+    page.rename(moved)
+    report = assistant.ingest(moved)
+    assert report.refused == [] and report.ingested == 1
+    [ref] = assistant.components.store.matching(sources=["https://wiki.example/page"])
+    assert ref.origin == str(moved)
