@@ -15,7 +15,7 @@ from quarry.agent.settings import Settings
 from quarry.corpus.blobs import blob_key
 from quarry.corpus.embed import LocalEmbeddings
 from quarry.corpus.filters import Principal, SearchFilters
-from quarry.errors import DocumentNotFound, UsageError
+from quarry.errors import UsageError
 from quarry.records import AnswerRecord, CitationRecord, SpendRecord
 from quarry.tools.cache import NewEntry
 from tests.support.image_corpus import png
@@ -122,6 +122,8 @@ def test_delete_removes_chunks_graph_evidence_bm25_entries_cached_answers_and_th
 
 
 def test_delete_by_source_and_by_filter_and_refusals(assistant: Assistant, tmp_path: Path):
+    from quarry.errors import DocumentNotFound
+
     docs = tmp_path / "docs"
     (docs / "hr").mkdir(parents=True)
     (docs / "hr" / "leave.md").write_text(markdown("Leave", "Leave policy text."))

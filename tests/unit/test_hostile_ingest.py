@@ -12,15 +12,15 @@ import pytest
 
 from quarry.corpus.chunking import chunk_text
 from quarry.corpus.config import ChunkingConfig
-from quarry.corpus.entities import (
-    MAX_CHUNK_RELATIONS,
-    MAX_DOCUMENT_RELATIONS,
-    NEARBY_ENTITIES,
-    OfflineExtractor,
-)
-from quarry.corpus.loaders import MAX_METADATA_BYTES, Refusal, SourceDocument, load_paths
+from quarry.corpus.entities import OfflineExtractor
+from quarry.corpus.loaders import Refusal, SourceDocument, load_paths
 from tests.support.image_corpus import png
 
+# The stated bounds (README "Documents and the metadata contract"), written out so a change to them is deliberate.
+MAX_METADATA_BYTES = 65_536
+NEARBY_ENTITIES = 8
+MAX_CHUNK_RELATIONS = 256
+MAX_DOCUMENT_RELATIONS = 4096
 META = "title: T\nauthor: A\ndomain: d\npublished_at: 2024-01-01\naccess: [public]\n"
 
 
