@@ -13,6 +13,7 @@ Bounds, so a hostile list of names cannot explode the graph (20,000 names joined
 chunk MAX_CHUNK_RELATIONS, per document MAX_DOCUMENT_RELATIONS (title relations included).
 """
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -191,5 +192,17 @@ def _is_junk(name: str, text: str, *, at_sentence_start: bool) -> bool:
         return True
     # A lone word capitalised only because it opens a sentence: the document also uses it in lower case.
     if at_sentence_start and len(words) == 1 and name[1:].islower():
-        return re.search(rf"\b{re.escape(name.lower())}\b", text) is not None
+        lower = name.lower()
+        if _WORD.fullmatch(lower):  # the usual case: a set lookup, not a scan of the text per sentence
+            return lower in _words_of(text)
+        return re.search(rf"\b{re.escape(lower)}\b", text) is not None
     return False
+
+
+_WORD = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=1)
+def _words_of(text: str) -> frozenset[str]:
+    """Every maximal run of word characters in `text`: a word is in it exactly when a whole-word search finds it."""
+    return frozenset(_WORD.findall(text))
