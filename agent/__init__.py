@@ -33,6 +33,8 @@ _EXPORTS = {
     "Principal": "quarry.corpus.filters",
     "SearchFilters": "quarry.corpus.filters",
     "IngestReport": "quarry.corpus.ingest",
+    "Deletion": "quarry.agent.lifecycle",
+    "DocumentNotFound": "quarry.errors",
     "ConfigError": "quarry.errors",
     "QuarryError": "quarry.errors",
     "Models": "quarry.agent.models",

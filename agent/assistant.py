@@ -15,11 +15,12 @@ notebooks and the async API never blocks the caller's loop.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
+from quarry.agent import lifecycle
 from quarry.agent.chat_session import Session
 from quarry.agent.components import Components
 from quarry.agent.engine_loop import EngineLoop
@@ -137,18 +138,45 @@ class Assistant:
         *paths: str | Path,
         defaults: Mapping[str, Any] | None = None,
         on_progress: Callable[[IngestEvent], None] | None = None,
+        prune: bool = False,
+        force: bool = False,
     ) -> IngestReport:
         """What `quarry ingest PATH...` does: files or folders, with metadata defaults for fields a
-        document leaves out. Refusals are in the report, each naming the document and field."""
+        document leaves out. Refusals are in the report, each naming the document and field; stored
+        documents from under `paths` whose file is gone are in `report.vanished`, and deleted with
+        `prune`. `force` lets a document take an id another source holds."""
         from quarry.corpus.loaders import load_paths
 
+        roots = [Path(p) for p in paths]
         loaded = load_paths(
-            [Path(p) for p in paths],
+            roots,
             defaults=dict(defaults or {}),
             max_bytes=self.settings.ingest.max_document_bytes,
             max_asset_bytes=self.settings.ingest.max_asset_bytes,
         )
-        return self.components.ingestor.ingest_documents(loaded, progress=on_progress)
+        return self.components.ingestor.ingest_documents(
+            loaded, progress=on_progress, roots=roots, prune=prune, force=force
+        )
+
+    def delete(
+        self,
+        *document_ids: str,
+        sources: Sequence[str | Path] = (),
+        filters: SearchFilters | Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> lifecycle.Deletion:
+        """What `quarry rm` does: delete the documents every given selector admits (these ids, an
+        origin file or folder or a declared source, metadata filters), with their chunks, graph
+        evidence, BM25 entries (the index rebuilds on the new corpus version) and every cached answer
+        citing them; their image blobs go at the next gc. Nothing is deleted when an id names no
+        document (DocumentNotFound) or nothing is named (UsageError)."""
+        store = self.components.store
+        chosen = lifecycle.select(
+            store, ids=document_ids, sources=sources, filters=search_filters(filters) if filters else None
+        )
+        if dry_run:
+            return lifecycle.Deletion(documents=tuple(chosen), cache_entries=0, dry_run=True)
+        return lifecycle.delete(store, self.components.cache, chosen)
 
     def open_citation(
         self, citation: Citation, *, principal: Principal | str | None = None, context_chars: int = 400

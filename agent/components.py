@@ -84,6 +84,7 @@ class Components:
     @property
     def ingestor(self) -> "Ingestor":
         from quarry.corpus.entities import OfflineExtractor
+        from quarry.agent.lifecycle import forget
         from quarry.corpus.ingest import Ingestor
 
         return self._once(
@@ -96,6 +97,7 @@ class Components:
                 extractor=OfflineExtractor(self.settings.entities.gazetteer),
                 blobs=self.blobs,
                 max_asset_bytes=self.settings.ingest.max_asset_bytes,
+                on_removed=lambda removed: forget(self.cache, removed),
             ),
         )
 

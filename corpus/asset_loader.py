@@ -8,7 +8,10 @@
   appended to the record's text as a Markdown reference, so its caption has a place in the text.
 
 Every image is read and checked here, before anything is written: a missing, oversize, corrupt or
-unsupported image refuses its whole document with a message naming both.
+unsupported image refuses its whole document with a message naming both. An image file must lie
+inside the folder being ingested (its root) once every symlink is followed: `../private/x.png`,
+`/etc/shadow` or a symlink leading out are refused, in one wording that never says whether the
+path exists outside.
 """
 
 import base64
@@ -29,7 +32,7 @@ _DATA_URI = re.compile(r"^data:(?P<mime>image/[\w.+-]+);base64,(?P<data>[A-Za-z0
 _REMOTE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
-def markdown_images(body: str, folder: Path, label: str, max_bytes: int) -> tuple[ImageAsset, ...]:
+def markdown_images(body: str, folder: Path, root: Path, label: str, max_bytes: int) -> tuple[ImageAsset, ...]:
     assets: list[ImageAsset] = []
     for match in _MARKDOWN_IMAGE.finditer(body):
         target = match.group("target").strip("<>")
@@ -39,7 +42,7 @@ def markdown_images(body: str, folder: Path, label: str, max_bytes: int) -> tupl
         data = (
             _inline(target, label, name)
             if target.startswith("data:")
-            else _read(folder / target, label, name, max_bytes)
+            else _read(folder / target, root, label, name, max_bytes)
         )
         alt = match.group("alt").strip()
         span = "alt" if alt else "target"
@@ -52,7 +55,7 @@ def markdown_images(body: str, folder: Path, label: str, max_bytes: int) -> tupl
 
 
 def jsonl_images(
-    images: Any, text: str, folder: Path, label: str, max_bytes: int
+    images: Any, text: str, folder: Path, root: Path, label: str, max_bytes: int
 ) -> tuple[str, tuple[ImageAsset, ...]]:
     """The record's text with a Markdown reference appended per image, and the images."""
     if not isinstance(images, list):
@@ -77,7 +80,7 @@ def jsonl_images(
                 raise DocumentParseError(label, f"image #{number}: '{key}' contains {bad}")
         name = str(image["path"]) if "path" in image else f"image #{number}"
         if "path" in image:
-            data = _read(folder / str(image["path"]), label, name, max_bytes)
+            data = _read(folder / str(image["path"]), root, label, name, max_bytes)
         else:
             try:
                 data = base64.b64decode(str(image["data"]), validate=True)
@@ -91,9 +94,10 @@ def jsonl_images(
     return text, tuple(assets)
 
 
-def standalone_image(path: Path, label: str, caption: str, max_bytes: int) -> ImageAsset:
+def standalone_image(path: Path, root: Path, label: str, caption: str, max_bytes: int) -> ImageAsset:
     """The image of an image document whose text is just its caption."""
-    return _asset(path.name, _read(path, label, path.name, max_bytes), label, max_bytes, caption, 0, len(caption))
+    data = _read(path, root, label, path.name, max_bytes)
+    return _asset(path.name, data, label, max_bytes, caption, 0, len(caption))
 
 
 def _asset(name: str, data: bytes, label: str, max_bytes: int, caption: str, start: int, end: int) -> ImageAsset:
@@ -104,26 +108,33 @@ def _asset(name: str, data: bytes, label: str, max_bytes: int, caption: str, sta
     return ImageAsset(name, data, checked.mime, checked.width, checked.height, caption, start, end)
 
 
-def _read(path: Path, label: str, name: str, max_bytes: int) -> bytes:
+def _read(path: Path, root: Path, label: str, name: str, max_bytes: int) -> bytes:
+    """The bytes of the image file `path`, which must resolve (symlinks followed) to a regular file
+    inside `root`. Whatever else it is (outside, missing, a folder, a device, unreadable), the refusal
+    reads the same, so a document cannot probe the file system outside its root."""
+    unusable = DocumentParseError(
+        label,
+        f"image '{name}' is not a readable image file inside the folder being ingested ('{root}'); images"
+        " must be named relative to the document and may not lead out of that folder by '..', an absolute"
+        " path or a symlink",
+    )
     try:
-        status = path.stat()
-        if stat.S_ISDIR(status.st_mode):
-            raise DocumentParseError(label, f"image '{name}' is a folder, not a file")
-        if not stat.S_ISREG(status.st_mode):  # /dev/zero or a pipe would be read forever
-            raise DocumentParseError(
-                label, f"image '{name}' is not a regular file (a device, pipe or socket is never read)"
-            )
-        size = status.st_size
+        real = path.resolve(strict=True)
+        if not real.is_relative_to(root) or not stat.S_ISREG(real.stat().st_mode):
+            raise unusable
+        size = real.stat().st_size
         if size > max_bytes:
             raise DocumentParseError(
                 label,
                 f"image '{name}' is {size:,} bytes, over the {max_bytes:,}-byte limit (raise ingest.max_asset_bytes)",
             )
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DocumentParseError(label, f"image '{name}' does not exist (looked for {path})") from None
-    except OSError as exc:
-        raise DocumentParseError(label, f"image '{name}' cannot be read: {exc.strerror or exc}") from None
+        with real.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except (OSError, RuntimeError, ValueError):  # missing, unreadable, a symlink loop, a NUL in the name
+        raise unusable from None
+    if len(data) > max_bytes:  # grew since it was measured
+        raise DocumentParseError(label, f"image '{name}' is over the {max_bytes:,}-byte limit")
+    return data
 
 
 def _inline(target: str, label: str, name: str) -> bytes:

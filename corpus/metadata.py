@@ -17,6 +17,10 @@ from quarry.errors import FieldProblem, MetadataError
 _GROUP = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_PROBLEMS = 12
+GENERATED_ID_PREFIX = "doc_"
+"""Ids Quarry derives from a source start with it; a document may not choose one."""
+MAX_TAGS = 64
+MAX_TAG_CHARS = 100
 
 # Fields a user can also supply for a whole batch from the command line.
 CLI_FLAGS: dict[str, str] = {
@@ -44,7 +48,7 @@ class DocumentMetadata(BaseModel):
     published_at: datetime
     access: tuple[str, ...] = Field(min_length=1)
     """Groups allowed to read the document; a reader needs at least one of them."""
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = Field(default=(), max_length=MAX_TAGS)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
     @field_validator("*", mode="before")
@@ -53,6 +57,16 @@ class DocumentMetadata(BaseModel):
         for text in value if isinstance(value, (list, tuple)) else (value,):
             if isinstance(text, str) and (bad := unstorable_character(text)):
                 raise ValueError(f"contains {bad}")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _not_a_generated_id(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith(GENERATED_ID_PREFIX):
+            raise ValueError(
+                f"ids starting with '{GENERATED_ID_PREFIX}' are reserved for the ids Quarry derives from a source"
+                " (choose another id, or leave it out)"
+            )
         return value
 
     @field_validator("published_at", mode="before")
@@ -90,10 +104,18 @@ class DocumentMetadata(BaseModel):
                 raise ValueError(f"bad group name {group!r}")
         return tuple(sorted(set(value)))
 
+    @field_validator("tags")
+    @classmethod
+    def _short_tags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for tag in value:
+            if len(tag) > MAX_TAG_CHARS:
+                raise ValueError(f"a tag is {len(tag):,} characters, over the {MAX_TAG_CHARS}-character limit")
+        return value
+
     def document_id(self) -> str:
         if self.id:
             return self.id
-        return "doc_" + hashlib.sha256(self.source.encode()).hexdigest()[:20]
+        return GENERATED_ID_PREFIX + hashlib.sha256(self.source.encode()).hexdigest()[:20]
 
     def fingerprint(self) -> str:
         """A stable digest of the metadata, so a metadata-only change is still a change."""
@@ -111,6 +133,14 @@ class SourceDocument:
     metadata: DocumentMetadata
     assets: tuple[ImageAsset, ...] = ()
     """Images, in the order the document shows them."""
+    origin: str = ""
+    """The file it was loaded from (a JSONL record's file); "" for documents built in code, whose
+    origin is their declared source. The document's id belongs to its origin."""
+
+    @property
+    def owner(self) -> str:
+        """The origin that owns this document's id."""
+        return self.origin or self.metadata.source
 
     @property
     def content_hash(self) -> str:

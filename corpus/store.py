@@ -25,6 +25,7 @@ from quarry.corpus.entities import Extraction
 from quarry.corpus.filters import Principal, SearchFilters
 from quarry.corpus.graph_store import write_graph
 from quarry.corpus.metadata import SourceDocument
+from quarry.errors import IdClaimed
 
 TABLES = ("corpus_state", "documents", "chunks", "assets")
 
@@ -33,8 +34,6 @@ class WriteOutcome(Enum):
     INSERTED = "inserted"
     REPLACED = "replaced"
     UNCHANGED = "unchanged"
-    SUPERSEDED = "superseded"
-    """A version published later is already stored; this older one was not written."""
 
 
 BLOB_GC_LOCK = 0x51_4152_5259_4743
@@ -57,6 +56,17 @@ class StoredDocument:
     body: str
     content_hash: str
     version: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DocumentRef:
+    """Which document a lifecycle operation (rm, prune) names: enough to tell the user what went."""
+
+    id: str
+    origin: str
+    """The file it was loaded from (or its declared source, for documents built in code)."""
+    source: str
+    title: str
 
 
 @dataclass(frozen=True)
@@ -112,8 +122,8 @@ class CorpusCounts:
 
 _INSERT_CHUNK = """
 INSERT INTO chunks (document_id, ordinal, body, start_char, end_char, token_count, embedding,
-                    domain, author, published_at, access, tags, asset_ordinal)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    domain, author, published_at, access, asset_ordinal)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 _INSERT_ASSET = """
 INSERT INTO assets (document_id, ordinal, name, blob_key, mime, bytes, width, height, caption)
@@ -171,8 +181,8 @@ def chunk_predicate(filters: SearchFilters, principal: Principal, *, alias: str 
     if filters.authors:
         clauses.append(f"{col}author = ANY(%(f_authors)s::text[])")
         params["f_authors"] = list(filters.authors)
-    if filters.tags:
-        clauses.append(f"{col}tags && %(f_tags)s::text[]")
+    if filters.tags:  # tags live on the document only (a copy per chunk multiplied them by the chunk count)
+        clauses.append(f"{col}document_id IN (SELECT dt.id FROM documents dt WHERE dt.tags && %(f_tags)s::text[])")
         params["f_tags"] = list(filters.tags)
     if filters.published_after:
         clauses.append(f"{col}published_at >= %(f_after)s")
@@ -215,24 +225,26 @@ class DocumentStore:
         *,
         put_blobs: Callable[[], None] | None = None,
         hook: WriteHook | None = None,
+        force: bool = False,
     ) -> WriteOutcome:
         """Insert or replace `document`, its chunks, assets and graph rows in one transaction, under the
-        document's advisory lock. Concurrent writers of one id serialise; a version published before
-        the stored one is not written (SUPERSEDED), so the newest wins whatever the order. The
-        assets' blobs are written by `put_blobs`, first, while this transaction holds the blob lock
-        shared: gc cannot delete them between the put and the commit."""
+        document's advisory lock; concurrent writers of one id serialise and the last one wins. A
+        re-ingest from the document's own origin is authoritative: its access, dates and text replace
+        the stored ones whatever their publication dates. An id stored from another origin is not
+        taken (IdClaimed) unless `force`. The assets' blobs are written by `put_blobs`, first, while
+        this transaction holds the blob lock shared: gc cannot delete them between the put and the commit."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings for '{document.label}'")
         meta = document.metadata
         with self.db.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (document.id,))
             row = conn.execute(
-                "SELECT content_hash, published_at FROM documents WHERE id = %s FOR UPDATE", (document.id,)
+                "SELECT content_hash, origin FROM documents WHERE id = %s FOR UPDATE", (document.id,)
             ).fetchone()
-            if row and row["content_hash"] == document.content_hash:
+            if row and row["origin"] and row["origin"] != document.owner and not force:  # '' : unknown, adopted
+                raise IdClaimed(document.label, document.id, row["origin"])
+            if row and row["content_hash"] == document.content_hash and row["origin"] == document.owner:
                 return WriteOutcome.UNCHANGED
-            if row and row["published_at"] > meta.published_at:
-                return WriteOutcome.SUPERSEDED
             if put_blobs is not None and document.assets:
                 conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (BLOB_GC_LOCK,))
                 put_blobs()
@@ -247,11 +259,12 @@ class DocumentStore:
                 meta.language,
                 document.text,
                 document.content_hash,
+                document.owner,
             )
             if row:
                 conn.execute(
                     "UPDATE documents SET source=%s, title=%s, author=%s, domain=%s, published_at=%s,"
-                    " access=%s, tags=%s, language=%s, body=%s, content_hash=%s,"
+                    " access=%s, tags=%s, language=%s, body=%s, content_hash=%s, origin=%s,"
                     " version = version + 1, updated_at = now() WHERE id = %s",
                     (*values, document.id),
                 )
@@ -260,7 +273,7 @@ class DocumentStore:
             else:
                 conn.execute(
                     "INSERT INTO documents (source, title, author, domain, published_at, access, tags,"
-                    " language, body, content_hash, id) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    " language, body, content_hash, origin, id) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                     (*values, document.id),
                 )
             with conn.cursor() as cur:
@@ -279,7 +292,6 @@ class DocumentStore:
                             meta.author,
                             meta.published_at,
                             list(meta.access),
-                            list(meta.tags),
                             c.asset_ordinal,
                         )
                         for c, vector in zip(chunks, embeddings)
@@ -305,12 +317,91 @@ class DocumentStore:
         return WriteOutcome.REPLACED if row else WriteOutcome.INSERTED
 
     def delete(self, document_id: str) -> bool:
+        return bool(self.delete_documents([document_id]))
+
+    def delete_documents(self, document_ids: Sequence[str]) -> list[DocumentRef]:
+        """Delete these documents in one transaction: their chunks, assets and graph evidence (mentions,
+        relations) go by cascade, and one corpus_version bump makes every index built on the old corpus
+        (BM25, the graph, cached answers) stale. Their blobs stay until gc finds them unreferenced.
+        Returns what was deleted (ids not stored are left out)."""
+        ids = sorted(set(document_ids))  # sorted: deleters and writers take the advisory locks in one order
+        if not ids:
+            return []
         with self.db.transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (document_id,))
-            deleted = conn.execute("DELETE FROM documents WHERE id = %s", (document_id,)).rowcount
-            if deleted:
+            for document_id in ids:
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (document_id,))
+            rows = conn.execute(
+                "DELETE FROM documents WHERE id = ANY(%s) RETURNING id, origin, source, title", (ids,)
+            ).fetchall()
+            if rows:
                 conn.execute("UPDATE corpus_state SET version = version + 1, updated_at = now()")
-        return bool(deleted)
+        return sorted((DocumentRef(**row) for row in rows), key=lambda ref: ref.id)
+
+    def owner_of(self, document_id: str) -> tuple[str, str] | None:
+        """(content hash, origin) of the stored document with this id, or None."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT content_hash, origin FROM documents WHERE id = %s", (document_id,)).fetchone()
+        return (row["content_hash"], row["origin"]) if row else None
+
+    def documents_from(self, roots: Sequence[str]) -> list[DocumentRef]:
+        """Documents whose origin is one of `roots` (absolute paths) or lies under one of them (folders)."""
+        if not roots:
+            return []
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, origin, source, title FROM documents d WHERE EXISTS (SELECT 1 FROM unnest(%s::text[]) r"
+                " WHERE d.origin = r OR starts_with(d.origin, rtrim(r, '/') || '/')) ORDER BY id",
+                (list(roots),),
+            ).fetchall()
+        return [DocumentRef(**row) for row in rows]
+
+    def documents_at(self, origins: Sequence[str]) -> list[DocumentRef]:
+        """Documents loaded from exactly these origins (files)."""
+        if not origins:
+            return []
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, origin, source, title FROM documents WHERE origin = ANY(%s::text[]) ORDER BY id",
+                (list(origins),),
+            ).fetchall()
+        return [DocumentRef(**row) for row in rows]
+
+    def matching(
+        self, *, ids: Sequence[str] = (), sources: Sequence[str] = (), filters: SearchFilters | None = None
+    ) -> list[DocumentRef]:
+        """The documents every given selector admits (the operator's view, no access rule): these ids;
+        an origin equal to or under one of `sources`, or a declared source equal to one; the filters."""
+        clauses: list[str] = ["true"]
+        params: dict[str, Any] = {}
+        if ids:
+            clauses.append("id = ANY(%(ids)s::text[])")
+            params["ids"] = list(ids)
+        if sources:
+            clauses.append(
+                "EXISTS (SELECT 1 FROM unnest(%(sources)s::text[]) r WHERE origin = r OR source = r"
+                " OR starts_with(origin, rtrim(r, '/') || '/'))"
+            )
+            params["sources"] = list(sources)
+        if filters is not None:
+            for clause, key, value in (
+                ("domain = ANY(%(domains)s::text[])", "domains", filters.domains),
+                ("author = ANY(%(authors)s::text[])", "authors", filters.authors),
+                ("tags && %(tags)s::text[]", "tags", filters.tags),
+            ):
+                if value:
+                    clauses.append(clause)
+                    params[key] = list(value)
+            if filters.published_after:
+                clauses.append("published_at >= %(after)s")
+                params["after"] = filters.published_after
+            if filters.published_before:
+                clauses.append("published_at < %(before)s")
+                params["before"] = filters.published_before
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                f"SELECT id, origin, source, title FROM documents WHERE {' AND '.join(clauses)} ORDER BY id", params
+            ).fetchall()
+        return [DocumentRef(**row) for row in rows]
 
     def document(self, document_id: str) -> StoredDocument | None:
         with self.db.transaction() as conn:
@@ -349,6 +440,7 @@ class DocumentStore:
         """Refresh planner statistics; filtered search chooses its plan from them."""
         with self.db.transaction() as conn:
             conn.execute("ANALYZE chunks")
+            conn.execute("ANALYZE documents")  # a tag filter's estimate comes from the documents' tags
 
     # Reads for retrieval: every one that serves a reader runs under db.reading with chunk_predicate.
 
@@ -406,8 +498,9 @@ class DocumentStore:
         """Every chunk's text and filter columns (id, body, access, tags, domain, author, ts), for BM25's index."""
         with self.db.transaction() as conn:
             return conn.execute(
-                "SELECT id, body, access, tags, domain, author, extract(epoch FROM published_at)::float8 AS ts"
-                " FROM chunks ORDER BY id"
+                "SELECT c.id, c.body, c.access, d.tags, c.domain, c.author,"
+                " extract(epoch FROM c.published_at)::float8 AS ts"
+                " FROM chunks c JOIN documents d ON d.id = c.document_id ORDER BY c.id"
             ).fetchall()
 
     def embeddings(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:

@@ -21,7 +21,8 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   ├── RunNotFound                                      2   404
     │   ├── SessionNotFound                                  2   404
     │   ├── PassageUnavailable                               2   404
-    │   └── ApiKeyNotFound                                   2   404
+    │   ├── ApiKeyNotFound                                   2   404
+    │   └── DocumentNotFound                                 2   404
     ├── Forbidden                                            2   403
     │   ├── RunForbidden                                     2   403
     │   └── SessionForbidden                                 2   403
@@ -31,6 +32,7 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     ├── CorpusError                                          2   422
     │   ├── MetadataError                                    2   422
     │   ├── DocumentParseError                               2   422
+    │   ├── IdClaimed                                        2   409
     │   ├── StorageError                                     2   500
     │   ├── BlobError                                        2   500
     │   ├── DatabaseUnavailable                              3   503
@@ -73,12 +75,14 @@ __all__ = [
     "CorpusError",
     "DatabaseUnavailable",
     "DatasetError",
+    "DocumentNotFound",
     "DocumentParseError",
     "EmbeddingMismatch",
     "EmbeddingModelError",
     "ExitCode",
     "FieldProblem",
     "Forbidden",
+    "IdClaimed",
     "InvalidFilters",
     "InvalidInput",
     "InvalidQuestion",
@@ -206,6 +210,10 @@ class ApiKeyNotFound(NotFound):
     """No live API key has the given prefix (`quarry keys revoke`)."""
 
 
+class DocumentNotFound(NotFound):
+    """No stored document has the given id, or none matches the given source or filters."""
+
+
 class Forbidden(QuarryError):
     """The thing named belongs to another principal."""
 
@@ -281,6 +289,21 @@ class DocumentParseError(CorpusError):
     def __init__(self, document: str, problem: str) -> None:
         self.document = document
         super().__init__(f"document '{document}': {problem}")
+
+
+class IdClaimed(CorpusError):
+    """A document claims an id that belongs to a document from another origin (file)."""
+
+    http_status = HTTPStatus.CONFLICT
+
+    def __init__(self, document: str, document_id: str, owner: str) -> None:
+        self.document = document
+        self.document_id = document_id
+        self.owner = owner
+        super().__init__(
+            f"document '{document}': id '{document_id}' belongs to '{owner}', another source (give this document"
+            f" its own id, remove the other with `quarry rm {document_id}`, or pass --force to take the id over)"
+        )
 
 
 class StorageError(CorpusError):

@@ -201,6 +201,21 @@ class SemanticCache:
                 (corpus_version, self.config.ttl_seconds),
             ).rowcount
 
+    def forget_documents(self, document_ids: Sequence[str], sources: Sequence[str] = ()) -> int:
+        """Delete every entry whose answer cites one of these (deleted) documents or drew on one of these
+        sources as evidence; returns how many."""
+        if not document_ids and not sources:
+            return 0
+        with self.db.transaction() as conn:
+            return conn.execute(
+                "DELETE FROM cache_entries WHERE EXISTS (SELECT 1 FROM jsonb_array_elements("
+                "CASE jsonb_typeof(answer->'citations') WHEN 'array' THEN answer->'citations' ELSE '[]' END) c"
+                " WHERE c->>'document_id' = ANY(%(ids)s::text[]))"
+                " OR (jsonb_typeof(answer->'evidence_sources') = 'array'"
+                " AND answer->'evidence_sources' ?| %(sources)s::text[])",
+                {"ids": list(document_ids), "sources": list(sources)},
+            ).rowcount
+
     def _agree(self, cached: str, asked: str) -> Verdict:
         if not self.config.guard:
             return Verdict(True, "")

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
 
-from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, keys, runs, search, serve, spend
+from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, keys, rm, runs, search, serve, spend
 from quarry.errors import ExitCode, QuarryError
 
-_COMMANDS = (ingest, search, ask, chat, runs, spend, account, cache, gc, doctor, serve, keys)
+_COMMANDS = (ingest, rm, search, ask, chat, runs, spend, account, cache, gc, doctor, serve, keys)
 _REMOTE_COMMANDS = ("ask", "chat", "search", "runs", "spend")
 """Commands that talk to a server instead when QUARRY_URL and QUARRY_API_KEY are set."""
 _URL_ENV, _KEY_ENV = "QUARRY_URL", "QUARRY_API_KEY"

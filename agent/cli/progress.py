@@ -65,6 +65,10 @@ class IngestProgress(StageProgress):
         super().__init__("ingesting", total, quiet=quiet)
 
     def update(self, event: IngestEvent) -> None:
+        if event.outcome in ("removed", "vanished"):  # not one of the documents loaded: no step of the bar
+            if event.outcome == "removed":
+                self.always(f"removed {event.detail} ({event.label})")
+            return
         if event.outcome == "refused":
             self.always(f"refused {event.label}: {event.detail}")
         self.advance(f"{event.outcome:9} {event.label}", show=event.outcome not in ("skipped", "refused"))
