@@ -91,4 +91,4 @@ class Session:
 
     def _refresh(self, _: Answer) -> None:
         """The engine recorded the turn (or, for a spent session, nothing): read the session back."""
-        self._record = self._sessions.load(self.id)
+        self._record = self._sessions.load(self.id, self.principal)

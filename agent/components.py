@@ -151,7 +151,7 @@ class Components:
     @property
     def cache(self) -> SemanticCache:
         return self._once(
-            "cache", lambda: SemanticCache(self.db, self.settings.cache, embed_words=self.embedder.embed_documents)
+            "cache", lambda: SemanticCache(self.db, self.settings.cache)
         )
 
     @property

@@ -60,8 +60,8 @@ class ResearchRequest:
     """The run's limits; None: research.budget. In a session, clamped to what the session has left."""
     filters: SearchFilters = field(default_factory=SearchFilters)
     principal: Principal | None = None
-    """Who asks; None: the anonymous public reader, or in a session its owner. Given with a session,
-    it must be the session's owner (SessionForbidden otherwise)."""
+    """Who asks; None: the anonymous public reader. With a session it must be the session's owner,
+    id and groups (SessionNotFound otherwise, worded as for a session that does not exist)."""
     session_id: str | None = None
     """A chat session this question is the next turn of (its history, its budget; the turn is recorded)."""
     history: tuple[Turn, ...] = ()
@@ -141,7 +141,7 @@ class Engine:
         store = self.sessions
         if store is None:
             raise ValueError("this engine has no session store; build it with sessions=")
-        record = await asyncio.to_thread(store.load, session_id, request.principal)
+        record = await asyncio.to_thread(store.load, session_id, request.principal or Principal())
         try:
             limits = turn_limits(request.budget or self.services.config.budget, record.budget, record.used)
         except SessionBudgetSpent as spent:

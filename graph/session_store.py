@@ -9,7 +9,7 @@ from datetime import datetime
 
 from quarry.corpus.db import Database, one_row
 from quarry.corpus.filters import Principal
-from quarry.errors import SessionForbidden, SessionNotFound
+from quarry.errors import SessionNotFound
 from quarry.graph.answer import Answer, Citation
 from quarry.graph.budget.limits import Limits
 from quarry.graph.budget.session_budget import SessionUsage
@@ -71,27 +71,30 @@ class SessionStore:
             )
         return SessionRecord(id=session_id, principal=principal, budget=budget, created_at=row["created_at"], turns=())
 
-    def load(self, session_id: str, principal: Principal | None = None) -> SessionRecord:
-        """The session and its turns; `principal`, when given, must be the session's owner."""
+    def load(self, session_id: str, principal: Principal) -> SessionRecord:
+        """The session and its turns, for its owner only: the same principal id with the same groups.
+        A session that is another principal's is refused exactly like one that does not exist, so the
+        error tells a stranger nothing (not whether it exists, not whose it is)."""
         try:
             key = str(uuid.UUID(session_id))
         except (ValueError, AttributeError, TypeError):
             raise SessionNotFound(f"'{session_id}' is not a session id (expected a UUID)") from None
         with self.db.transaction() as conn:
-            row = conn.execute("SELECT * FROM sessions WHERE id = %s", (key,)).fetchone()
-            if row is None:
-                raise SessionNotFound(f"no session {key} in this corpus")
-            turns = conn.execute(
-                "SELECT turn, asked, question, run_id, answer, usd, tokens, hops, elapsed_ms FROM session_turns"
-                " WHERE session_id = %s ORDER BY turn",
-                (key,),
-            ).fetchall()
+            row = conn.execute(
+                "SELECT * FROM sessions WHERE id = %s AND principal_id = %s", (key, principal.id)
+            ).fetchone()
+            if row is not None and set(row["principal_groups"]) == set(principal.groups):
+                turns = conn.execute(
+                    "SELECT turn, asked, question, run_id, answer, usd, tokens, hops, elapsed_ms FROM session_turns"
+                    " WHERE session_id = %s ORDER BY turn",
+                    (key,),
+                ).fetchall()
+            else:
+                raise SessionNotFound(
+                    f"no session {key} for principal '{principal.id}' with groups {','.join(principal.groups)}"
+                    " (a session resumes only as the principal, with the groups, that started it: pass them)"
+                )
         owner = Principal(id=row["principal_id"], groups=tuple(row["principal_groups"]))
-        if principal is not None and (principal.id != owner.id or set(principal.groups) != set(owner.groups)):
-            raise SessionForbidden(
-                f"session {key} belongs to principal '{owner.id}' with groups {','.join(owner.groups)}; "
-                f"'{principal.id}' cannot resume it"
-            )
         return SessionRecord(
             id=key,
             principal=owner,
