@@ -102,6 +102,44 @@ def test_a_corpus_change_invalidates_unless_stale_answers_are_allowed(pg_url, co
         assert tolerant.ask(OWNS).cache_hit
 
 
+def test_a_stale_answer_is_not_served_once_a_document_it_cites_is_restricted(pg_url, corpus, embedder, tmp_path):
+    """Issue 20 M12: with stale_ok, an answer cached while a document was public was still served after
+    the document became finance-only. Every hit re-checks that the asker may read what it cites."""
+    note = tmp_path / "retention.md"
+    front = "---\ntitle: Invoice retention\nauthor: Ops\ndomain: finance\npublished_at: 2024-05-01T00:00:00Z\n"
+    body = "---\nInvoices at Halyard Labs are archived for exactly eleven years in the Quillmore vault.\n"
+    question = "How long are invoices archived in the Quillmore vault?"
+    with _open(pg_url, *corpus, embedder, stale_ok=True) as assistant:
+        note.write_text(front + "access: [public]\n" + body)
+        assert assistant.ingest(note).ingested == 1
+        built = assistant.ask(question, principal=PUBLIC)
+        cited = {c.document_id for c in built.citations}
+        assert "eleven years" in built.text and len(cited) == 1 and not built.partial
+        assert assistant.ask(question, principal=PUBLIC).cache_hit, "public: served from the cache"
+        note.write_text(front + "access: [finance]\n" + body)
+        assert assistant.ingest(note).ingested == 1
+        after = assistant.ask(question, principal=PUBLIC)
+        assert not after.cache_hit, "the cached answer cites a document the reader may no longer read"
+        assert "eleven years" not in after.text and not cited & {c.document_id for c in after.citations}
+
+
+def test_a_hit_never_shows_another_principals_question(assistant: Assistant):
+    """Issue 20 L2: a hit's trace named the cached question as its first asker typed it; a refusal quoted
+    its words. Readers with the same groups share answers, never each other's questions."""
+    alice, bob = Principal(id="alice", groups=("public",)), Principal(id="bob", groups=("public",))
+    asked = "Which team owned the Ledgerline settlement service in 2024?"
+    assistant.ask(asked, principal=alice)
+    served = assistant.ask(asked.casefold().rstrip("?"), principal=bob)
+    refused = assistant.ask(asked.replace("2024", "2023"), principal=bob)
+    assert served.cache_hit and not refused.cache_hit
+    served_trace = assistant.run(served.run_id, principal=bob).trace
+    assert served_trace[0].node == "cache_lookup" and "hit: " in served_trace[0].detail
+    assert asked not in " ".join(span.detail for span in served_trace)
+    lookup = assistant.run(refused.run_id, principal=bob).trace[0]
+    assert lookup.detail.startswith("miss: the guard refused a close question (numbers or dates differ)")
+    assert "2024" not in " ".join(span.detail for span in assistant.run(refused.run_id, principal=bob).trace)
+
+
 def test_partial_answers_are_never_cached(assistant: Assistant):
     partial = assistant.ask(MULTI_HOP, budget=Limits(max_hops=1))
     assert partial.partial and partial.stopped_by == "hops"
@@ -119,7 +157,7 @@ def test_the_guard_refuses_a_close_question_that_asks_for_something_else(assista
     lookup = assistant.run(refined.run_id).trace[0]
     assert (
         lookup.node == "cache_lookup"
-        and "the guard refused a close question (one asks for more: lead)" in lookup.detail
+        and "the guard refused a close question (one asks for more)" in lookup.detail
     )
     assert assistant.ask("which team owns ledgerline").cache_hit, "case and punctuation are not a different question"
 
