@@ -3,13 +3,17 @@ a chat session is a turn of it (history, clamped limits, the turn recorded), who
 
 import asyncio
 import dataclasses
+import json
+import subprocess
+import sys
 import uuid
 
 import pytest
 
+from quarry.agent.assistant import Assistant
 from quarry.agent.components import Components
 from quarry.corpus.filters import Principal
-from quarry.errors import SessionNotFound
+from quarry.errors import SessionBudgetSpent, SessionNotFound
 from quarry.graph.budget.limits import Limits
 from quarry.graph.engine import Engine, ResearchRequest
 from quarry.graph.events import FinalAnswer, NodeStarted
@@ -105,3 +109,61 @@ async def _events(engine: Engine, request: ResearchRequest) -> list:
     events = [event async for event in engine.stream(request)]
     assert isinstance(events[-1], FinalAnswer)
     return events
+
+
+@pytest.mark.slow
+def test_two_processes_resuming_one_session_share_its_budget(pg_url: str, embedder, tmp_path):
+    """Issue 20 M7: two processes resuming one session each read "nothing used" and together spent
+    twice its hops. The first holds its turn's limits under the session row's lock before researching;
+    the second, run whole while the first is paused at that point, finds nothing left."""
+    from tests.support.cli_env import quarry_env
+    from tests.support.helpers import isolated_settings
+    from tests.support.session_child import PAUSED
+
+    schema = f"sess_{uuid.uuid4().hex[:10]}"
+    settings = isolated_settings(pg_url, tmp_path, schema=schema, overrides={"cache.enabled": False})
+    note = tmp_path / "keel.md"
+    note.write_text(
+        "---\ntitle: Keel\nauthor: Ops\ndomain: engineering\npublished_at: 2024-05-01T00:00:00Z\naccess: [public]\n"
+        "---\nKeel is the message broker the Payments Core team runs for settlement events.\n"
+    )
+    with Assistant(settings, environ={}, embedder=embedder) as assistant:
+        assert assistant.ingest(note).ingested == 1
+        budget = Limits(max_hops=1, max_seconds=600, max_tokens=100_000, max_usd=1.0)
+        session_id = assistant.chat(principal=ALICE, session_budget=budget).id
+        env = quarry_env(
+            QUARRY_DATABASE_URL=pg_url,
+            QUARRY_DATABASE__SCHEMA_NAME=schema,
+            QUARRY_DATA_DIR=str(tmp_path),
+            QUARRY_CACHE__ENABLED="false",
+        )
+        turn = [sys.executable, "-m", "tests.support.session_child", session_id, "alice", "public", "What is Keel?"]
+        first = subprocess.Popen([*turn, "--pause"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert first.stdout is not None and first.stdin is not None
+            assert first.stdout.readline().strip() == PAUSED
+            second = subprocess.run(turn, env=env, capture_output=True, text=True, timeout=600, check=True)
+            first.stdin.write("\n")
+            first.stdin.flush()
+            out, _ = first.communicate(timeout=600)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        assert first.returncode == 0
+        researched, refused = json.loads(out.splitlines()[-1]), json.loads(second.stdout.splitlines()[-1])
+        assert researched["hops"] == 1 and researched["run_id"]
+        assert refused == {"hops": 0, "stopped_by": "hops", "run_id": ""}, "the second process found the hop held"
+        stored = assistant.components.sessions.load(session_id, ALICE)
+        assert sum(t.usage.hops for t in stored.turns) <= budget.max_hops
+        assert stored.held.hops == 0, "the recorded turn's hold was dropped"
+        assistant.components.db.drop_schema()
+
+
+def test_a_failed_turn_gives_its_hold_back(sample_components: Components):
+    record = sample_components.sessions.create(ALICE, Limits(max_hops=2, max_seconds=300, max_tokens=100_000))
+    ticket = sample_components.sessions.begin_turn(record.id, ALICE, Limits(max_hops=3))
+    assert ticket.limits.max_hops == 2 and sample_components.sessions.load(record.id, ALICE).held.hops == 2
+    with pytest.raises(SessionBudgetSpent, match="hops"):
+        sample_components.sessions.begin_turn(record.id, ALICE, Limits())
+    sample_components.sessions.release(ticket.hold)
+    assert sample_components.sessions.begin_turn(record.id, ALICE, Limits()).limits.max_hops == 2
