@@ -150,9 +150,7 @@ class Components:
 
     @property
     def cache(self) -> SemanticCache:
-        return self._once(
-            "cache", lambda: SemanticCache(self.db, self.settings.cache)
-        )
+        return self._once("cache", lambda: SemanticCache(self.db, self.settings.cache))
 
     @property
     def sessions(self) -> SessionStore:

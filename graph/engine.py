@@ -143,7 +143,9 @@ class Engine:
             raise ValueError("this engine has no session store; build it with sessions=")
         per_question = request.budget or self.services.config.budget
         try:
-            ticket = await asyncio.to_thread(store.begin_turn, session_id, request.principal or Principal(), per_question)
+            ticket = await asyncio.to_thread(
+                store.begin_turn, session_id, request.principal or Principal(), per_question
+            )
         except SessionBudgetSpent as spent:
             yield FinalAnswer(_not_researched(request.question, spent), ())
             return

@@ -6,7 +6,7 @@ the turn is appended and its hold dropped, so every front door keeps sessions al
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from quarry.corpus.db import Database, RowConnection, one_row
@@ -48,7 +48,7 @@ class SessionRecord:
     budget: Limits
     created_at: datetime
     turns: tuple[TurnRecord, ...]
-    held: SessionUsage = SessionUsage()
+    held: SessionUsage = field(default_factory=SessionUsage)
     """What turns in flight (in any process) hold on the session's budget."""
 
     @property

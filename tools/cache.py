@@ -27,8 +27,8 @@ from pydantic import ValidationError
 from quarry.corpus import access
 from quarry.corpus.db import Database, RowConnection, one_row
 from quarry.corpus.filters import Principal, SearchFilters
-from quarry.records import AnswerRecord
 from quarry.corpus.store import DocumentStore
+from quarry.records import AnswerRecord
 from quarry.tools.cache_guard import Verdict, same_question
 from quarry.tools.config import CacheConfig
 

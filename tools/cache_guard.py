@@ -23,6 +23,7 @@ answer. Measured in bench/bench_cache_guard.py on a labelled near-miss set.
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from lemminflect import getAllLemmas
 
@@ -41,7 +42,9 @@ _RELATION_WORDS = frozenset(
     """.split()
 )
 # "own" is a stop word for search ("their own"), but here it is the verb of "Which team owns X?".
-_FUNCTION_WORDS = (STOP_WORDS | frozenset("ll re ve d m also please exactly currently".split())) - _RELATION_WORDS - {"own"}
+_FUNCTION_WORDS = (
+    (STOP_WORDS | frozenset("ll re ve d m also please exactly currently".split())) - _RELATION_WORDS - {"own"}
+)
 _SPECIFIC = {"who": "who", "whom": "who", "whose": "who", "when": "when", "where": "where", "why": "why", "how": "how"}
 _GENERIC = frozenset(["what", "which"])
 _BE = frozenset("is are was were be been being".split())
@@ -77,6 +80,13 @@ _CALENDAR = {
     **{d: d for d in "monday tuesday wednesday thursday friday saturday sunday".split()},
     **{d: d for d in "yesterday today tomorrow tonight daily weekly monthly yearly annual quarterly".split()},
 }
+_ARGUMENT_QUESTION_WORDS = frozenset(["who", "whom", "what", "which"])
+_COORDINATORS = frozenset(["and", "or", "&"])
+_BEFORE_A_MONTH = frozenset("in of since until till before after during from by early late mid".split())
+_FRONTED = re.compile(
+    r"^([^,?]{3,}),\s*((?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|has|have|had|can|will)\b.*)$",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(r"^(\d+(?:[.,]\d+)*)(st|nd|rd|th|s|k|m|%)?$")
 
 
@@ -113,18 +123,27 @@ class Facts:
     """It asks "what" or "which"."""
     roles: tuple[str, ...]
     """Its arguments (question word "?" and names) in the order of who does what to whom."""
+    passive: bool
+    order: tuple[frozenset[str], ...]
+    """The content words in the order they relate ("France's capital" read as "capital of France")."""
+    positions: tuple[int, ...]
+    """Where each content word stands among the tokens."""
+    coordinated: frozenset[frozenset[str]]
+    """Lemmas of word pairs joined by "and"/"or" ("between sleep and memory"): their order is free."""
 
     @classmethod
     def of(cls, question: str) -> "Facts":
+        question = _unfront(question)
         written = [t.replace("’", "'") for t in _TOKEN.findall(question)]
         lowered = [t.casefold() for t in written]
         entities = _entity_words(question, written)
         content: list[frozenset[str]] = []
         surface, numbers, relations, specific = [], set(), set(), set()
+        positions: list[int] = []
         negations, generic = 0, False
-        for token, as_written in zip(lowered, written, strict=True):
+        for i, (token, as_written) in enumerate(zip(lowered, written, strict=True)):
             bare = token.removesuffix("'s")
-            if bare == "may" and as_written[0].islower():
+            if bare == "may" and as_written[0].islower() and (i == 0 or lowered[i - 1] not in _BEFORE_A_MONTH):
                 continue  # the modal, not the month
             if bare in _NEGATIONS or bare.endswith("n't"):
                 negations += 1
@@ -139,6 +158,7 @@ class Facts:
             elif bare not in _FUNCTION_WORDS:
                 content.append(_lemmas(bare))
                 surface.append(bare)
+                positions.append(i)
         return cls(
             content=tuple(content),
             surface=tuple(surface),
@@ -150,6 +170,14 @@ class Facts:
             specific=frozenset(specific),
             generic=generic,
             roles=_roles(lowered, entities),
+            passive=_passive(lowered),
+            order=_possessives_last(lowered, content, positions),
+            positions=tuple(positions),
+            coordinated=frozenset(
+                _lemmas(lowered[i - 1]) | _lemmas(lowered[i + 1])
+                for i in range(1, len(lowered) - 1)
+                if lowered[i] in _COORDINATORS
+            ),
         )
 
 
@@ -183,6 +211,9 @@ def same_question(a: str, b: str) -> Verdict:
     left, right = [r for r in fa.roles if r in shared], [r for r in fb.roles if r in shared]
     if left != right:
         return Verdict(agree=False, rule="roles differ", detail=f"{' '.join(left)} / {' '.join(right)}")
+    swapped = _swapped_roles(fa, fb)
+    if swapped:
+        return Verdict(agree=False, rule="roles differ", detail=swapped)
     return Verdict(agree=True)
 
 
@@ -253,14 +284,77 @@ def _entity_words(question: str, written: list[str]) -> set[str]:
     return words
 
 
-def _asks_for_the_object(tokens: list[str], asked_at: int, entities: set[str]) -> bool:
-    """An auxiliary right after the question word (and its type word) followed by a noun phrase:
-    "Who does Alice report to?", "Which team is Keel owned by?" (but "Who can help Alice?")."""
+def _asked_role(tokens: list[str], asked_at: int, entities: set[str]) -> Literal["subject", "object", "copula"]:
+    """What the question word stands for. An auxiliary right after it (and its type word) followed by a
+    noun phrase asks for the object ("Who does Alice report to?", "Which team is Keel owned by?"; but
+    "Who can help Alice?" asks for the subject). A copula ("What is the capital of X?") is symmetric."""
+    if tokens[asked_at].endswith("'s"):
+        return "copula"  # "What's the …"
     for j in range(asked_at + 1, min(asked_at + 4, len(tokens))):
         if tokens[j] in _AUXILIARIES:
             after = tokens[j + 1].removesuffix("'s") if j + 1 < len(tokens) else ""
-            return after in _NOUN_PHRASE_STARTS or after in entities
-    return False
+            if tokens[j] in _BE and not _passive(tokens):
+                return "copula"
+            if after == "it":  # "Who was it that …": a cleft
+                return "subject"
+            return "object" if after in _NOUN_PHRASE_STARTS or after in entities else "subject"
+    return "subject"
+
+
+def _passive(tokens: list[str]) -> bool:
+    return "by" in tokens and any(t in _BE for t in tokens)
+
+
+def _unfront(question: str) -> str:
+    """A phrase fronted before the question ("In 2019, did the court …") put back at its end."""
+    match = _FRONTED.match(question.strip())
+    return f"{match.group(2)} {match.group(1)}" if match else question
+
+
+def _possessives_last(
+    tokens: list[str], content: list[frozenset[str]], positions: list[int]
+) -> tuple[frozenset[str], ...]:
+    """Content words in order, an owner ("Ontario's") moved after the words it qualifies ("minimum wage")."""
+    order = list(range(len(content)))
+    for k, at in enumerate(positions):
+        if tokens[at].endswith("'s") and k + 1 < len(positions) and positions[k + 1] == at + 1:
+            end = k + 1
+            while end + 1 < len(positions) and positions[end + 1] == positions[end] + 1:
+                end += 1
+            i = order.index(k)
+            order[i : i + end - k + 1] = [*order[i + 1 : i + end - k + 1], k]
+    return tuple(content[k] for k in order)
+
+
+def _swapped_roles(fa: Facts, fb: Facts) -> str | None:
+    """Two content words that trade places around a third ("What effect does caffeine have on sleep?" /
+    "… sleep have on caffeine?"), or the same order in the other voice ("Which accounts were frozen by
+    the bank?" / "Which accounts froze the bank?")."""
+    left = [k for k in (_shared_key(lemmas, fb.order) for lemmas in fa.order) if k is not None]
+    right = [k for k in (_shared_key(lemmas, fa.order) for lemmas in fb.order) if k is not None]
+    left, right = list(dict.fromkeys(left)), list(dict.fromkeys(right))
+    if len(left) != len(right) or len(left) < 3:
+        return None
+    if fa.passive != fb.passive:
+        return f"{' '.join(left)} in both voices" if left == right else None
+    differ = [i for i, (x, y) in enumerate(zip(left, right, strict=True)) if x != y]
+    if len(differ) == 2:
+        x, y = left[differ[0]], left[differ[1]]
+        joined = any({x, y} <= pair for pair in fa.coordinated | fb.coordinated)
+        # Words side by side in either question form one name or compound ("Tidewater API" / "API of Tidewater").
+        compound = _adjacent(fa, x, y) or _adjacent(fb, x, y)
+        if (x, y) == (right[differ[1]], right[differ[0]]) and not joined and not compound:
+            return f"{x} ↔ {y}"
+    return None
+
+
+def _adjacent(f: Facts, x: str, y: str) -> bool:
+    at = [next((p for p, lemmas in zip(f.positions, f.content, strict=True) if key in lemmas), -9) for key in (x, y)]
+    return abs(at[0] - at[1]) == 1
+
+
+def _shared_key(lemmas: frozenset[str], other: tuple[frozenset[str], ...]) -> str | None:
+    return next((min(lemmas & theirs) for theirs in other if lemmas & theirs), None)
 
 
 def _roles(tokens: list[str], entities: set[str]) -> tuple[str, ...]:
@@ -280,9 +374,13 @@ def _roles(tokens: list[str], entities: set[str]) -> tuple[str, ...]:
             name = []
         if asked_at < 0 and (bare in _SPECIFIC or bare in _GENERIC):
             asked_at = i
-            roles.append("?")
-    if asked_at >= 0 and _asks_for_the_object(tokens, asked_at, entities):
+            if bare in _ARGUMENT_QUESTION_WORDS:  # not when/where/why/how: those ask for no participant
+                roles.append("?")
+    role = _asked_role(tokens, asked_at, entities) if asked_at >= 0 else "subject"
+    if role == "copula":
+        roles = [r for r in roles if r != "?"]
+    elif role == "object":
         roles = [r for r in roles if r != "?"] + ["?"]
-    if "by" in tokens and any(t in _BE for t in tokens):
+    if _passive(tokens):
         roles.reverse()
     return tuple(dict.fromkeys(roles))

@@ -101,7 +101,7 @@ def test_a_session_resumes_after_the_assistant_is_recreated(pg_url: str, corpus,
         follow_up = resumed.ask(FOLLOW_UP)
         assert follow_up.question == "Who leads Payments Core?" and "Dana Okafor" in follow_up.text
         assert len(second_process.chat(session_id=session_id, principal=bob).turns) == 2
-        with pytest.raises(SessionNotFound, match="no session .* for principal 'mallory'") as refused:
+        with pytest.raises(SessionNotFound, match=r"no session .* for principal 'mallory'") as refused:
             second_process.chat(session_id=session_id, principal="mallory")
         assert "bob" not in str(refused.value)
         with pytest.raises(SessionNotFound):

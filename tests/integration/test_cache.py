@@ -155,10 +155,7 @@ def test_the_guard_refuses_a_close_question_that_asks_for_something_else(assista
     refined = assistant.ask("Who leads the team that owns Ledgerline?")
     assert not refined.cache_hit and "Dana Okafor" in refined.text
     lookup = assistant.run(refined.run_id).trace[0]
-    assert (
-        lookup.node == "cache_lookup"
-        and "the guard refused a close question (one asks for more)" in lookup.detail
-    )
+    assert lookup.node == "cache_lookup" and "the guard refused a close question (one asks for more)" in lookup.detail
     assert assistant.ask("which team owns ledgerline").cache_hit, "case and punctuation are not a different question"
 
 

@@ -79,7 +79,7 @@ def test_only_the_owner_with_its_groups_asks_in_a_session_and_the_refusal_reveal
     with pytest.raises(SessionNotFound) as absent:
         asyncio.run(sample_components.engine.run(dataclasses.replace(request, session_id=missing)))
     assert str(refused.value).replace(record.id, missing) == str(absent.value), "a stranger tells the two apart"
-    assert "alice" not in str(refused.value) or asker is not None and asker.id == "alice"
+    assert "alice" not in str(refused.value) or (asker is not None and asker.id == "alice")
     assert sample_components.sessions.load(record.id, owner).turns == ()
 
 

@@ -31,7 +31,9 @@ def main(session_id: str, principal: str, groups: str, question: str, *flags: st
     if "--pause" in flags:
         embedder.arm(_wait_for_the_parent)
     with Assistant(settings, environ={}, embedder=embedder) as assistant:  # type: ignore[arg-type]
-        session = assistant.chat(principal=Principal(id=principal, groups=tuple(groups.split(","))), session_id=session_id)
+        session = assistant.chat(
+            principal=Principal(id=principal, groups=tuple(groups.split(","))), session_id=session_id
+        )
         answer = session.ask(question, use_cache=False)
     print(json.dumps({"hops": answer.hops, "stopped_by": answer.stopped_by, "run_id": answer.run_id}), flush=True)
     return 0
