@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 from quarry.agent import Assistant, Limits, Principal
+from quarry.agent.components import Components
+from quarry.corpus.filters import SearchFilters
+from quarry.records import AnswerRecord, SpendRecord
+from quarry.tools.cache import NewEntry
 from quarry.corpus.embed import LocalEmbeddings
 from tests.conftest import REPO
 from tests.support.fakes.anthropic_server import FakeAnthropic
@@ -45,6 +49,56 @@ def corpus(pg_url: str, embedder: LocalEmbeddings, tmp_path: Path) -> Iterator[t
 def assistant(pg_url: str, corpus, embedder: LocalEmbeddings) -> Iterator[Assistant]:
     with _open(pg_url, *corpus, embedder) as opened:
         yield opened
+
+
+@pytest.fixture(scope="module")
+def empty_cache(pg_url: str, embedder: LocalEmbeddings, tmp_path_factory) -> Iterator[Components]:
+    """The cache as the Assistant builds it, over an empty corpus (no documents: nothing to cite)."""
+    settings = isolated_settings(pg_url, tmp_path_factory.mktemp("guard"), schema=f"guard_{uuid.uuid4().hex[:10]}")
+    components = Components(settings, environ={}, embedder=embedder)
+    yield components
+    components.db.drop_schema()
+    components.close()
+
+
+@pytest.mark.parametrize(
+    ("cached", "asked"),
+    [
+        ("Is the Kittiwake safe to sail?", "Is the Kittiwake unsafe to sail?"),
+        ("Is the Kittiwake safe to sail?", "Is the Kittiwake dangerous to sail?"),
+        ("Which suppliers were contacted in March?", "Which suppliers were contracted in March?"),
+        ("Which policies were reviewed by the auditors?", "Which policies were revised by the auditors?"),
+        ("Who was promoted in the Halyard Labs finance team?", "Who was demoted in the Halyard Labs finance team?"),
+    ],
+)
+def test_antonyms_and_look_alikes_close_in_embedding_space_are_not_served(
+    empty_cache: Components, cached: str, asked: str
+):
+    """Issue 20 M5: the cache served these (cos ≥ 0.9; a word-vector similarity ≥ 0.6 let the swapped
+    words through as synonyms, and a 4-letter prefix made contacted/contracted one word)."""
+    cache, embed = empty_cache.cache, empty_cache.embedder.embed_query
+    answer = AnswerRecord(
+        question=cached, answer="Yes.", citations=[], partial=False, stopped_by=None, hops=1,
+        spend=SpendRecord(usd=0.01, input_tokens=10, output_tokens=2, llm_calls=1), run_id="", elapsed_s=1.0,
+    )  # fmt: skip
+    cache.clear()
+    cache.store(
+        NewEntry(
+            question=cached,
+            vector=embed(cached),
+            principal=PUBLIC,
+            filters=SearchFilters(),
+            corpus_version=0,
+            answer=answer,
+            run_id=str(uuid.uuid4()),
+            cost_usd=0.01,
+            tokens=12,
+        )  # fmt: skip
+    )
+    found = cache.lookup(asked, embed(asked), PUBLIC, SearchFilters(), 0)
+    assert found.best_similarity >= cache.config.threshold, "close enough that only the guard decides"
+    assert found.hit is None and found.refused == "content words differ"
+    assert cache.lookup(cached, embed(cached), PUBLIC, SearchFilters(), 0).hit is not None
 
 
 def _entries(assistant: Assistant) -> int:
