@@ -10,10 +10,10 @@ import pytest
 
 from quarry.agent import Assistant, Limits, Principal
 from quarry.agent.components import Components
+from quarry.corpus.embed import LocalEmbeddings
 from quarry.corpus.filters import SearchFilters
 from quarry.records import AnswerRecord, SpendRecord
 from quarry.tools.cache import NewEntry
-from quarry.corpus.embed import LocalEmbeddings
 from tests.conftest import REPO
 from tests.support.fakes.anthropic_server import FakeAnthropic
 from tests.support.fakes.research_replies import plausible_reply, task_of
