@@ -121,10 +121,12 @@ class Assistant:
         session_id: str | None = None,
     ) -> Session:
         """A new conversation, or the one with `session_id` (resumed from PostgreSQL). `budget` caps
-        each turn; `session_budget` (default: research.session_budget) caps the whole conversation."""
+        each turn; `session_budget` (default: research.session_budget) caps the whole conversation.
+        A session resumes only for the principal (id and groups) that started it: `principal` is who
+        asks (None: the anonymous public reader), never taken from the session."""
         store = self.components.sessions
         if session_id is not None:
-            record = store.load(session_id, principal_of(principal) if principal is not None else None)
+            record = store.load(session_id, principal_of(principal))
         else:
             record = store.create(principal_of(principal), session_budget or self.settings.research.session_budget)
         return Session(

@@ -62,8 +62,9 @@ class Session:
         return self.turns[-1].citations if self.turns else ()
 
     def next_limits(self) -> Limits:
-        """What the next turn may use; SessionBudgetSpent when the session has nothing left."""
-        return turn_limits(self.per_question, self.budget, self.used)
+        """What the next turn may use; SessionBudgetSpent when the session has nothing left. Turns in
+        flight in other processes hold part of the budget too (as of the last read)."""
+        return turn_limits(self.per_question, self.budget, self.used + self._record.held)
 
     def ask(self, question: str, **options: Unpack[TurnOptions]) -> Answer:
         """The next turn: researched as a follow-up to the earlier ones, within what the session has left.
@@ -91,4 +92,4 @@ class Session:
 
     def _refresh(self, _: Answer) -> None:
         """The engine recorded the turn (or, for a spent session, nothing): read the session back."""
-        self._record = self._sessions.load(self.id)
+        self._record = self._sessions.load(self.id, self.principal)

@@ -159,9 +159,7 @@ class Components:
     def cache(self) -> "SemanticCache":
         from quarry.tools.cache import SemanticCache
 
-        return self._once(
-            "cache", lambda: SemanticCache(self.db, self.settings.cache, embed_words=self.embedder.embed_documents)
-        )
+        return self._once("cache", lambda: SemanticCache(self.db, self.settings.cache))
 
     @property
     def sessions(self) -> "SessionStore":

@@ -93,15 +93,7 @@ def score(pairs: list[Pair], embedder: LocalEmbeddings) -> dict:
     left = np.asarray(embedder.embed_documents([p.a for p in pairs]))
     right = np.asarray(embedder.embed_documents([p.b for p in pairs]))
     cosine = (left * right).sum(axis=1)
-    words: dict[str, np.ndarray] = {}
-
-    def similarity(x: str, y: str) -> float:
-        for text in (x, y):
-            if text not in words:
-                words[text] = np.asarray(embedder.embed_query(text))
-        return float(np.dot(words[x], words[y]))
-
-    agree = [same_question(p.a, p.b, similarity).agree for p in pairs]
+    agree = [same_question(p.a, p.b).agree for p in pairs]
     paraphrases = [i for i, p in enumerate(pairs) if p.paraphrase]
     near = [i for i, p in enumerate(pairs) if not p.paraphrase]
     rows = []

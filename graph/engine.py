@@ -27,7 +27,6 @@ from quarry.graph.budget.account import Accounts, AccountTab
 from quarry.graph.budget.ledger import Ledger, RunClosed, RunOpened
 from quarry.graph.budget.limits import Limits
 from quarry.graph.budget.pool import BudgetPool
-from quarry.graph.budget.session_budget import turn_limits
 from quarry.graph.budget.spend import Spend
 from quarry.graph.builder import build_graph
 from quarry.graph.config import ResearchConfig
@@ -60,8 +59,8 @@ class ResearchRequest:
     """The run's limits; None: research.budget. In a session, clamped to what the session has left."""
     filters: SearchFilters = field(default_factory=SearchFilters)
     principal: Principal | None = None
-    """Who asks; None: the anonymous public reader, or in a session its owner. Given with a session,
-    it must be the session's owner (SessionForbidden otherwise)."""
+    """Who asks; None: the anonymous public reader. With a session it must be the session's owner,
+    id and groups (SessionNotFound otherwise, worded as for a session that does not exist)."""
     session_id: str | None = None
     """A chat session this question is the next turn of (its history, its budget; the turn is recorded)."""
     history: tuple[Turn, ...] = ()
@@ -139,21 +138,33 @@ class Engine:
             yield event
 
     async def _turn(self, request: ResearchRequest, session_id: str) -> AsyncIterator[RunEvent]:
-        """One turn of a chat session: limits from what the session has left, its turns as history."""
+        """One turn of a chat session: its limits held on what the session has left (in any process),
+        its turns as history; the hold is replaced by the turn when recorded, released if it fails."""
         store = self.sessions
         if store is None:
             raise ValueError("this engine has no session store; build it with sessions=")
-        record = await asyncio.to_thread(store.load, session_id, request.principal)
+        per_question = request.budget or self.services.config.budget
         try:
-            limits = turn_limits(request.budget or self.services.config.budget, record.budget, record.used)
+            ticket = await asyncio.to_thread(
+                store.begin_turn, session_id, request.principal or Principal(), per_question
+            )
         except SessionBudgetSpent as spent:
             yield FinalAnswer(_not_researched(request.question, spent), ())
             return
+        record, recorded = ticket.record, False
         history = (*(turn.turn for turn in record.turns), *request.history)
-        async for event in self._research(request, limits=limits, principal=record.principal, history=history):
-            if isinstance(event, FinalAnswer):
-                await asyncio.to_thread(store.add_turn, session_id, request.question, event.answer)
-            yield event
+        try:
+            async for event in self._research(
+                request, limits=ticket.limits, principal=record.principal, history=history
+            ):
+                if isinstance(event, FinalAnswer):
+                    await asyncio.to_thread(store.add_turn, session_id, request.question, event.answer, ticket.hold)
+                    recorded = True
+                yield event
+        finally:
+            if not recorded:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(asyncio.to_thread(store.release, ticket.hold))
 
     async def _research(
         self, request: ResearchRequest, *, limits: Limits, principal: Principal, history: tuple[Turn, ...]

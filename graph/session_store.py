@@ -1,21 +1,23 @@
-"""The store of chat sessions (tables `sessions` and `session_turns`): created, resumed by id, and
-extended one turn at a time. The engine reads a session before each turn (its history and what
-its budget has left) and appends the turn after it, so every front door keeps sessions alike."""
+"""The store of chat sessions (tables `sessions`, `session_turns`, `session_holds`): created, resumed
+by id (by its owner only), and extended one turn at a time. Before each turn the engine holds the
+turn's limits on the session (its budget less its turns and the holds of turns in flight, under the
+session row's lock: processes sharing a session share its budget) and reads its history; after it,
+the turn is appended and its hold dropped, so every front door keeps sessions alike."""
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from quarry.corpus.db import Database, one_row
+from quarry.corpus.db import Database, RowConnection, one_row
 from quarry.corpus.filters import Principal
-from quarry.errors import SessionForbidden, SessionNotFound
+from quarry.errors import SessionNotFound
 from quarry.graph.answer import Answer, Citation
 from quarry.graph.budget.limits import Limits
-from quarry.graph.budget.session_budget import SessionUsage
+from quarry.graph.budget.session_budget import SessionUsage, turn_limits
 from quarry.tools.llm.base import Turn
 
-TABLES = ("sessions", "session_turns")
+TABLES = ("sessions", "session_turns", "session_holds")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -46,6 +48,8 @@ class SessionRecord:
     budget: Limits
     created_at: datetime
     turns: tuple[TurnRecord, ...]
+    held: SessionUsage = field(default_factory=SessionUsage)
+    """What turns in flight (in any process) hold on the session's budget."""
 
     @property
     def used(self) -> SessionUsage:
@@ -66,6 +70,15 @@ class SessionSummary:
     """What the session began with ("" before its first turn)."""
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TurnTicket:
+    """A turn allowed to research: the session as it stood, the turn's limits and its hold's id."""
+
+    record: SessionRecord
+    limits: Limits
+    hold: int
+
+
 class SessionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -82,46 +95,12 @@ class SessionStore:
             )
         return SessionRecord(id=session_id, principal=principal, budget=budget, created_at=row["created_at"], turns=())
 
-    def load(self, session_id: str, principal: Principal | None = None) -> SessionRecord:
-        """The session and its turns; `principal`, when given, must be the session's owner."""
-        try:
-            key = str(uuid.UUID(session_id))
-        except (ValueError, AttributeError, TypeError):
-            raise SessionNotFound(f"'{session_id}' is not a session id (expected a UUID)") from None
+    def load(self, session_id: str, principal: Principal) -> SessionRecord:
+        """The session and its turns, for its owner only: the same principal id with the same groups.
+        A session that is another principal's is refused exactly like one that does not exist, so the
+        error tells a stranger nothing (not whether it exists, not whose it is)."""
         with self.db.transaction() as conn:
-            row = conn.execute("SELECT * FROM sessions WHERE id = %s", (key,)).fetchone()
-            if row is None:
-                raise SessionNotFound(f"no session {key} in this corpus")
-            turns = conn.execute(
-                "SELECT turn, asked, question, run_id, answer, usd, tokens, hops, elapsed_ms FROM session_turns"
-                " WHERE session_id = %s ORDER BY turn",
-                (key,),
-            ).fetchall()
-        owner = Principal(id=row["principal_id"], groups=tuple(row["principal_groups"]))
-        if principal is not None and (principal.id != owner.id or set(principal.groups) != set(owner.groups)):
-            raise SessionForbidden(
-                f"session {key} belongs to principal '{owner.id}' with groups {','.join(owner.groups)}; "
-                f"'{principal.id}' cannot resume it"
-            )
-        return SessionRecord(
-            id=key,
-            principal=owner,
-            budget=Limits.model_validate(row["budget"]),
-            created_at=row["created_at"],
-            turns=tuple(
-                TurnRecord(
-                    number=t["turn"],
-                    asked=t["asked"],
-                    question=t["question"],
-                    run_id=str(t["run_id"]) if t["run_id"] else None,
-                    answer=Answer.load(t["answer"]),
-                    usage=SessionUsage(
-                        seconds=t["elapsed_ms"] / 1000, hops=t["hops"], tokens=t["tokens"], usd=t["usd"]
-                    ),
-                )
-                for t in turns
-            ),
-        )
+            return _read(conn, session_id, principal, lock=False)
 
     def list(self, principal_id: str, *, limit: int = 50) -> list[SessionSummary]:
         """A principal's sessions, most recently used first."""
@@ -138,7 +117,28 @@ class SessionStore:
             for row in rows
         ]
 
-    def add_turn(self, session_id: str, asked: str, answer: Answer) -> TurnRecord:
+    def begin_turn(self, session_id: str, principal: Principal, per_question: Limits) -> TurnTicket:
+        """Hold the next turn's limits on the session (SessionBudgetSpent when nothing is left). Under the
+        session row's lock, so two processes resuming one session never both get what is left."""
+        with self.db.transaction() as conn:
+            record = _read(conn, session_id, principal, lock=True)
+            limits = turn_limits(per_question, record.budget, record.used + record.held)
+            hold = one_row(
+                conn.execute(
+                    "INSERT INTO session_holds (session_id, seconds, hops, tokens, usd) VALUES (%s, %s, %s, %s, %s)"
+                    " RETURNING id",
+                    (record.id, limits.max_seconds, limits.max_hops, limits.max_tokens, limits.max_usd),
+                )
+            )["id"]
+        return TurnTicket(record=record, limits=limits, hold=hold)
+
+    def release(self, hold: int) -> None:
+        """The turn was not recorded (it failed or was cancelled): what it held goes back to the session."""
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM session_holds WHERE id = %s", (hold,))
+
+    def add_turn(self, session_id: str, asked: str, answer: Answer, hold: int | None = None) -> TurnRecord:
+        """Record the turn; its hold (from `begin_turn`) is replaced by what it used, in one transaction."""
         total = answer.spend.total()
         usage = SessionUsage(seconds=answer.elapsed_s, hops=answer.hops, tokens=total.tokens, usd=total.usd)
         with self.db.transaction() as conn:
@@ -167,6 +167,8 @@ class SessionStore:
                 ),
             )
             conn.execute("UPDATE sessions SET updated_at = now() WHERE id = %s", (session_id,))
+            if hold is not None:
+                conn.execute("DELETE FROM session_holds WHERE id = %s", (hold,))
         return TurnRecord(
             number=number,
             asked=asked,
@@ -175,3 +177,52 @@ class SessionStore:
             answer=answer,
             usage=usage,
         )
+
+
+def _read(conn: RowConnection, session_id: str, principal: Principal, *, lock: bool) -> SessionRecord:
+    try:
+        key = str(uuid.UUID(session_id))
+    except (ValueError, AttributeError, TypeError):
+        raise SessionNotFound(f"'{session_id}' is not a session id (expected a UUID)") from None
+    row = conn.execute(
+        "SELECT * FROM sessions WHERE id = %s AND principal_id = %s" + (" FOR UPDATE" if lock else ""),
+        (key, principal.id),
+    ).fetchone()
+    if row is None or set(row["principal_groups"]) != set(principal.groups):
+        raise SessionNotFound(
+            f"no session {key} for principal '{principal.id}' with groups {','.join(principal.groups)}"
+            " (a session resumes only as the principal, with the groups, that started it: pass them)"
+        )
+    turns = conn.execute(
+        "SELECT turn, asked, question, run_id, answer, usd, tokens, hops, elapsed_ms FROM session_turns"
+        " WHERE session_id = %s ORDER BY turn",
+        (key,),
+    ).fetchall()
+    held = one_row(
+        conn.execute(
+            "SELECT coalesce(sum(seconds), 0) AS seconds, coalesce(sum(hops), 0) AS hops,"
+            " coalesce(sum(tokens), 0) AS tokens, coalesce(sum(usd), 0) AS usd FROM session_holds"
+            " WHERE session_id = %s",
+            (key,),
+        )
+    )
+    return SessionRecord(
+        id=key,
+        principal=Principal(id=row["principal_id"], groups=tuple(row["principal_groups"])),
+        budget=Limits.model_validate(row["budget"]),
+        created_at=row["created_at"],
+        turns=tuple(
+            TurnRecord(
+                number=t["turn"],
+                asked=t["asked"],
+                question=t["question"],
+                run_id=str(t["run_id"]) if t["run_id"] else None,
+                answer=Answer.load(t["answer"]),
+                usage=SessionUsage(seconds=t["elapsed_ms"] / 1000, hops=t["hops"], tokens=t["tokens"], usd=t["usd"]),
+            )
+            for t in turns
+        ),
+        held=SessionUsage(
+            seconds=float(held["seconds"]), hops=int(held["hops"]), tokens=int(held["tokens"]), usd=float(held["usd"])
+        ),
+    )

@@ -4,7 +4,9 @@ Keyed by the embedding of the user's question alone (never the assembled prompt)
 the reader's access groups and the filters (hashed together: an answer built from documents one
 reader may see is never served to another reader) and by the corpus version (an answer built
 before the corpus changed is not served after it, unless `stale_ok`). A hit needs cosine ≥
-threshold *and* the guard's agreement (tools/cache_guard.py). Only complete answers are stored.
+threshold *and* the guard's agreement (tools/cache_guard.py) *and*, checked on every hit, that the
+asking reader may read every document the answer cites or drew on now (with `stale_ok` an answer
+built while a document was public must not outlive its restriction). Only complete answers are stored.
 Entries expire after `ttl_seconds`; beyond `max_entries` the least recently used go.
 
 Lookups scan the scope's entries exactly (filtered by scope and version first): a scope holds at
@@ -15,7 +17,7 @@ saved is the ledger's to say (runs.saved_usd; graph/budget/ledger.py).
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,12 +27,12 @@ from pydantic import ValidationError
 from quarry.corpus import access
 from quarry.corpus.db import Database, RowConnection, one_row
 from quarry.corpus.filters import Principal, SearchFilters
+from quarry.corpus.store import DocumentStore
 from quarry.records import AnswerRecord
 from quarry.tools.cache_guard import Verdict, same_question
 from quarry.tools.config import CacheConfig
 
 TABLES = ("cache_entries",)
-WordEmbedder = Callable[[list[str]], list[list[float]]]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -52,7 +54,8 @@ class Lookup:
     best_similarity: float
     """The nearest cached question's similarity (0 when the scope holds none)."""
     refused: str
-    """Why the nearest close-enough question was not served (the guard's reason), or ""."""
+    """Which guard rule refused the nearest close-enough question, or "": a kind of difference, never a
+    word of the cached question (another principal's)."""
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,10 @@ def scope_of(principal: Principal, filters: SearchFilters) -> str:
 
 
 class SemanticCache:
-    def __init__(self, db: Database, config: CacheConfig, embed_words: WordEmbedder | None = None) -> None:
+    def __init__(self, db: Database, config: CacheConfig) -> None:
         self.db = db
         self.config = config
-        self._embed_words = embed_words
+        self._documents = DocumentStore(db)
 
     def lookup(
         self,
@@ -126,12 +129,14 @@ class SemanticCache:
                     break
                 verdict = self._agree(row["question"], question)
                 if not verdict.agree:
-                    refused = refused or verdict.reason
+                    refused = refused or verdict.rule
                     continue
                 try:
                     answer = AnswerRecord.model_validate(row["answer"])
                 except ValidationError:  # stored by a version whose answer this one cannot read
                     continue
+                if not self._still_readable(answer, principal):
+                    continue  # a cited document was deleted or restricted since: as if never cached
                 conn.execute(
                     "UPDATE cache_entries SET hits = hits + 1, last_used_at = now() WHERE id = %s", (row["id"],)
                 )
@@ -218,13 +223,13 @@ class SemanticCache:
 
     def _agree(self, cached: str, asked: str) -> Verdict:
         if not self.config.guard:
-            return Verdict(True, "")
-        return same_question(cached, asked, self._word_similarity if self._embed_words else None)
+            return Verdict(agree=True)
+        return same_question(cached, asked)
 
-    def _word_similarity(self, a: str, b: str) -> float:
-        assert self._embed_words is not None
-        left, right = self._embed_words([a, b])
-        return float(np.dot(left, right))
+    def _still_readable(self, answer: AnswerRecord, principal: Principal) -> bool:
+        """Whether `principal` may read, now, every document the answer cites or kept as evidence."""
+        used = {c.document_id for c in answer.citations} | set(answer.evidence_sources)
+        return used <= self._documents.readable_documents(sorted(used), principal.groups)
 
     def _evict(self, conn: RowConnection) -> None:
         conn.execute(

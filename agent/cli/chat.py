@@ -35,7 +35,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     parser.add_argument("--session", metavar="ID", help="resume this session (its id is printed when it starts)")
     parser.add_argument(
-        "--principal", metavar="ID", help="who is asking (default: cli; a resumed session keeps its own)"
+        "--principal",
+        metavar="ID",
+        help="who is asking (default: cli); --session resumes only with the principal and --groups that started it",
     )
     add_budget_arguments(parser, title="budget (per turn)")
     add_budget_arguments(parser, title="budget (whole session)", prefix="session-")
@@ -55,9 +57,7 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
     session_budget = limits_from(args, settings.research.session_budget, prefix="session-")
     filters = filters_from(args)
     resuming = args.session is not None
-    principal = (
-        None if resuming and args.principal is None else Principal(id=args.principal or "cli", groups=args.groups)
-    )
+    principal = Principal(id=args.principal or "cli", groups=args.groups)
     with Assistant(settings) as assistant:
         session = assistant.chat(
             principal=principal, budget=per_turn, session_budget=session_budget, session_id=args.session

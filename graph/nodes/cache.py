@@ -59,7 +59,8 @@ async def cache_lookup(state: State, runtime: Runtime[RunContext]) -> dict[str, 
     note_inputs(question)
     if found.hit is not None:
         hit = found.hit
-        note(f"hit: {hit.similarity:.3f} to {hit.question!r} (entry {hit.entry_id}, saves ${hit.cost_usd:.6f})")
+        # Never the cached question itself: it may be another principal's (with the same groups).
+        note(f"hit: {hit.similarity:.3f} to a cached question (entry {hit.entry_id}, saves ${hit.cost_usd:.6f})")
     elif found.refused:
         note(f"miss: the guard refused a close question ({found.refused})")
     else:

@@ -82,7 +82,10 @@ def test_a_chat_resumes_by_id_and_refuses_another_reader(sample_cli: Cli, chat_t
     assert "2. And who leads it?  →  Who leads Payments Core?" in resumed.stdout
     assert "(researched as: Who leads Keel?)" in resumed.stdout
     stranger = _chat(sample_cli, ["--session", session_id, "--principal", "mallory"], "/quit\n")
-    assert stranger.returncode == 2 and "belongs to principal 'cli'" in stranger.stderr
+    assert stranger.returncode == 2 and f"no session {session_id} for principal 'mallory'" in stranger.stderr
+    assert "'cli'" not in stranger.stderr, "issue 20 M2: the refusal named the owner"
+    other_groups = _chat(sample_cli, ["--session", session_id, "--groups", "finance"], "/quit\n")
+    assert other_groups.returncode == 2 and "with groups finance" in other_groups.stderr
 
 
 def test_chat_without_a_terminal_prints_no_control_codes(sample_cli: Cli):

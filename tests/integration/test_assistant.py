@@ -17,7 +17,6 @@ from quarry.agent import (
     NodeFinished,
     NodeStarted,
     Principal,
-    SessionForbidden,
     SessionNotFound,
 )
 from quarry.agent.passages import PassageUnavailable
@@ -93,14 +92,18 @@ def test_a_session_resumes_after_the_assistant_is_recreated(pg_url: str, corpus,
         session.ask(FIRST)
         session_id, used = session.id, session.used
     with _open(pg_url, *corpus, embedder) as second_process:
-        resumed = second_process.chat(session_id=session_id)
+        with pytest.raises(SessionNotFound):
+            second_process.chat(session_id=session_id)  # issue 20 M2: no principal is not the owner
+        bob = Principal(id="bob", groups=("public",))
+        resumed = second_process.chat(session_id=session_id, principal=bob)
         assert resumed.principal.id == "bob" and [t.asked for t in resumed.turns] == [FIRST]
         assert resumed.used == used and used.tokens > 0
         follow_up = resumed.ask(FOLLOW_UP)
         assert follow_up.question == "Who leads Payments Core?" and "Dana Okafor" in follow_up.text
-        assert len(second_process.chat(session_id=session_id).turns) == 2
-        with pytest.raises(SessionForbidden, match="belongs to principal 'bob'"):
+        assert len(second_process.chat(session_id=session_id, principal=bob).turns) == 2
+        with pytest.raises(SessionNotFound, match=r"no session .* for principal 'mallory'") as refused:
             second_process.chat(session_id=session_id, principal="mallory")
+        assert "bob" not in str(refused.value)
         with pytest.raises(SessionNotFound):
             second_process.chat(session_id=str(uuid.uuid4()))
         with pytest.raises(SessionNotFound, match="not a session id"):

@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from quarry.agent import Assistant, Limits, Principal
+from quarry.agent.components import Components
 from quarry.corpus.embed import LocalEmbeddings
+from quarry.corpus.filters import SearchFilters
+from quarry.records import AnswerRecord, SpendRecord
+from quarry.tools.cache import NewEntry
 from tests.conftest import REPO
 from tests.support.fakes.anthropic_server import FakeAnthropic
 from tests.support.fakes.research_replies import plausible_reply, task_of
@@ -45,6 +49,56 @@ def corpus(pg_url: str, embedder: LocalEmbeddings, tmp_path: Path) -> Iterator[t
 def assistant(pg_url: str, corpus, embedder: LocalEmbeddings) -> Iterator[Assistant]:
     with _open(pg_url, *corpus, embedder) as opened:
         yield opened
+
+
+@pytest.fixture(scope="module")
+def empty_cache(pg_url: str, embedder: LocalEmbeddings, tmp_path_factory) -> Iterator[Components]:
+    """The cache as the Assistant builds it, over an empty corpus (no documents: nothing to cite)."""
+    settings = isolated_settings(pg_url, tmp_path_factory.mktemp("guard"), schema=f"guard_{uuid.uuid4().hex[:10]}")
+    components = Components(settings, environ={}, embedder=embedder)
+    yield components
+    components.db.drop_schema()
+    components.close()
+
+
+@pytest.mark.parametrize(
+    ("cached", "asked"),
+    [
+        ("Is the Kittiwake safe to sail?", "Is the Kittiwake unsafe to sail?"),
+        ("Is the Kittiwake safe to sail?", "Is the Kittiwake dangerous to sail?"),
+        ("Which suppliers were contacted in March?", "Which suppliers were contracted in March?"),
+        ("Which policies were reviewed by the auditors?", "Which policies were revised by the auditors?"),
+        ("Who was promoted in the Halyard Labs finance team?", "Who was demoted in the Halyard Labs finance team?"),
+    ],
+)
+def test_antonyms_and_look_alikes_close_in_embedding_space_are_not_served(
+    empty_cache: Components, cached: str, asked: str
+):
+    """Issue 20 M5: the cache served these (cos 0.88–0.98; a word-vector similarity ≥ 0.6 let the swapped
+    words through as synonyms, and a 4-letter prefix made contacted/contracted one word)."""
+    cache, embed = empty_cache.cache, empty_cache.embedder.embed_query
+    answer = AnswerRecord(
+        question=cached, answer="Yes.", citations=[], partial=False, stopped_by=None, hops=1,
+        spend=SpendRecord(usd=0.01, input_tokens=10, output_tokens=2, llm_calls=1), run_id="", elapsed_s=1.0,
+    )  # fmt: skip
+    cache.clear()
+    cache.store(
+        NewEntry(
+            question=cached,
+            vector=embed(cached),
+            principal=PUBLIC,
+            filters=SearchFilters(),
+            corpus_version=0,
+            answer=answer,
+            run_id=str(uuid.uuid4()),
+            cost_usd=0.01,
+            tokens=12,
+        )
+    )
+    found = cache.lookup(asked, embed(asked), PUBLIC, SearchFilters(), 0)
+    assert found.best_similarity >= cache.config.threshold, "close enough that only the guard decides"
+    assert found.hit is None and found.refused == "content words differ"
+    assert cache.lookup(cached, embed(cached), PUBLIC, SearchFilters(), 0).hit is not None
 
 
 def _entries(assistant: Assistant) -> int:
@@ -102,6 +156,44 @@ def test_a_corpus_change_invalidates_unless_stale_answers_are_allowed(pg_url, co
         assert tolerant.ask(OWNS).cache_hit
 
 
+def test_a_stale_answer_is_not_served_once_a_document_it_cites_is_restricted(pg_url, corpus, embedder, tmp_path):
+    """Issue 20 M12: with stale_ok, an answer cached while a document was public was still served after
+    the document became finance-only. Every hit re-checks that the asker may read what it cites."""
+    note = tmp_path / "retention.md"
+    front = "---\ntitle: Invoice retention\nauthor: Ops\ndomain: finance\npublished_at: 2024-05-01T00:00:00Z\n"
+    body = "---\nInvoices at Halyard Labs are archived for exactly eleven years in the Quillmore vault.\n"
+    question = "How long are invoices archived in the Quillmore vault?"
+    with _open(pg_url, *corpus, embedder, stale_ok=True) as assistant:
+        note.write_text(front + "access: [public]\n" + body)
+        assert assistant.ingest(note).ingested == 1
+        built = assistant.ask(question, principal=PUBLIC)
+        cited = {c.document_id for c in built.citations}
+        assert "eleven years" in built.text and len(cited) == 1 and not built.partial
+        assert assistant.ask(question, principal=PUBLIC).cache_hit, "public: served from the cache"
+        note.write_text(front + "access: [finance]\n" + body)
+        assert assistant.ingest(note).ingested == 1
+        after = assistant.ask(question, principal=PUBLIC)
+        assert not after.cache_hit, "the cached answer cites a document the reader may no longer read"
+        assert "eleven years" not in after.text and not cited & {c.document_id for c in after.citations}
+
+
+def test_a_hit_never_shows_another_principals_question(assistant: Assistant):
+    """Issue 20 L2: a hit's trace named the cached question as its first asker typed it; a refusal quoted
+    its words. Readers with the same groups share answers, never each other's questions."""
+    alice, bob = Principal(id="alice", groups=("public",)), Principal(id="bob", groups=("public",))
+    asked = "Which team owned the Ledgerline settlement service in 2024?"
+    assistant.ask(asked, principal=alice)
+    served = assistant.ask(asked.casefold().rstrip("?"), principal=bob)
+    refused = assistant.ask(asked.replace("2024", "2023"), principal=bob)
+    assert served.cache_hit and not refused.cache_hit
+    served_trace = assistant.run(served.run_id, principal=bob).trace
+    assert served_trace[0].node == "cache_lookup" and "hit: " in served_trace[0].detail
+    assert asked not in " ".join(span.detail for span in served_trace)
+    lookup = assistant.run(refused.run_id, principal=bob).trace[0]
+    assert lookup.detail.startswith("miss: the guard refused a close question (numbers or dates differ)")
+    assert "2024" not in " ".join(span.detail for span in assistant.run(refused.run_id, principal=bob).trace)
+
+
 def test_partial_answers_are_never_cached(assistant: Assistant):
     partial = assistant.ask(MULTI_HOP, budget=Limits(max_hops=1))
     assert partial.partial and partial.stopped_by == "hops"
@@ -117,10 +209,7 @@ def test_the_guard_refuses_a_close_question_that_asks_for_something_else(assista
     refined = assistant.ask("Who leads the team that owns Ledgerline?")
     assert not refined.cache_hit and "Dana Okafor" in refined.text
     lookup = assistant.run(refined.run_id).trace[0]
-    assert (
-        lookup.node == "cache_lookup"
-        and "the guard refused a close question (one asks for more: lead)" in lookup.detail
-    )
+    assert lookup.node == "cache_lookup" and "the guard refused a close question (one asks for more)" in lookup.detail
     assert assistant.ask("which team owns ledgerline").cache_hit, "case and punctuation are not a different question"
 
 
