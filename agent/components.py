@@ -83,8 +83,8 @@ class Components:
 
     @property
     def ingestor(self) -> "Ingestor":
-        from quarry.corpus.entities import OfflineExtractor
         from quarry.agent.lifecycle import forget
+        from quarry.corpus.entities import OfflineExtractor
         from quarry.corpus.ingest import Ingestor
 
         return self._once(
