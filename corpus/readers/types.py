@@ -1,0 +1,40 @@
+"""What a format reader returns: the text to store and chunk, where its pages and sections begin, and
+the metadata the file itself carries."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+DocumentKind = Literal["pdf", "html", "docx"]
+
+SECTION_SEPARATOR = " › "
+"""Between the headings of a section path: `Methods › Sampling`."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FileProperties:
+    """Metadata found inside the file (PDF Info/XMP, HTML head, DOCX core properties); None where absent."""
+
+    where: str
+    """How a message names the place looked at, e.g. "the PDF's Info/XMP"."""
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Extracted:
+    """A document's extracted text and its layout; offsets index `text`."""
+
+    kind: DocumentKind
+    text: str
+    properties: FileProperties
+    page_starts: tuple[int, ...] = ()
+    """Offset in `text` where each page begins (PDF only): page n starts at page_starts[n - 1]."""
+    sections: tuple[tuple[int, str], ...] = ()
+    """(offset, heading path) where each section begins, in order (HTML and DOCX)."""
+    first_heading: str | None = None
+    pages: int = 0
+    notes: tuple[str, ...] = field(default=())
+    """What a dry run should tell the user about how the text was read (e.g. pages read with the RTL reader)."""
