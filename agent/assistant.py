@@ -137,9 +137,14 @@ class Assistant:
         *paths: str | Path,
         defaults: Mapping[str, Any] | None = None,
         on_progress: Callable[[IngestEvent], None] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        pdf_password: str | None = None,
+        encoding: str | None = None,
     ) -> IngestReport:
-        """What `quarry ingest PATH...` does: files or folders, with metadata defaults for fields a
-        document leaves out. Refusals are in the report, each naming the document and field."""
+        """What `quarry ingest PATH...` does: files or folders (Markdown, text, JSONL, PDF, HTML, Word),
+        with metadata defaults for fields a document leaves out and `overrides` (title, published_at)
+        that win over what it says. Refusals are in the report, each naming the document and field."""
+        from quarry.corpus.documents import ReadOptions
         from quarry.corpus.loaders import load_paths
 
         loaded = load_paths(
@@ -147,6 +152,13 @@ class Assistant:
             defaults=dict(defaults or {}),
             max_bytes=self.settings.ingest.max_document_bytes,
             max_asset_bytes=self.settings.ingest.max_asset_bytes,
+            options=ReadOptions(
+                overrides=dict(overrides or {}),
+                pdf_password=pdf_password,
+                encoding=encoding,
+                max_pdf_pages=self.settings.ingest.max_pdf_pages,
+                max_file_bytes=self.settings.ingest.max_file_bytes,
+            ),
         )
         return self.components.ingestor.ingest_documents(loaded, progress=on_progress)
 

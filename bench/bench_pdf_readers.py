@@ -195,9 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         for failure in r["failures"]:  # type: ignore[attr-defined]
             print(f"    failed: {failure}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps({"machine": {"cpus": os.cpu_count()}, "readers": results}, indent=2)
-    )
+    args.out.write_text(json.dumps({"machine": {"cpus": os.cpu_count()}, "readers": results}, indent=2))
     return 0
 
 

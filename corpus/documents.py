@@ -106,7 +106,10 @@ def load_document(
         page_starts=extracted.page_starts,
         sections=extracted.sections,
         origins=resolved.origins,
-        notes=(f"read as {_READ_AS[kind]}" + (f", {extracted.pages} pages" if extracted.pages else ""), *extracted.notes),
+        notes=(
+            f"read as {_READ_AS[kind]}" + (f", {extracted.pages} pages" if extracted.pages else ""),
+            *extracted.notes,
+        ),
     )
 
 
@@ -115,7 +118,9 @@ def _extract(path: Path, label: str, kind: DocumentKind, options: ReadOptions, m
     limit = max_chars if kind == "html" else options.max_file_bytes
     if size > limit:
         setting = "ingest.max_document_bytes" if kind == "html" else "ingest.max_file_bytes"
-        raise DocumentParseError(label, f"is {size:,} bytes, over the {limit:,}-byte limit (raise {setting} in config.yaml)")
+        raise DocumentParseError(
+            label, f"is {size:,} bytes, over the {limit:,}-byte limit (raise {setting} in config.yaml)"
+        )
     if kind == "pdf":
         from quarry.corpus.readers.pdf import read_pdf
 

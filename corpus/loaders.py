@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from quarry.corpus.asset_loader import jsonl_images, markdown_images, standalone_image
-from quarry.corpus.images import IMAGE_SUFFIXES, ImageAsset
 from quarry.corpus.documents import DOCUMENT_SUFFIXES, ReadOptions, document_kind, load_document
+from quarry.corpus.images import IMAGE_SUFFIXES, ImageAsset
 from quarry.corpus.metadata import SourceDocument, unstorable_character, validate_metadata
 from quarry.corpus.metadata_sources import resolve, text_layers
 from quarry.corpus.readers.types import DocumentKind

@@ -11,9 +11,15 @@ from quarry.errors import ExitCode
 
 _HELP = """\
 Documents are Markdown with YAML front matter, .md/.txt files with a sidecar NAME.meta.yaml,
-or JSONL records {"text": ..., "metadata": {...}}. Required metadata: title, author, domain,
-published_at (timezone-aware), access (groups allowed to read). The flags below supply
-defaults for fields a document leaves out; a document's own metadata always wins.
+JSONL records {"text": ..., "metadata": {...}}, and PDF, HTML and Word (.docx) files (recognised
+by their content, not only their name). Required metadata: title, author, domain, published_at
+(timezone-aware), access (groups allowed to read).
+
+Where each field comes from, first found wins: --title / --published-at (overrides); the front
+matter, or the sidecar NAME.meta.yaml; for PDF/HTML/Word the file's own properties (PDF Info/XMP,
+the page's <title> and <meta>, DOCX core properties); the other flags below (defaults for what a
+document leaves out); for the title, the first heading, then the file name.
+--dry-run shows what each document would get and from where, writing nothing.
 Unchanged documents are skipped; changed ones are replaced whole."""
 
 
@@ -30,14 +36,26 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.add_argument("--access", type=group_list, metavar="GROUPS", help="default access groups, comma-separated")
     parser.add_argument("--tags", type=group_list, metavar="TAGS", help="default tags, comma-separated")
     parser.add_argument("--language", help="default language code, e.g. en")
-    parser.add_argument("--published-at", type=when, metavar="WHEN", help="default publication date")
+    parser.add_argument(
+        "--published-at", type=when, metavar="WHEN", help="publication date: overrides what the documents say"
+    )
+    parser.add_argument("--title", help="title: overrides what the documents say (meant for one document)")
+    parser.add_argument(
+        "--encoding", metavar="NAME", help="decode .txt/.md files as NAME (e.g. windows-1252), not UTF-8"
+    )
+    parser.add_argument("--pdf-password", metavar="PASSWORD", help="password to open encrypted PDFs")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list what each document would get and from where; write nothing"
+    )
     parser.add_argument("--quiet", action="store_true", help="print only refusals and the summary")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from quarry.agent.cli.ingest_plan import print_plan
     from quarry.agent.cli.progress import IngestProgress
     from quarry.agent.components import Components
+    from quarry.corpus.documents import ReadOptions
     from quarry.corpus.loaders import load_paths
 
     defaults: dict[str, Any] = {
@@ -48,18 +66,29 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "access": args.access,
             "tags": args.tags,
             "language": args.language,
-            "published_at": args.published_at,
         }.items()
         if value is not None
     }
+    overrides = {key: value for key, value in (("title", args.title), ("published_at", args.published_at)) if value}
     results = list(
         load_paths(
             args.paths,
             defaults=defaults,
             max_bytes=settings.ingest.max_document_bytes,
             max_asset_bytes=settings.ingest.max_asset_bytes,
+            options=ReadOptions(
+                overrides=overrides,
+                pdf_password=args.pdf_password,
+                encoding=args.encoding,
+                max_pdf_pages=settings.ingest.max_pdf_pages,
+                max_file_bytes=settings.ingest.max_file_bytes,
+            ),
         )
     )
+    if args.dry_run:
+        ready, refused, skipped = print_plan(results)
+        print(f"dry run: {ready} would be ingested, {refused} refused, {skipped} skipped; nothing was written.")
+        return ExitCode.REFUSED if refused else ExitCode.OK
     with Components(settings) as components:
         swept = components.collect_garbage()  # what an interrupted earlier ingest left behind
         if swept.deleted and not args.quiet:

@@ -9,10 +9,10 @@ Quarry reads what is in the file and fetches nothing. Hyperlinks are text and st
 
 import re
 import zipfile
-from xml.etree import ElementTree
 from datetime import UTC
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from quarry.corpus.readers.types import SECTION_SEPARATOR, Extracted, FileProperties
 from quarry.errors import DocumentParseError
@@ -30,7 +30,9 @@ def check_archive(path: Path, label: str, *, max_unpacked: int) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             if len(members) > _MAX_MEMBERS:
-                raise DocumentParseError(label, f"has {len(members):,} archive members (over {_MAX_MEMBERS:,}: a zip bomb?)")
+                raise DocumentParseError(
+                    label, f"has {len(members):,} archive members (over {_MAX_MEMBERS:,}: a zip bomb?)"
+                )
             total = 0
             for member in members:
                 total += member.file_size

@@ -30,7 +30,11 @@ _SPACE = re.compile(r"\s+")
 
 def decode_html(data: bytes, label: str) -> tuple[str, str]:
     """The page's text and the encoding used (BOM, then the declared charset, then UTF-8, then windows-1252)."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
             return data[len(bom) :].decode(name, errors="replace"), name
     declared = _CHARSET.search(data[:4096])
@@ -118,16 +122,13 @@ def _properties(tree: Any) -> FileProperties:
     title_node = tree.css_first("head > title") or tree.css_first("title")
     title = _clean(title_node.text() if title_node is not None else None) or meta('meta[property="og:title"]')
     author = meta('meta[name="author"]', 'meta[property="article:author"]') or linked.get("author")
-    published = (
-        meta(
-            'meta[property="article:published_time"]',
-            'meta[itemprop="datePublished"]',
-            'meta[name="date"]',
-            'meta[name="dcterms.date"]',
-            'meta[name="DC.date"]',
-        )
-        or linked.get("datePublished")
-    )
+    published = meta(
+        'meta[property="article:published_time"]',
+        'meta[itemprop="datePublished"]',
+        'meta[name="date"]',
+        'meta[name="dcterms.date"]',
+        'meta[name="DC.date"]',
+    ) or linked.get("datePublished")
     html = tree.css_first("html")
     language = _clean(html.attributes.get("lang")) if html is not None else None
     return FileProperties(
@@ -135,7 +136,9 @@ def _properties(tree: Any) -> FileProperties:
         title=title,
         author=author,
         published_at=parse_when(published),
-        language=language.lower() if language and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", language) else None,
+        language=language.lower()
+        if language and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", language)
+        else None,
     )
 
 

@@ -62,7 +62,9 @@ def read_pdf(path: Path, label: str, *, password: str | None, max_pages: int, ma
             "and ingest the result)",
         )
     notes = (
-        (f"right-to-left script read in logical order on page(s) {', '.join(map(str, rtl_pages))}",) if rtl_pages else ()
+        (f"right-to-left script read in logical order on page(s) {', '.join(map(str, rtl_pages))}",)
+        if rtl_pages
+        else ()
     )
     return Extracted(kind="pdf", text=text, properties=properties, page_starts=tuple(starts), pages=count, notes=notes)
 
@@ -117,7 +119,7 @@ def _logical_order_page(path: Path, index: int, password: str | None) -> str | N
     try:
         reader = pypdf.PdfReader(str(path), password=password)
         text = reader.pages[index].extract_text()
-    except Exception:  # pypdf failing on a page PDFium read: keep PDFium's text  # noqa: BLE001
+    except Exception:  # pypdf failing on a page PDFium read: keep PDFium's text
         return None
     return _clean(unicodedata.normalize("NFKC", text)) or None
 
@@ -146,7 +148,7 @@ def _xmp(path: Path, password: str | None) -> dict[str, Any]:
         titles = xmp.dc_title or {}
         creators = xmp.dc_creator or []
         created = xmp.xmp_create_date
-    except Exception:  # unreadable XMP is treated as absent  # noqa: BLE001
+    except Exception:  # unreadable XMP is treated as absent
         return {}
     if isinstance(created, datetime) and created.tzinfo is None:
         created = created.replace(tzinfo=UTC)

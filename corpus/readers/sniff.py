@@ -10,8 +10,15 @@ Sniffed = Literal["pdf", "docx", "zip", "html", "image", "text", "binary"]
 _HEAD_BYTES = 4096
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
-KIND_NAMES = {"pdf": "a PDF", "docx": "a Word (.docx) file", "zip": "a ZIP archive", "html": "HTML",
-              "image": "an image", "text": "plain text", "binary": "binary data"}
+KIND_NAMES = {
+    "pdf": "a PDF",
+    "docx": "a Word (.docx) file",
+    "zip": "a ZIP archive",
+    "html": "HTML",
+    "image": "an image",
+    "text": "plain text",
+    "binary": "binary data",
+}
 
 
 def sniff(path: Path) -> Sniffed:
