@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from quarry.corpus.readers.types import SECTION_SEPARATOR, Extracted, FileProperties
+from quarry.corpus.readers.types import SECTION_SEPARATOR, Extracted, FileProperties, meaningful
 from quarry.errors import DocumentParseError
 
 WHERE = "the DOCX core properties"
@@ -111,8 +111,8 @@ def read_docx(path: Path, label: str, *, max_unpacked: int) -> Extracted:
         text="".join(parts),
         properties=FileProperties(
             where=WHERE,
-            title=_clean(core.title),
-            author=_clean(core.author),
+            title=meaningful(core.title),
+            author=meaningful(core.author),
             published_at=created,
             language=_language(core.language),
         ),
@@ -137,10 +137,3 @@ def _language(value: str | None) -> str | None:
     if value and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", value.strip()):
         return value.strip().lower()
     return None
-
-
-def _clean(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    cleaned = " ".join(value.replace("\x00", "").split())
-    return cleaned or None

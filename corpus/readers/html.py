@@ -14,7 +14,7 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from quarry.corpus.readers.types import SECTION_SEPARATOR, Extracted, FileProperties
+from quarry.corpus.readers.types import SECTION_SEPARATOR, Extracted, FileProperties, meaningful
 from quarry.errors import DocumentParseError
 
 WHERE = "the page's <title>/<meta>"
@@ -114,13 +114,13 @@ def _properties(tree: Any) -> FileProperties:
     def meta(*selectors: str) -> str | None:
         for selector in selectors:
             node = tree.css_first(selector)
-            if node is not None and (value := _clean(node.attributes.get("content"))):
+            if node is not None and (value := meaningful(node.attributes.get("content"))):
                 return value
         return None
 
     linked = _json_ld(tree)
     title_node = tree.css_first("head > title") or tree.css_first("title")
-    title = _clean(title_node.text() if title_node is not None else None) or meta('meta[property="og:title"]')
+    title = meaningful(title_node.text() if title_node is not None else None) or meta('meta[property="og:title"]')
     author = meta('meta[name="author"]', 'meta[property="article:author"]') or linked.get("author")
     published = meta(
         'meta[property="article:published_time"]',
@@ -130,7 +130,7 @@ def _properties(tree: Any) -> FileProperties:
         'meta[name="DC.date"]',
     ) or linked.get("datePublished")
     html = tree.css_first("html")
-    language = _clean(html.attributes.get("lang")) if html is not None else None
+    language = meaningful(html.attributes.get("lang")) if html is not None else None
     return FileProperties(
         where=WHERE,
         title=title,
@@ -176,10 +176,3 @@ def parse_when(value: str | None) -> datetime | None:
         except ValueError:
             return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _clean(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    cleaned = " ".join(value.replace("\x00", "").split())
-    return cleaned or None

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from quarry.corpus.readers.types import Extracted, FileProperties
+from quarry.corpus.readers.types import Extracted, FileProperties, meaningful
 from quarry.errors import DocumentParseError
 
 WHERE = "the PDF's Info/XMP"
@@ -118,15 +118,15 @@ def _logical_order_page(path: Path, index: int, password: str | None) -> str | N
 
     try:
         reader = pypdf.PdfReader(str(path), password=password)
-        text = reader.pages[index].extract_text()
+        text = reader.pages[index].extractmeaningful()
     except Exception:  # pypdf failing on a page PDFium read: keep PDFium's text
         return None
     return _clean(unicodedata.normalize("NFKC", text)) or None
 
 
 def _properties(info: dict[str, str], path: Path, password: str | None) -> FileProperties:
-    title = _text(info.get("Title"))
-    author = _text(info.get("Author"))
+    title = meaningful(info.get("Title"))
+    author = meaningful(info.get("Author"))
     created = parse_pdf_date(info.get("CreationDate", ""))
     language = None
     if title is None or author is None or created is None:
@@ -153,8 +153,8 @@ def _xmp(path: Path, password: str | None) -> dict[str, Any]:
     if isinstance(created, datetime) and created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     return {
-        "title": _text(titles.get("x-default") or next(iter(titles.values()), None)),
-        "author": _text(", ".join(str(c) for c in creators)) if creators else None,
+        "title": meaningful(titles.get("x-default") or next(iter(titles.values()), None)),
+        "author": meaningful(", ".join(str(c) for c in creators)) if creators else None,
         "created": created if isinstance(created, datetime) else None,
     }
 
@@ -173,10 +173,3 @@ def parse_pdf_date(value: str) -> datetime | None:
         )
     except ValueError:
         return None
-
-
-def _text(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    cleaned = " ".join(value.replace("\x00", "").split())
-    return cleaned or None

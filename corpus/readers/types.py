@@ -38,3 +38,17 @@ class Extracted:
     pages: int = 0
     notes: tuple[str, ...] = field(default=())
     """What a dry run should tell the user about how the text was read (e.g. pages read with the RTL reader)."""
+
+
+_PLACEHOLDERS = frozenset({"anonymous", "unknown", "untitled", "none", "n/a", "author", "title", "user", "owner"})
+
+
+def meaningful(value: object) -> str | None:
+    """A property's text with whitespace collapsed, or None when empty or a tool's placeholder ("anonymous",
+    "untitled", "unknown": what PDF and Office writers fill in when nobody set the field)."""
+    if not isinstance(value, str):
+        return None
+    cleaned = " ".join(value.replace("\x00", "").split())
+    if not cleaned or cleaned.strip("()[]<> ").lower() in _PLACEHOLDERS:
+        return None
+    return cleaned
