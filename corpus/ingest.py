@@ -24,7 +24,7 @@ from quarry.corpus.config import ChunkingConfig
 from quarry.corpus.entities import EntityExtractor, OfflineExtractor
 from quarry.corpus.loaders import Refusal, Skipped, load_paths
 from quarry.corpus.metadata import SourceDocument
-from quarry.corpus.provenance import pages_of, section_of
+from quarry.corpus.provenance import layout_chunks
 from quarry.corpus.store import DocumentStore, WriteHook, WriteOutcome
 from quarry.corpus.tokens import count_tokens
 from quarry.errors import BlobError, StorageError
@@ -213,7 +213,11 @@ class Ingestor:
 
 def _chunks(document: SourceDocument, config: ChunkingConfig) -> list[Chunk]:
     """The text's chunks, then one per image: its caption, where it sits in the text."""
-    chunks = [with_provenance(document, c) for c in chunk_text(document.text, config)]
+    chunks = (
+        layout_chunks(document, config)
+        if document.page_starts or document.sections
+        else chunk_text(document.text, config)
+    )
     for number, asset in enumerate(document.assets):
         same = next(
             (i for i, c in enumerate(chunks) if (c.start_char, c.end_char) == (asset.caption_start, asset.caption_end)),
@@ -233,15 +237,6 @@ def _chunks(document: SourceDocument, config: ChunkingConfig) -> list[Chunk]:
             )
         )
     return chunks
-
-
-def with_provenance(document: SourceDocument, chunk: Chunk) -> Chunk:
-    """The chunk with the page(s) or section it sits in, when the document has pages or sections."""
-    pages = pages_of(document.page_starts, chunk.start_char, chunk.end_char)
-    section = section_of(document.sections, chunk.start_char)
-    if pages is None and section is None:
-        return chunk
-    return replace(chunk, page_first=pages and pages[0], page_last=pages and pages[1], section=section)
 
 
 def _embedding_text(document: SourceDocument, chunk: Chunk) -> str:

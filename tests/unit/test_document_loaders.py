@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from quarry.corpus.chunking import chunk_text
 from quarry.corpus.config import ChunkingConfig
 from quarry.corpus.documents import ReadOptions
-from quarry.corpus.ingest import with_provenance
 from quarry.corpus.loaders import Refusal, load_paths
 from quarry.corpus.metadata import SourceDocument
+from quarry.corpus.provenance import layout_chunks
 from tests.support.document_files import (
     EXTERNAL_TEMPLATE,
     make_docx,
@@ -53,14 +52,14 @@ def test_pdf_text_keeps_pages_and_offsets_and_takes_info_metadata():
     assert len(document.page_starts) == 3 and document.page_starts[0] == 0
     second = document.text.index("The buoy array Skerry-7")
     assert document.page_starts[1] <= second < document.page_starts[2]
-    chunks = [
-        with_provenance(document, c) for c in chunk_text(document.text, ChunkingConfig(max_tokens=16, overlap_tokens=0))
-    ]
+    chunks = layout_chunks(document, ChunkingConfig(max_tokens=16, overlap_tokens=0))
     for chunk in chunks:
         assert document.text[chunk.start_char : chunk.end_char] == chunk.text
+    assert [c.ordinal for c in chunks] == list(range(len(chunks)))
     pages = {c.text: (c.page_first, c.page_last) for c in chunks}
     assert pages["The Skerry-7 array is maintained by the Tidewatch group."] == (3, 3)
-    assert any(first == 2 for first, _ in pages.values())
+    assert all(first == last for first, last in pages.values()), "a chunk keeps to one page"
+    assert {first for first, _ in pages.values()} == {1, 2, 3}
 
 
 def test_pdf_creation_date_is_the_published_date_when_nothing_else_gives_one():
