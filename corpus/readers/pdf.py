@@ -118,7 +118,7 @@ def _logical_order_page(path: Path, index: int, password: str | None) -> str | N
 
     try:
         reader = pypdf.PdfReader(str(path), password=password)
-        text = reader.pages[index].extractmeaningful()
+        text = reader.pages[index].extract_text()
     except Exception:  # pypdf failing on a page PDFium read: keep PDFium's text
         return None
     return _clean(unicodedata.normalize("NFKC", text)) or None
