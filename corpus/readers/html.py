@@ -71,7 +71,7 @@ def read_html(data: bytes, label: str) -> Extracted:
     length = 0
     taken: set[int] = set()
     for node in root.css(_BLOCKS):
-        if _inside(node, taken, root) or (node.tag == "div" and node.css_first(_BLOCKS) is not None):
+        if _inside(node, taken, root) or (node.tag == "div" and _holds_blocks(node)):
             continue
         taken.add(node.mem_id)
         text = _SPACE.sub(" ", node.text(deep=True, separator=" ")).strip()
@@ -99,6 +99,11 @@ def read_html(data: bytes, label: str) -> Extracted:
         first_heading=first_heading,
         notes=notes,
     )
+
+
+def _holds_blocks(node: Any) -> bool:
+    # Lexbor's css() matches the node itself too: a <div> holds blocks if any match is another node.
+    return any(inner.mem_id != node.mem_id for inner in node.css(_BLOCKS))
 
 
 def _inside(node: Any, taken: set[int], root: Any) -> bool:

@@ -271,3 +271,13 @@ def test_a_zip_named_docx_is_refused():
         "is named .docx but its content is a ZIP archive, not a Word (.docx) file (rename it to what it is, "
         "or replace it with the real file)",
     )
+
+
+def test_html_text_directly_in_divs_is_kept_once():
+    Path("divs.html").write_text(
+        "<html><body><main><div>Loose text in a div.</div><div><p>Inner paragraph.</p></div>"
+        "<ul><li><p>Item text.</p></li></ul></main></body></html>"
+    )
+    document = load_one("divs.html")
+    assert isinstance(document, SourceDocument)
+    assert document.text == "Loose text in a div.\n\nInner paragraph.\n\nItem text."
