@@ -53,8 +53,6 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from quarry.agent.cli.ingest_plan import print_plan
-    from quarry.agent.cli.progress import IngestProgress
-    from quarry.agent.components import Components
     from quarry.corpus.documents import ReadOptions
     from quarry.corpus.loaders import load_paths
 
@@ -89,6 +87,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ready, refused, skipped = print_plan(results)
         print(f"dry run: {ready} would be ingested, {refused} refused, {skipped} skipped; nothing was written.")
         return ExitCode.REFUSED if refused else ExitCode.OK
+    from quarry.agent.cli.progress import IngestProgress  # the database and model stack: not for a dry run
+    from quarry.agent.components import Components
+
     with Components(settings) as components:
         swept = components.collect_garbage()  # what an interrupted earlier ingest left behind
         if swept.deleted and not args.quiet:
