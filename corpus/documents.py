@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quarry.corpus.images import ImageAsset, ImageProblem, check_image
 from quarry.corpus.metadata import SourceDocument
 from quarry.corpus.metadata_sources import Layer, flag_layer, resolve, source_layer
+from quarry.corpus.readers.pdf_images import PageFigure
 from quarry.corpus.readers.sniff import KIND_NAMES, sniff
 from quarry.corpus.readers.types import DocumentKind, Extracted
 from quarry.errors import DocumentParseError
@@ -69,6 +71,7 @@ def load_document(
     defaults: Mapping[str, Any],
     options: ReadOptions,
     max_chars: int,
+    max_asset_bytes: int,
 ) -> SourceDocument:
     extracted = _extract(path, label, kind, options, max_chars)
     sidecar_name = f"{label}.meta.yaml"
@@ -99,6 +102,7 @@ def load_document(
         fix="add a sidecar",
     )
     return SourceDocument(
+        assets=tuple(_figure_asset(figure, extracted.text, label, max_asset_bytes) for figure in extracted.figures),
         id=resolved.metadata.document_id(),
         label=label,
         text=extracted.text,
@@ -110,6 +114,24 @@ def load_document(
             f"read as {_READ_AS[kind]}" + (f", {extracted.pages} pages" if extracted.pages else ""),
             *extracted.notes,
         ),
+    )
+
+
+def _figure_asset(figure: PageFigure, text: str, label: str, max_bytes: int) -> ImageAsset:
+    try:
+        checked = check_image(figure.png, max_bytes=max_bytes)
+    except ImageProblem as exc:
+        raise DocumentParseError(label, f"image '{figure.name}' {exc}") from None
+    caption = text[figure.caption_start : figure.caption_end]
+    return ImageAsset(
+        figure.name,
+        figure.png,
+        checked.mime,
+        checked.width,
+        checked.height,
+        caption,
+        figure.caption_start,
+        figure.caption_end,
     )
 
 

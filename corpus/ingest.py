@@ -24,7 +24,7 @@ from quarry.corpus.config import ChunkingConfig
 from quarry.corpus.entities import EntityExtractor, OfflineExtractor
 from quarry.corpus.loaders import Refusal, Skipped, load_paths
 from quarry.corpus.metadata import SourceDocument
-from quarry.corpus.provenance import layout_chunks
+from quarry.corpus.provenance import layout_chunks, located
 from quarry.corpus.store import DocumentStore, WriteHook, WriteOutcome
 from quarry.corpus.tokens import count_tokens
 from quarry.errors import BlobError, StorageError
@@ -227,13 +227,16 @@ def _chunks(document: SourceDocument, config: ChunkingConfig) -> list[Chunk]:
             chunks[same] = replace(chunks[same], asset_ordinal=number)
             continue
         chunks.append(
-            Chunk(
-                len(chunks),
-                asset.caption_start,
-                asset.caption_end,
-                asset.caption,
-                max(1, count_tokens(asset.caption)),
-                asset_ordinal=number,
+            located(
+                document,
+                Chunk(
+                    len(chunks),
+                    asset.caption_start,
+                    asset.caption_end,
+                    asset.caption,
+                    max(1, count_tokens(asset.caption)),
+                    asset_ordinal=number,
+                ),
             )
         )
     return chunks

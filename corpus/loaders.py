@@ -168,7 +168,14 @@ def _load_document(
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     raw = _read_sidecar(sidecar, label) if sidecar.exists() else None
     return load_document(
-        path, label, kind, sidecar=raw, defaults=defaults, options=limits.read, max_chars=limits.document_bytes
+        path,
+        label,
+        kind,
+        sidecar=raw,
+        defaults=defaults,
+        options=limits.read,
+        max_chars=limits.document_bytes,
+        max_asset_bytes=limits.asset_bytes,
     )
 
 

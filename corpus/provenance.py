@@ -27,6 +27,15 @@ def section_of(sections: Sequence[tuple[int, str]], start: int) -> str | None:
     return sections[index][1] if index >= 0 else None
 
 
+def located(document: "SourceDocument", chunk: Chunk) -> Chunk:
+    """The chunk with the page(s) and section its span falls in (unchanged for a document without them)."""
+    pages = pages_of(document.page_starts, chunk.start_char, chunk.end_char)
+    section = section_of(document.sections, chunk.start_char)
+    if pages is None and section is None:
+        return chunk
+    return replace(chunk, page_first=pages and pages[0], page_last=pages and pages[1], section=section)
+
+
 def layout_chunks(document: "SourceDocument", config: ChunkingConfig) -> list[Chunk]:
     """The document's chunks, cut at every page and section start so that each chunk lies on one page
     (or in one section) and cites it exactly; each chunk carries its page and section."""

@@ -37,5 +37,9 @@ def _print_document(document: SourceDocument) -> None:
         print(f"  {name:<13} {shown}" + (f"   ← {origin}" if origin else ""))
     if document.page_starts:
         print(f"  {'pages':<13} {len(document.page_starts)}")
+    if document.assets:
+        print(
+            f"  {'images':<13} {len(document.assets)} (" + "; ".join(a.caption[:60] for a in document.assets[:3]) + ")"
+        )
     if document.sections:
         print(f"  {'sections':<13} {len(document.sections)} (first: {document.sections[0][1]})")

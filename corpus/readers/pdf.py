@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from quarry.corpus.readers.pdf_images import PageFigure, page_figures
 from quarry.corpus.readers.types import Extracted, FileProperties, meaningful
 from quarry.errors import DocumentParseError
 
@@ -26,7 +27,9 @@ _SPACES_BEFORE_BREAK = re.compile(r"[ \t]+\n")
 _PAGE_BREAK = "\n\n"
 
 
-def read_pdf(path: Path, label: str, *, password: str | None, max_pages: int, max_chars: int) -> Extracted:
+def read_pdf(
+    path: Path, label: str, *, password: str | None, max_pages: int, max_chars: int, with_figures: bool = True
+) -> Extracted:
     with _opened(path, label, password) as document:
         count = len(document)
         if count > max_pages:
@@ -37,7 +40,8 @@ def read_pdf(path: Path, label: str, *, password: str | None, max_pages: int, ma
         starts: list[int] = []
         length = 0
         rtl_pages = []
-        for number, text in enumerate(_page_texts(document), start=1):
+        figures: list[PageFigure] = []
+        for number, (page, text) in enumerate(_pages(document), start=1):
             if _RTL.search(text):
                 text = _logical_order_page(path, number - 1, password) or text
                 rtl_pages.append(number)
@@ -45,6 +49,9 @@ def read_pdf(path: Path, label: str, *, password: str | None, max_pages: int, ma
                 parts.append(_PAGE_BREAK)
                 length += len(_PAGE_BREAK)
             starts.append(length)
+            if with_figures:
+                figures.extend(page_figures(page, text, length, number))
+            page.close()
             parts.append(text)
             length += len(text)
             if length > max_chars:
@@ -66,7 +73,15 @@ def read_pdf(path: Path, label: str, *, password: str | None, max_pages: int, ma
         if rtl_pages
         else ()
     )
-    return Extracted(kind="pdf", text=text, properties=properties, page_starts=tuple(starts), pages=count, notes=notes)
+    return Extracted(
+        kind="pdf",
+        text=text,
+        properties=properties,
+        page_starts=tuple(starts),
+        pages=count,
+        figures=tuple(figures),
+        notes=notes,
+    )
 
 
 @contextmanager
@@ -91,18 +106,16 @@ def _opened(path: Path, label: str, password: str | None) -> Iterator[Any]:
         document.close()
 
 
-def _page_texts(document: Any) -> Iterator[str]:
+def _pages(document: Any) -> Iterator[tuple[Any, str]]:
+    """Each page, open, with its text; the caller closes it, so one page at a time is in memory."""
     for index in range(len(document)):
         page = document[index]
+        textpage = page.get_textpage()
         try:
-            textpage = page.get_textpage()
-            try:
-                raw = textpage.get_text_range()
-            finally:
-                textpage.close()
+            raw = textpage.get_text_range()
         finally:
-            page.close()
-        yield _clean(raw)
+            textpage.close()
+        yield page, _clean(raw)
 
 
 def _clean(raw: str) -> str:

@@ -3,7 +3,10 @@ the metadata the file itself carries."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from quarry.corpus.readers.pdf_images import PageFigure
 
 DocumentKind = Literal["pdf", "html", "docx"]
 
@@ -36,6 +39,8 @@ class Extracted:
     """(offset, heading path) where each section begins, in order (HTML and DOCX)."""
     first_heading: str | None = None
     pages: int = 0
+    figures: tuple["PageFigure", ...] = ()
+    """Captioned images found in the document (PDF), as PNG bytes with their caption's offsets."""
     notes: tuple[str, ...] = field(default=())
     """What a dry run should tell the user about how the text was read (e.g. pages read with the RTL reader)."""
 

@@ -29,7 +29,7 @@ def test_dry_run_lists_fields_and_origins_and_writes_nothing(tmp_path: Path):
     ) in out
     assert "refused docs/notes.txt: not valid UTF-8 text (byte 0xe9 at offset 1); it reads as Latin-1" in out
     assert "skipped docs/photo.bin: not a document type Quarry reads (.bin)\n" in out
-    assert out.endswith("dry run: 3 would be ingested, 2 refused, 1 skipped; nothing was written.\n")
+    assert out.endswith("dry run: 4 would be ingested, 2 refused, 1 skipped; nothing was written.\n")
     assert not (tmp_path / "data").exists(), "a dry run opens no database and writes nothing"
 
     titled = cli(

@@ -28,7 +28,7 @@ def documents(pg_url, embedder, tmp_path_factory) -> Iterator[Components]:
     )
     components = Components(settings, environ={}, embedder=embedder)
     report = components.ingestor.ingest_paths([write_document_corpus(root / "docs")], defaults=DEFAULTS)
-    assert report.refused == [] and report.ingested == 3
+    assert report.refused == [] and report.ingested == 4 and report.assets_written == 1
     yield components
     components.db.drop_schema()
     components.close()
@@ -59,3 +59,11 @@ def test_html_answer_cites_its_section(documents):
     [citation] = [c for c in answer.citations if c.source.endswith("harbour.html")]
     assert citation.section == "Harbour office › Sampling" and citation.page is None
     assert citation.location() == "§ Harbour office › Sampling"
+
+
+def test_a_pdf_figure_is_stored_and_cited_with_its_page(documents):
+    answer = ask(documents, "Which figure shows the monthly mean wave height at Skerry-7?")
+    [figure] = [c for c in answer.citations if c.image is not None]
+    assert figure.page == 2 and figure.text.startswith("Figure 1: Monthly mean wave height")
+    assert (figure.image.mime, figure.image.width, figure.image.height) == ("image/png", 240, 160)
+    assert Path(figure.image.path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

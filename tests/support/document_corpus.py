@@ -1,10 +1,11 @@
 """A small corpus of generated PDFs and HTML pages whose multi-hop question needs two PDFs: which buoy
 array failed (survey.pdf, page 2), who maintains it (survey.pdf, page 3), who leads that group
-(tidewatch.pdf, page 2). The HTML pages answer a question of their own from a named section."""
+(tidewatch.pdf, page 2). The HTML page answers a question of its own from a named section; waves.pdf
+holds a captioned figure (an image asset) and a decorative icon."""
 
 from pathlib import Path
 
-from tests.support.document_files import make_pdf, page_html
+from tests.support.document_files import make_pdf, make_pdf_with_figure, page_html
 
 QUESTION = "Who leads the group that maintains the buoy array that failed in the March 2024 storm?"
 HTML_QUESTION = "How often does the harbour office sample the water?"
@@ -40,6 +41,7 @@ def write_document_corpus(folder: Path) -> Path:
         title="Tidewatch group annual report",
         author="Ola Berg",
     )
+    make_pdf_with_figure(folder / "waves.pdf", title="Wave report", author="Mira Holt")
     (folder / "harbour.html").write_text(
         page_html(
             "Harbour office",

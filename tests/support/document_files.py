@@ -119,3 +119,28 @@ def page_html(title: str, sections: list[tuple[str, str]], *, author: str = "", 
         f"<main><h1>{title}</h1>{body}</main>"
         "<script>trackVisitor('cookie banner');</script><footer>Copyright footer text</footer></body></html>"
     )
+
+
+def make_pdf_with_figure(path: Path, *, title: str, author: str) -> Path:
+    """Page 1: text; page 2: a 240×160 chart with a "Figure 1:" caption line and a 12×12 bullet icon."""
+    from PIL import Image, ImageDraw
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    chart = Image.new("RGB", (240, 160), "white")
+    draw = ImageDraw.Draw(chart)
+    for n, height in enumerate((40, 90, 130, 70)):
+        draw.rectangle((20 + n * 55, 150 - height, 60 + n * 55, 150), fill=(30, 90, 160))
+    bullet = Image.new("RGB", (12, 12), "black")
+    pdf = canvas.Canvas(str(path), invariant=True)
+    pdf.setTitle(title)
+    pdf.setAuthor(author)
+    pdf.drawString(60, 800, "Wave heights rose through the spring season.")
+    pdf.showPage()
+    pdf.drawImage(ImageReader(bullet), 60, 780, width=12, height=12)
+    pdf.drawString(80, 780, "Measurements")
+    pdf.drawImage(ImageReader(chart), 60, 560, width=240, height=160)
+    pdf.drawString(60, 540, "Figure 1: Monthly mean wave height at Skerry-7, March to June.")
+    pdf.showPage()
+    pdf.save()
+    return path

@@ -14,6 +14,7 @@ from quarry.corpus.provenance import layout_chunks
 from tests.support.document_files import (
     EXTERNAL_TEMPLATE,
     make_docx,
+    make_pdf_with_figure,
     make_many_page_pdf,
     make_pdf,
     make_scanned_pdf,
@@ -281,3 +282,17 @@ def test_html_text_directly_in_divs_is_kept_once():
     document = load_one("divs.html")
     assert isinstance(document, SourceDocument)
     assert document.text == "Loose text in a div.\n\nInner paragraph.\n\nItem text."
+
+
+def test_pdf_figures_with_a_caption_line_become_assets_and_icons_are_skipped():
+    from quarry.corpus.ingest import _chunks
+
+    make_pdf_with_figure(Path("waves.pdf"), title="Wave report", author="Mira Holt")
+    document = load_one("waves.pdf")
+    assert isinstance(document, SourceDocument)
+    [figure] = document.assets  # the 12×12 bullet is decoration
+    assert (figure.mime, figure.width, figure.height) == ("image/png", 240, 160)
+    assert figure.caption == "Figure 1: Monthly mean wave height at Skerry-7, March to June."
+    assert document.text[figure.caption_start : figure.caption_end] == figure.caption
+    [caption_chunk] = [c for c in _chunks(document, ChunkingConfig()) if c.asset_ordinal == 0]
+    assert (caption_chunk.page_first, caption_chunk.page_last, caption_chunk.text) == (2, 2, figure.caption)
