@@ -14,9 +14,9 @@ from quarry.corpus.provenance import layout_chunks
 from tests.support.document_files import (
     EXTERNAL_TEMPLATE,
     make_docx,
-    make_pdf_with_figure,
     make_many_page_pdf,
     make_pdf,
+    make_pdf_with_figure,
     make_scanned_pdf,
     page_html,
     rewrite_docx,
