@@ -11,8 +11,8 @@ from quarry.errors import ExitCode
 
 _HELP = """\
 Documents are Markdown with YAML front matter, .md/.txt files with a sidecar NAME.meta.yaml,
-JSONL records {"text": ..., "metadata": {...}}, and PDF, HTML and Word (.docx) files (recognised
-by their content, not only their name). Required metadata: title, author, domain, published_at
+JSONL records {"text": ..., "metadata": {...}}, PDF, HTML and Word (.docx) files (recognised by
+their content, not only their name), and web pages by http(s) URL. Required metadata: title, author, domain, published_at
 (timezone-aware), access (groups allowed to read).
 
 Where each field comes from, first found wins: --title / --published-at (overrides); the front
@@ -30,7 +30,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         description=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders (walked recursively)")
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="files or folders (walked recursively), or http(s) URLs of web pages"
+    )
     parser.add_argument("--author", help="default author")
     parser.add_argument("--domain", help="default domain")
     parser.add_argument("--access", type=group_list, metavar="GROUPS", help="default access groups, comma-separated")
@@ -45,6 +47,11 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     parser.add_argument("--pdf-password", metavar="PASSWORD", help="password to open encrypted PDFs")
     parser.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="let URLs reach loopback and private addresses (refused by default: SSRF guard)",
+    )
+    parser.add_argument(
         "--dry-run", action="store_true", help="list what each document would get and from where; write nothing"
     )
     parser.add_argument("--quiet", action="store_true", help="print only refusals and the summary")
@@ -55,6 +62,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from quarry.agent.cli.ingest_plan import print_plan
     from quarry.corpus.documents import ReadOptions
     from quarry.corpus.loaders import load_paths
+    from quarry.corpus.web import is_url, load_urls
 
     defaults: dict[str, Any] = {
         key: value
@@ -68,19 +76,31 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if value is not None
     }
     overrides = {key: value for key, value in (("title", args.title), ("published_at", args.published_at)) if value}
+    options = ReadOptions(
+        overrides=overrides,
+        pdf_password=args.pdf_password,
+        encoding=args.encoding,
+        max_pdf_pages=settings.ingest.max_pdf_pages,
+        max_file_bytes=settings.ingest.max_file_bytes,
+    )
+    urls = [p for p in args.paths if is_url(p)]
     results = list(
+        load_urls(
+            urls,
+            defaults=defaults,
+            options=options,
+            max_bytes=settings.ingest.max_document_bytes,
+            allow_private=args.allow_private_urls,
+        )
+        if urls
+        else ()
+    ) + list(
         load_paths(
-            args.paths,
+            [Path(p) for p in args.paths if not is_url(p)],
             defaults=defaults,
             max_bytes=settings.ingest.max_document_bytes,
             max_asset_bytes=settings.ingest.max_asset_bytes,
-            options=ReadOptions(
-                overrides=overrides,
-                pdf_password=args.pdf_password,
-                encoding=args.encoding,
-                max_pdf_pages=settings.ingest.max_pdf_pages,
-                max_file_bytes=settings.ingest.max_file_bytes,
-            ),
+            options=options,
         )
     )
     if args.dry_run:
