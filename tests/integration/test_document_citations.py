@@ -12,22 +12,29 @@ import pytest
 from quarry.agent.components import Components
 from quarry.agent.passages import open_citation
 from quarry.corpus.filters import Principal
+from quarry.corpus.loaders import load_paths
 from quarry.graph.answer import Answer
 from quarry.graph.engine import ResearchRequest
 from tests.support.document_corpus import DEFAULTS, HTML_QUESTION, QUESTION, write_document_corpus
+from tests.support.document_files import make_pdf
 from tests.support.helpers import isolated_settings
 
 PUBLIC = Principal(id="reader", groups=("public",))
 
 
 @pytest.fixture(scope="module")
-def documents(pg_url, embedder, tmp_path_factory) -> Iterator[Components]:
+def docs_folder(tmp_path_factory) -> Path:
+    return write_document_corpus(tmp_path_factory.mktemp("corpus") / "docs")
+
+
+@pytest.fixture(scope="module")
+def documents(pg_url, embedder, tmp_path_factory, docs_folder) -> Iterator[Components]:
     root = tmp_path_factory.mktemp("documents")
     settings = isolated_settings(
         pg_url, root / "data", schema=f"d_{uuid.uuid4().hex[:12]}", overrides={"cache.enabled": False}
     )
     components = Components(settings, environ={}, embedder=embedder)
-    report = components.ingestor.ingest_paths([write_document_corpus(root / "docs")], defaults=DEFAULTS)
+    report = components.ingestor.ingest_paths([docs_folder], defaults=DEFAULTS)
     assert report.refused == [] and report.ingested == 4 and report.assets_written == 1
     yield components
     components.db.drop_schema()
@@ -67,3 +74,19 @@ def test_a_pdf_figure_is_stored_and_cited_with_its_page(documents):
     assert figure.page == 2 and figure.text.startswith("Figure 1: Monthly mean wave height")
     assert (figure.image.mime, figure.image.width, figure.image.height) == ("image/png", 240, 160)
     assert Path(figure.image.path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reingest_skips_unchanged_pdfs_and_replaces_a_changed_one(documents, docs_folder):
+    again = documents.ingestor.ingest_paths([docs_folder], defaults=DEFAULTS)
+    assert again.ingested == 0 and len(again.unchanged) == 4
+    make_pdf(
+        docs_folder / "tidewatch.pdf",
+        ["Tidewatch group annual report", "People.\nThe Tidewatch group is led by Ines Aalto since 2020."],
+        title="Tidewatch group annual report",
+        author="Ola Berg",
+    )
+    changed = documents.ingestor.ingest_paths([docs_folder / "tidewatch.pdf"], defaults=DEFAULTS)
+    assert [Path(label).name for label in changed.replaced] == ["tidewatch.pdf"]
+    [document] = load_paths([docs_folder / "tidewatch.pdf"], defaults=DEFAULTS)
+    stored = documents.store.document(document.id)
+    assert stored is not None and stored.version == 2 and "since 2020" in stored.body
