@@ -142,11 +142,16 @@ class Assistant:
         on_progress: Callable[[IngestEvent], None] | None = None,
         prune: bool = False,
         force: bool = False,
+        overrides: Mapping[str, Any] | None = None,
+        pdf_password: str | None = None,
+        encoding: str | None = None,
     ) -> IngestReport:
-        """What `quarry ingest PATH...` does: files or folders, with metadata defaults for fields a
-        document leaves out. Refusals are in the report, each naming the document and field; stored
-        documents from under `paths` whose file is gone are in `report.vanished`, and deleted with
-        `prune`. `force` lets a document take an id another source holds."""
+        """What `quarry ingest PATH...` does: files or folders (Markdown, text, JSONL, PDF, HTML, Word),
+        with metadata defaults for fields a document leaves out and `overrides` (title, published_at)
+        that win over what it says. Refusals are in the report, each naming the document and field;
+        stored documents from under `paths` whose file is gone are in `report.vanished`, and deleted
+        with `prune`. `force` lets a document take an id another source holds."""
+        from quarry.corpus.documents import ReadOptions
         from quarry.corpus.loaders import load_paths
 
         roots = [Path(p) for p in paths]
@@ -155,6 +160,13 @@ class Assistant:
             defaults=dict(defaults or {}),
             max_bytes=self.settings.ingest.max_document_bytes,
             max_asset_bytes=self.settings.ingest.max_asset_bytes,
+            options=ReadOptions(
+                overrides=dict(overrides or {}),
+                pdf_password=pdf_password,
+                encoding=encoding,
+                max_pdf_pages=self.settings.ingest.max_pdf_pages,
+                max_file_bytes=self.settings.ingest.max_file_bytes,
+            ),
         )
         return self.components.ingestor.ingest_documents(
             loaded, progress=on_progress, roots=roots, prune=prune, force=force

@@ -27,6 +27,11 @@ class Chunk:
     token_count: int
     asset_ordinal: int | None = None
     """Set on an image's caption chunk: which of the document's assets it describes."""
+    page_first: int | None = None
+    """PDF: the page the chunk starts on (from 1); page_last the page it ends on."""
+    page_last: int | None = None
+    section: str | None = None
+    """HTML/DOCX: the heading path of the section the chunk starts in (`Methods › Sampling`)."""
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,10 @@ class IngestConfig(_Section):
     """Larger images are refused (with their document)."""
     gc_grace_seconds: float = Field(default=3600.0, ge=0)
     """Unreferenced blobs younger than this are kept: an ingest may be about to commit a reference."""
+    max_file_bytes: int = Field(default=200_000_000, ge=1_000, le=10_000_000_000)
+    """Larger PDF and Word files are refused; their extracted text is capped by max_document_bytes."""
+    max_pdf_pages: int = Field(default=10_000, ge=1, le=1_000_000)
+    """PDFs with more pages are refused (pages are read and released one at a time: memory stays flat)."""
 
 
 class StorageConfig(_Section):

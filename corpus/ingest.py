@@ -24,6 +24,7 @@ from quarry.corpus.config import ChunkingConfig
 from quarry.corpus.entities import EntityExtractor, OfflineExtractor
 from quarry.corpus.loaders import Refusal, Skipped, load_paths
 from quarry.corpus.metadata import SourceDocument
+from quarry.corpus.provenance import layout_chunks, located
 from quarry.corpus.store import DocumentRef, DocumentStore, WriteHook, WriteOutcome
 from quarry.corpus.tokens import count_tokens
 from quarry.errors import BlobError, IdClaimed, StorageError
@@ -157,7 +158,7 @@ class Ingestor:
         for result in results:
             if isinstance(result, Skipped):
                 report.skipped.append(result.label)
-                notify(IngestEvent(result.label, "skipped"))
+                notify(IngestEvent(result.label, "skipped", result.reason))
                 continue
             if isinstance(result, Refusal):
                 spoiled.add(result.origin)
@@ -300,7 +301,11 @@ def _is_file(origin: str) -> bool:
 
 def _chunks(document: SourceDocument, config: ChunkingConfig) -> list[Chunk]:
     """The text's chunks, then one per image: its caption, where it sits in the text."""
-    chunks = chunk_text(document.text, config)
+    chunks = (
+        layout_chunks(document, config)
+        if document.page_starts or document.sections
+        else chunk_text(document.text, config)
+    )
     for number, asset in enumerate(document.assets):
         same = next(
             (i for i, c in enumerate(chunks) if (c.start_char, c.end_char) == (asset.caption_start, asset.caption_end)),
@@ -310,13 +315,16 @@ def _chunks(document: SourceDocument, config: ChunkingConfig) -> list[Chunk]:
             chunks[same] = replace(chunks[same], asset_ordinal=number)
             continue
         chunks.append(
-            Chunk(
-                len(chunks),
-                asset.caption_start,
-                asset.caption_end,
-                asset.caption,
-                max(1, count_tokens(asset.caption)),
-                asset_ordinal=number,
+            located(
+                document,
+                Chunk(
+                    len(chunks),
+                    asset.caption_start,
+                    asset.caption_end,
+                    asset.caption,
+                    max(1, count_tokens(asset.caption)),
+                    asset_ordinal=number,
+                ),
             )
         )
     return chunks

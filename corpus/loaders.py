@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from quarry.corpus.asset_loader import jsonl_images, markdown_images, standalone_image
+from quarry.corpus.documents import DOCUMENT_SUFFIXES, ReadOptions, document_kind, load_document
 from quarry.corpus.images import IMAGE_SUFFIXES, ImageAsset
 from quarry.corpus.metadata import SourceDocument, validate_metadata
+from quarry.corpus.metadata_sources import resolve, text_layers
+from quarry.corpus.readers.types import DocumentKind
 from quarry.corpus.storable import unstorable_character
+from quarry.corpus.text_encoding import decode_text
 from quarry.corpus.yaml_text import YamlProblem, load_yaml
 from quarry.errors import CorpusError, DocumentParseError
 
@@ -49,6 +53,7 @@ class Skipped:
     """A file found while walking a folder that is not a document Quarry reads."""
 
     label: str
+    reason: str = ""
 
 
 LoadResult = SourceDocument | Refusal | Skipped
@@ -58,6 +63,8 @@ LoadResult = SourceDocument | Refusal | Skipped
 class _Limits:
     document_bytes: int
     asset_bytes: int
+    read: ReadOptions
+    """How PDF, HTML and Word files are read; --title/--published-at overrides; --encoding."""
 
     @property
     def jsonl_line_bytes(self) -> int:
@@ -71,9 +78,10 @@ def load_paths(
     defaults: dict[str, Any] | None = None,
     max_bytes: int = 10_000_000,
     max_asset_bytes: int = DEFAULT_MAX_ASSET_BYTES,
+    options: ReadOptions | None = None,
 ) -> Iterator[LoadResult]:
     """Yield one result per document found under `paths` (files or folders, walked in sorted order)."""
-    limits = _Limits(max_bytes, max_asset_bytes)
+    limits = _Limits(max_bytes, max_asset_bytes, options or ReadOptions())
     for path in paths:
         try:
             path.stat()
@@ -117,8 +125,13 @@ def _file_results(
         if unstorable_character(label):
             yield Refusal(label, "its name is not valid UTF-8 (rename the file)")
             return
-        if suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + IMAGE_SUFFIXES and not stat.S_ISREG(path.stat().st_mode):
+        if (explicit or suffix in JSONL_SUFFIXES + TEXT_SUFFIXES + IMAGE_SUFFIXES + tuple(DOCUMENT_SUFFIXES)) and (
+            not stat.S_ISREG(path.stat().st_mode)
+        ):
             yield Refusal(label, "is not a regular file (a device, pipe or socket is never read)")
+            return
+        if not path.name.endswith(SIDECAR_SUFFIX) and (kind := document_kind(path, label, explicit=explicit)):
+            yield _load_document(path, label, kind, defaults, limits)
             return
         if suffix in JSONL_SUFFIXES:
             yield from _load_jsonl(path, label, defaults, limits, root)
@@ -137,7 +150,7 @@ def _file_results(
                 "and images with a sidecar NAME.png.meta.yaml)",
             )
         else:
-            yield Skipped(label)
+            yield Skipped(label, f"not a document type Quarry reads ({suffix or 'no suffix'})")
     except CorpusError as exc:
         yield Refusal(label, str(exc).removeprefix(f"document '{label}': "))
     except OSError as exc:
@@ -148,7 +161,7 @@ def _load_text(path: Path, label: str, defaults: dict[str, Any], limits: _Limits
     size = path.stat().st_size
     if size > limits.document_bytes:
         return Refusal(label, _too_big(size, limits.document_bytes))
-    text = _decode(path.read_bytes(), label)
+    text = decode_text(path.read_bytes(), label, limits.read.encoding)
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     front, body = _split_front_matter(text, label)
     if front is not None and sidecar.exists():
@@ -162,14 +175,36 @@ def _load_text(path: Path, label: str, defaults: dict[str, Any], limits: _Limits
     if not body.strip():
         return Refusal(label, "has no text")
     _check_declared_source(label, raw, path)
-    merged = {**defaults, "source": str(path.resolve()), **raw}
-    metadata = validate_metadata(label, merged, where=where)
+    layers = text_layers(path, raw, where, defaults, limits.read.overrides, body)
+    resolved = resolve(label, layers, where=where)
+    metadata = resolved.metadata
     assets = (
         markdown_images(body, path.parent, root, label, limits.asset_bytes)
         if path.suffix.lower() in MARKDOWN_SUFFIXES
         else ()
     )
-    return SourceDocument(id=metadata.document_id(), label=label, text=body, metadata=metadata, assets=assets)
+    return SourceDocument(
+        id=metadata.document_id(), label=label, text=body, metadata=metadata, assets=assets, field_sources=resolved.field_sources
+    )
+
+
+def _load_document(
+    path: Path, label: str, kind: DocumentKind, defaults: dict[str, Any], limits: _Limits
+) -> SourceDocument:
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    raw = _read_sidecar(sidecar, label) if sidecar.exists() else None
+    if raw is not None:
+        _check_declared_source(label, raw, path)
+    return load_document(
+        path,
+        label,
+        kind,
+        sidecar=raw,
+        defaults=defaults,
+        options=limits.read,
+        max_chars=limits.document_bytes,
+        max_asset_bytes=limits.asset_bytes,
+    )
 
 
 def _load_image(
@@ -180,7 +215,7 @@ def _load_image(
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
     if not sidecar.exists():
         if not explicit:
-            return Skipped(label)
+            return Skipped(label, "an image without a sidecar (taken to belong to a Markdown document)")
         return Refusal(label, f"an image needs a sidecar '{sidecar.name}' with its metadata and a caption")
     raw = dict(_read_sidecar(sidecar, label))
     caption = raw.pop("caption", None)
@@ -353,15 +388,7 @@ def _parse_yaml(source: str, label: str, where: str) -> dict[str, Any]:
 
 
 def _decode(data: bytes, label: str) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DocumentParseError(
-            label, f"not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from None
-    if "\x00" in text:
-        raise DocumentParseError(label, "contains NUL bytes (binary file?)")
-    return text
+    return decode_text(data, label, None, hint=False)
 
 
 def _metadata_too_big(where: str, size: int) -> str:

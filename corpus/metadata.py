@@ -3,7 +3,8 @@
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -133,6 +134,14 @@ class SourceDocument:
     metadata: DocumentMetadata
     assets: tuple[ImageAsset, ...] = ()
     """Images, in the order the document shows them."""
+    page_starts: tuple[int, ...] = ()
+    """PDF: the offset in `text` where each page begins (page n at page_starts[n - 1])."""
+    sections: tuple[tuple[int, str], ...] = ()
+    """HTML/DOCX: (offset, heading path) where each section begins."""
+    field_sources: Mapping[str, str] = field(default_factory=dict)
+    """Metadata field → where its value came from (for `quarry ingest --dry-run`)."""
+    notes: tuple[str, ...] = ()
+    """How the text was read (format, pages, encoding), for `--dry-run`."""
     origin: str = ""
     """The file it was loaded from (a JSONL record's file); "" for documents built in code, whose
     origin is their declared source. The document's id belongs to its origin."""
@@ -149,6 +158,8 @@ class SourceDocument:
         digest.update(b"\0" + self.metadata.fingerprint().encode())
         for asset in self.assets:
             digest.update(f"\0{asset.key}\0{asset.name}\0{asset.caption_start}:{asset.caption_end}".encode())
+        if self.page_starts or self.sections:  # where pages and sections begin decides each chunk's provenance
+            digest.update(f"\0{self.page_starts}\0{self.sections}".encode())
         return digest.hexdigest()
 
 

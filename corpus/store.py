@@ -96,6 +96,9 @@ class Hit:
     end_char: int
     text: str
     score: float
+    page_first: int | None = None
+    page_last: int | None = None
+    section: str | None = None
 
 
 class ScanPlan(Protocol):
@@ -122,8 +125,8 @@ class CorpusCounts:
 
 _INSERT_CHUNK = """
 INSERT INTO chunks (document_id, ordinal, body, start_char, end_char, token_count, embedding,
-                    domain, author, published_at, access, asset_ordinal)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    domain, author, published_at, access, asset_ordinal, page_first, page_last, section)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 _INSERT_ASSET = """
 INSERT INTO assets (document_id, ordinal, name, blob_key, mime, bytes, width, height, caption)
@@ -135,7 +138,8 @@ def _hit_columns(chunk: str) -> str:
     """The SELECT list that builds a Hit from `chunk` (an alias of chunks) joined to documents as d; score apart."""
     return (
         f"{chunk}.id AS chunk_id, {chunk}.document_id, {chunk}.ordinal, d.title, d.source, d.author, d.domain,"
-        f" d.published_at, {chunk}.start_char, {chunk}.end_char, {chunk}.body AS text"
+        f" d.published_at, {chunk}.start_char, {chunk}.end_char, {chunk}.body AS text,"
+        f" {chunk}.page_first, {chunk}.page_last, {chunk}.section"
     )
 
 
@@ -149,9 +153,11 @@ ORDER BY h.distance, h.id
 _NEAREST_EXACT = (
     """
 WITH candidates AS MATERIALIZED (
-    SELECT id, document_id, ordinal, body, start_char, end_char, embedding FROM chunks WHERE {predicate}
+    SELECT id, document_id, ordinal, body, start_char, end_char, page_first, page_last, section, embedding
+    FROM chunks WHERE {predicate}
 ), hits AS (
-    SELECT id, document_id, ordinal, body, start_char, end_char, embedding <=> %(q)s AS distance
+    SELECT id, document_id, ordinal, body, start_char, end_char, page_first, page_last, section,
+           embedding <=> %(q)s AS distance
     FROM candidates ORDER BY embedding <=> %(q)s, id LIMIT %(k)s
 )
 """
@@ -161,7 +167,8 @@ WITH candidates AS MATERIALIZED (
 _NEAREST_INDEXED = (
     """
 WITH hits AS (
-    SELECT id, document_id, ordinal, body, start_char, end_char, embedding <=> %(q)s AS distance
+    SELECT id, document_id, ordinal, body, start_char, end_char, page_first, page_last, section,
+           embedding <=> %(q)s AS distance
     FROM chunks WHERE {predicate} ORDER BY embedding <=> %(q)s LIMIT %(k)s
 )
 """
@@ -293,6 +300,9 @@ class DocumentStore:
                             meta.published_at,
                             list(meta.access),
                             c.asset_ordinal,
+                            c.page_first,
+                            c.page_last,
+                            c.section,
                         )
                         for c, vector in zip(chunks, embeddings)
                     ],

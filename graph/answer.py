@@ -48,6 +48,20 @@ class Citation:
     support: float
     """Share of the citing sentence's content words the passage contains."""
     image: ImageRef | None = None
+    page: int | None = None
+    """PDF: the page the passage starts on (from 1); `page_end` the page it ends on."""
+    page_end: int | None = None
+    section: str | None = None
+    """HTML/Word: the heading path of the passage's section (`Methods › Sampling`)."""
+
+    def location(self) -> str:
+        """Where a reader finds the passage: "p. 14", "pp. 14–15", "§ Methods › Sampling", else "chars 10-80"."""
+        if self.page is not None:
+            last = self.page_end or self.page
+            return f"p. {self.page}" if last == self.page else f"pp. {self.page}–{last}"
+        if self.section:
+            return f"§ {self.section}"
+        return f"chars {self.start_char}-{self.end_char}"
 
     def record(self) -> CitationRecord:
         return CitationRecord.model_validate(asdict(self))

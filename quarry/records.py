@@ -63,6 +63,11 @@ class CitationRecord(_Record):
     text: str
     support: float
     image: ImageRecord | None = None
+    page: int | None = None
+    """PDF: the page the cited passage starts on (from 1); page_end the page it ends on."""
+    page_end: int | None = None
+    section: str | None = None
+    """HTML/Word: the heading path of the cited passage's section."""
 
 
 class NodeSpendRecord(_Record):

@@ -6,6 +6,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
+from quarry.agent.cli.citing import citation_line
 from quarry.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def show_answer(answer: "Answer") -> None:
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
-            print(f"  [{c.number}] {c.title} — {c.source}:{c.start_char}-{c.end_char} (document {c.document_id})")
+            print(f"  {citation_line(c)} (document {c.document_id})")
             if c.image is not None:
                 print(f"      image {c.image.name} ({c.image.mime}, {c.image.width}×{c.image.height}): {c.image.path}")
     if answer.cache_hit:

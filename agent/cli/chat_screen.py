@@ -11,6 +11,7 @@ from rich.text import Text
 from quarry.agent.assistant import Assistant
 from quarry.agent.chat_session import Session
 from quarry.agent.cli.chat import HELP
+from quarry.agent.cli.citing import citation_line
 from quarry.agent.cli.tables import console_for_stdout
 from quarry.corpus.filters import SearchFilters
 from quarry.errors import PassageUnavailable, SessionBudgetSpent
@@ -167,7 +168,7 @@ class ChatScreen:
             return
         for c in citations:
             self.out.print(
-                f"[{c.number}] {c.title} — {c.source} chars {c.start_char}-{c.end_char} (document {c.document_id})",
+                f"{citation_line(c)} (document {c.document_id})",
                 markup=False,
             )
 
@@ -184,7 +185,12 @@ class ChatScreen:
             self.out.print(str(exc), markup=False)
             return
         self.out.print(
-            f"[{citation.number}] {citation.title} — {citation.source}, chars {citation.start_char}-{citation.end_char}",
+            citation_line(citation)
+            + (
+                ""
+                if citation.page is None and not citation.section
+                else f", chars {citation.start_char}-{citation.end_char}"
+            ),
             markup=False,
             style="bold",
         )

@@ -71,4 +71,6 @@ class IngestProgress(StageProgress):
             return
         if event.outcome == "refused":
             self.always(f"refused {event.label}: {event.detail}")
+        elif event.outcome == "skipped" and not self.quiet:
+            self.always(f"skipped {event.label}" + (f": {event.detail}" if event.detail else ""))
         self.advance(f"{event.outcome:9} {event.label}", show=event.outcome not in ("skipped", "refused"))

@@ -132,6 +132,9 @@ def _cite(item: Evidence, support: float, citations: dict[int, Citation]) -> int
             end_char=hit.end_char,
             text=hit.text,
             support=round(support, 3),
+            page=hit.page_first,
+            page_end=hit.page_last,
+            section=hit.section,
         )
     return citations[item.marker].number
 

@@ -79,8 +79,7 @@ def test_cli_defaults_fill_gaps_but_document_metadata_wins():
     a, b = load("a.md", "b.txt", defaults={"author": "Default Person", "domain": "misc", "access": ["team"]})
     assert a.metadata.author == "Priya Raman"
     assert isinstance(b, Refusal)
-    assert b.reason == (
-        "missing required field 'title' (set it in front matter or a sidecar 'b.txt.meta.yaml'); "
+    assert b.reason == (  # the title falls back to the file name; a date never is guessed
         "missing required field 'published_at' (set it in front matter or a sidecar 'b.txt.meta.yaml' "
         "or pass --published-at)"
     )
@@ -123,7 +122,10 @@ def test_unsupported_type_refused_when_named_and_skipped_in_folders():
     Path("d").mkdir()
     Path("d/pic.png").write_bytes(b"\x89PNG")
     Path("d/data.bin").write_bytes(b"\x00\x01")
-    assert load("d") == [Skipped("d/data.bin"), Skipped("d/pic.png")]
+    assert load("d") == [
+        Skipped("d/data.bin", "not a document type Quarry reads (.bin)"),
+        Skipped("d/pic.png", "an image without a sidecar (taken to belong to a Markdown document)"),
+    ]
     assert load("d/pic.png") == [
         Refusal("d/pic.png", "an image needs a sidecar 'pic.png.meta.yaml' with its metadata and a caption")
     ]
