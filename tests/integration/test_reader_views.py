@@ -6,7 +6,6 @@ import uuid
 from pathlib import Path
 
 import psycopg
-import pytest
 from psycopg.conninfo import make_conninfo
 
 from quarry.corpus.db import Database
@@ -68,7 +67,7 @@ def test_m11_reader_views_are_bounded_and_least_recently_used(store, db, tmp_pat
         put(store, f"d{n}", f"Keel and Beacon share rack {n}.", access=[group])
     graph = GraphSearch(db, GraphConfig(max_views=2))
     bm25 = Bm25Search(db, Bm25Config(max_views=2), tmp_path / "bm25")
-    for group in groups + [("g4",), ("g3",)]:
+    for group in [*groups, ("g4",), ("g3",)]:
         graph.search("Keel", k=5, principal=Principal(groups=group))
         bm25.search("keel", k=5, principal=Principal(groups=group))
     kg = graph.knowledge_graph()
