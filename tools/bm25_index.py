@@ -122,6 +122,7 @@ class IndexFiles:
         self.identity = identity
         self.config = config
         tag = hashlib.sha256(identity.encode()).hexdigest()[:16]
+        self._schema = schema
         self._prefix = f"{schema}-{tag}"
         self._tokens = {"stop_words": config.stop_words}
         """The settings the index's contents depend on (k1, b, epsilon only enter per-view statistics)."""
@@ -186,6 +187,8 @@ class IndexFiles:
         for stale in self.cache_dir.glob(f"{self._prefix}-v*.bm25.npz"):
             if stale != self.path(index.version):
                 stale.unlink(missing_ok=True)
+        for legacy in self.cache_dir.glob(f"{self._schema}-v*.bm25.npz"):  # format 1, keyed by schema alone
+            legacy.unlink(missing_ok=True)
 
 
 def _categorise(values: Iterable[Category]) -> tuple[list[Category], Int32s]:

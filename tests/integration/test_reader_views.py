@@ -87,7 +87,11 @@ def test_m10_a_recreated_database_never_serves_the_old_index(pg_url: str, tmp_pa
         return database
 
     first = fresh("Certwarden renews certificates.")
+    cache.mkdir()
+    legacy = cache / f"{first.schema}-v1.bm25.npz"  # the old name, keyed by schema and version only
+    legacy.write_bytes(b"format 1")
     assert [h.document_id for h in Bm25Search(first, Bm25Config(), cache).search("certwarden", k=5, principal=PUBLIC)]
+    assert not legacy.exists(), "a file named the old way is removed, never read"
     first.drop_schema()
     first.close()
     second = fresh("Lantern keeps metrics.")  # same schema name, same corpus version (1)
