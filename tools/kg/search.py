@@ -110,7 +110,8 @@ class GraphSearch:
             held.setdefault(chunk, []).append(scores[entity])
             best[chunk] = _explaining(reader, best.get(chunk), entity, scores, paths)
         # The strongest entity decides; others add a little, so long chunks naming many entities do not win by bulk.
-        chunk_scores = {c: max(s) + OTHER_ENTITY_SHARE * (sum(s) - max(s)) for c, s in held.items()}
+        # fsum: exact, so the score does not depend on the order of entity ids (which other documents set).
+        chunk_scores = {c: max(s) + OTHER_ENTITY_SHARE * (math.fsum(s) - max(s)) for c, s in held.items()}
         return chunk_scores, best
 
 
