@@ -158,13 +158,17 @@ def _measure(components: Components, queries: list[str], rounds: int) -> dict[st
     vectors = rng.normal(size=(len(queries), 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     retriever.retrieve(queries[0], principal=public, query_vector=vectors[0].tolist())
-    samples = []
+    samples, parts = [], {}
     for _ in range(rounds):
         for query, vector in zip(queries, vectors):
             began = time.perf_counter()
-            retriever.retrieve(query, principal=public, query_vector=vector.tolist())
+            result = retriever.retrieve(query, principal=public, query_vector=vector.tolist())
             samples.append((time.perf_counter() - began) * 1000)
+            for part, ms in result.timings_ms.items():
+                parts.setdefault(part, []).append(ms)
     rows.append({"retriever": "hybrid", "reader": "public", "first_ms": None, **_stats(samples)})
+    for part, values in sorted(parts.items()):
+        rows.append({"retriever": f"hybrid: {part}", "reader": "public", "first_ms": None, **_stats(values)})
     return {"bm25_index_build_ms": round(build_ms, 1), "rows": rows}
 
 
