@@ -13,10 +13,16 @@ the index used before statistics were per reader, so it is this run's baseline),
 statistics, once per corpus version), then p50/p95 of warm BM25 queries with a bootstrap 95% CI of
 the p50; and warm hybrid (dense + BM25 + graph, fused, offline rerank) p50 for the public reader.
 
+With `--baseline FILE` (another version of tools/bm25.py, e.g. the one before per-reader statistics:
+`git show 3d91133:tools/bm25.py > /tmp/bm25_before.py`), that implementation is measured in the
+same process, on the same database, interleaved query by query with the current one (alternating
+which goes first), for BM25 alone and inside hybrid retrieval; machine load then hits both alike.
+
 Prints a Markdown table and writes JSON (default bench/out/bench_retrieval.json).
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -36,6 +42,7 @@ from quarry.corpus.entities import OfflineExtractor
 from quarry.corpus.filters import Principal
 from quarry.corpus.metadata import SourceDocument, validate_metadata
 from quarry.corpus.store import DocumentStore
+from quarry.tools.hybrid import HybridRetriever
 from tests.support.pg_control import EmbeddedCluster
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -54,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="", help="a name for this run in the output (e.g. before/after)")
     parser.add_argument("--out", type=Path, default=Path("bench/out/bench_retrieval.json"))
     parser.add_argument("--data", type=Path, default=DATA, help=f"the shared data folder (default {DATA})")
+    parser.add_argument("--baseline", type=Path, help="a file holding another Bm25Search to measure interleaved")
     args = parser.parse_args(argv)
     present = [name for name in SETS if (args.data / name / "corpus.jsonl").exists()]
     if not present:
@@ -76,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         with Components(settings, environ={}) as components:
             chunks, load_s = _load(components, records)
             results = _measure(components, queries, args.rounds)
+            if args.baseline:
+                results["rows"] += _interleaved(components, args.baseline, queries, args.rounds)
     results = {
         "label": args.label,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
@@ -170,6 +180,51 @@ def _measure(components: Components, queries: list[str], rounds: int) -> dict[st
     for part, values in sorted(parts.items()):
         rows.append({"retriever": f"hybrid: {part}", "reader": "public", "first_ms": None, **_stats(values)})
     return {"bm25_index_build_ms": round(build_ms, 1), "rows": rows}
+
+
+def _interleaved(components: Components, baseline: Path, queries: list[str], rounds: int) -> list[dict[str, Any]]:
+    spec = importlib.util.spec_from_file_location("bm25_baseline", baseline)
+    assert spec is not None and spec.loader is not None, baseline
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    settings = components.settings
+    old = module.Bm25Search(components.db, settings.retrieval.bm25, settings.data_dir / "cache" / "bm25-baseline")
+    twins = {
+        "current": (components.bm25, components.retriever),
+        "baseline": (
+            old,
+            HybridRetriever(
+                components.embedder,
+                components.dense,
+                old,
+                settings.retrieval,
+                graph=components.graph,
+                reranker=components.reranker,
+            ),
+        ),
+    }
+    public = Principal(groups=READERS["public"])
+    vectors = np.random.default_rng(5).normal(size=(len(queries), 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    samples: dict[tuple[str, str], list[float]] = {}
+    for bm25, retriever in twins.values():  # warm both: index, reader view, graph view
+        bm25.search(queries[0], k=50, principal=public)
+        retriever.retrieve(queries[0], principal=public, query_vector=vectors[0].tolist())
+    for round_ in range(rounds):
+        for n, (query, vector) in enumerate(zip(queries, vectors)):
+            order = list(twins) if (n + round_) % 2 == 0 else list(reversed(twins))
+            for name in order:
+                bm25, retriever = twins[name]
+                began = time.perf_counter()
+                bm25.search(query, k=50, principal=public)
+                samples.setdefault(("bm25", name), []).append((time.perf_counter() - began) * 1000)
+                began = time.perf_counter()
+                retriever.retrieve(query, principal=public, query_vector=vector.tolist())
+                samples.setdefault(("hybrid", name), []).append((time.perf_counter() - began) * 1000)
+    return [
+        {"retriever": f"{kind} interleaved: {name}", "reader": "public", "first_ms": None, **_stats(values)}
+        for (kind, name), values in samples.items()
+    ]
 
 
 def _stats(samples: list[float]) -> dict[str, Any]:
