@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help=f"the shared data folder (default {DATA})")
     parser.add_argument("--baseline", type=Path, help="a file holding another Bm25Search to measure interleaved")
     args = parser.parse_args(argv)
+    if args.baseline and not args.baseline.is_file():
+        parser.error(f"--baseline {args.baseline}: no such file")
     present = [name for name in SETS if (args.data / name / "corpus.jsonl").exists()]
     if not present:
         print(f"skipped: no BEIR sets under {args.data}")
