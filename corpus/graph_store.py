@@ -38,8 +38,10 @@ class GraphStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def load(self) -> tuple[list[StoredEntity], list[StoredRelation]]:
-        """Every mentioned entity and every relation, read in one transaction."""
+    def load(self, *, max_relations_per_document: int) -> tuple[list[StoredEntity], list[StoredRelation]]:
+        """Every mentioned entity and each document's first `max_relations_per_document` relations (in chunk
+        order, then by the entities' keys: never by ids, whose order other documents' ingests change),
+        read in one transaction."""
         with self.db.transaction() as conn:
             entities = [
                 StoredEntity(row["id"], row["key"], row["name"], row["kind"], frozenset(map(frozenset, row["access"])))
@@ -50,7 +52,14 @@ class GraphStore:
             ]
             relations = [
                 StoredRelation(row["source_id"], row["target_id"], row["label"], frozenset(row["access"]))
-                for row in conn.execute("SELECT source_id, target_id, label, access FROM relations")
+                for row in conn.execute(
+                    "SELECT source_id, target_id, label, access FROM ("
+                    " SELECT r.source_id, r.target_id, r.label, r.access, row_number() OVER ("
+                    "  PARTITION BY r.document_id ORDER BY r.chunk_id, s.key, t.key, r.label) AS nth"
+                    " FROM relations r JOIN entities s ON s.id = r.source_id JOIN entities t ON t.id = r.target_id"
+                    ") ranked WHERE nth <= %(cap)s",
+                    {"cap": max_relations_per_document},
+                )
             ]
         return entities, relations
 

@@ -214,6 +214,32 @@ def corpus_version(db: Database) -> int:
         return int(one_row(conn.execute("SELECT version FROM corpus_state"))["version"])
 
 
+@dataclass(frozen=True)
+class CorpusStamp:
+    """Which corpus, at which version: what an in-process or on-disk index is keyed on."""
+
+    identity: str
+    """The database identity: cluster system identifier (when this role may read it), database OID and
+    name, and the random id migration 0013 stores in the schema."""
+    version: int
+
+
+def corpus_stamp(db: Database) -> CorpusStamp:
+    """The database identity and corpus version, read in one statement."""
+    with db.transaction() as conn:
+        row = one_row(
+            conn.execute(
+                "SELECT version, instance_id::text AS instance,"
+                " CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')"
+                " THEN (SELECT system_identifier::text FROM pg_control_system()) ELSE '' END AS cluster,"
+                " (SELECT oid::text FROM pg_database WHERE datname = current_database()) AS oid,"
+                " current_database() AS datname FROM corpus_state"
+            )
+        )
+    identity = json.dumps([row["cluster"], row["oid"], row["datname"], db.schema, row["instance"]])
+    return CorpusStamp(identity=identity, version=int(row["version"]))
+
+
 class DocumentStore:
     def __init__(self, db: Database) -> None:
         self.db = db

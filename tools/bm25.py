@@ -1,75 +1,58 @@
-"""Lexical retrieval: BM25 (Okapi) over chunk text, filtered before ranking, cached per corpus version.
+"""Lexical retrieval: BM25 (Okapi) over chunk text, with statistics computed per reader view.
 
-The only module importing `rank_bm25`. `BM25Okapi` computes the statistics (IDF with its epsilon
-floor, document lengths, average length) when the index is built. Scoring does not loop over
-documents: an inverted index holds each term's postings and term frequencies, and one numpy pass
-computes exactly what `BM25Okapi.get_batch_scores` would for the chunks containing a query term
-(every other chunk scores 0); a test pins the two to the same numbers. rank-bm25 defects guarded
-here: an empty corpus (ZeroDivisionError), non-positive IDF in tiny corpora (a term in most
-documents would make matching documents rank below non-matching ones), and `tokenizer=`, never
-passed (it starts a process pool that leaks).
+Non-interference: a reader's scores must not change when documents they cannot read are added or
+removed. So N, the average chunk length and every term's document frequency (hence IDF) are
+computed over the chunks the reader may read, never over the whole corpus. The inverted index
+(tools/bm25_index.py) holds counts only; a reader view's statistics come from it in one numpy pass
+over the postings (document frequency = readable postings per term), are keyed by *which access
+sets* the reader can read (readers with different groups but the same readable documents share
+them), and are kept in an LRU of `bm25.max_views` per index. A reader who may read everything gets
+exactly the corpus-wide statistics.
 
-The index persists as an .npz file (no pickle) under the cache directory, named by schema and
-corpus version, written atomically; an unreadable or stale file is rebuilt, never fatal.
+IDF follows rank-bm25's BM25Okapi (a test pins the scores to `get_batch_scores` over the reader's
+readable chunks): log(N - df + 0.5) - log(df + 0.5), negative values replaced by epsilon × the mean
+IDF of the view's vocabulary. Defects guarded here: an empty view (BM25Okapi divides by zero), and
+non-positive IDF in tiny views (a term in most chunks would make matches rank below non-matches).
+IDF is computed per distinct df with `math.log` and the mean with `math.fsum`, so a view's numbers
+do not depend on the order of terms in the index (which unreadable documents would shift).
+Scoring does not loop over documents: one numpy pass over the query terms' postings.
 """
 
-import json
-import os
-import tempfile
+import math
 import threading
-from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from rank_bm25 import BM25Okapi
 
 from quarry.corpus import access
 from quarry.corpus.db import Database
 from quarry.corpus.filters import Principal, SearchFilters
-from quarry.corpus.store import DocumentStore, corpus_version
+from quarry.corpus.store import CorpusStamp, DocumentStore, corpus_stamp
+from quarry.tools.bm25_index import Bm25Index, IndexFiles, Int32s, build_index
 from quarry.tools.config import Bm25Config
 from quarry.tools.hits import Hit
+from quarry.tools.lru import Lru
 from quarry.tools.text import tokenize
 
+__all__ = ["Bm25Index", "Bm25Search", "ReaderStats", "allowed_mask", "build_index", "guarded_idf", "reader_stats"]
+
 BuildSource = Literal["built", "disk", "memory"]
-Int64s = npt.NDArray[np.int64]
-Int32s = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
-Category = TypeVar("Category", bound=Hashable)
-_FORMAT = 1
 _IDF_FLOOR = 1e-3
 
 
-@dataclass
-class Bm25Index:
-    """Postings in CSR form plus per-chunk filter columns, all numpy arrays."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReaderStats:
+    """BM25's statistics over one reader view: the chunks of the access sets it may read."""
 
-    version: int
-    chunk_ids: Int64s  # int64 [n]
-    doc_len: Floats  # float64 [n]
+    chunks: int
     avgdl: float
-    vocab: dict[str, int]
-    idf: Floats  # float64 [terms]
-    offsets: Int64s  # int64 [terms + 1]
-    positions: Int32s  # int32 [postings]
-    tfs: Floats  # float64 [postings]
-    access_id: Int32s  # int32 [n] → access_sets
-    tags_id: Int32s  # int32 [n] → tag_sets
-    domain_id: Int32s  # int32 [n] → domains
-    author_id: Int32s  # int32 [n] → authors
-    published: Floats  # float64 [n] epoch seconds
-    access_sets: list[frozenset[str]]
-    tag_sets: list[frozenset[str]]
-    domains: list[str]
-    authors: list[str]
-
-    @property
-    def size(self) -> int:
-        return len(self.chunk_ids)
+    idf: Floats  # [terms]; 0 for terms no readable chunk holds
+    norm: Floats  # [n] k1 × (1 - b + b × len / avgdl), the length normalisation of each chunk
 
 
 class Bm25Search:
@@ -79,198 +62,110 @@ class Bm25Search:
         self.config = config
         self.cache_dir = cache_dir
         self._index: Bm25Index | None = None
+        self._stamp: CorpusStamp | None = None
+        self._views: Lru[bytes, ReaderStats | None] = Lru(config.max_views)
         self._lock = threading.Lock()
         self.last_build_source: BuildSource | None = None
 
     def search(self, query: str, *, k: int, principal: Principal, filters: SearchFilters | None = None) -> list[Hit]:
         index = self.index()
-        filters = filters or SearchFilters()
-        scores = self.score_all(index, tokenize(query, stop_words=self.config.stop_words))
+        stats = self.stats(index, principal)
+        if stats is None:
+            return []
+        scores = score_all(index, stats, tokenize(query, stop_words=self.config.stop_words), self.config)
         if scores is None:
             return []
-        allowed = allowed_mask(index, filters, principal)
-        candidates = np.flatnonzero((scores > 0) & allowed)
+        filters = filters or SearchFilters()
+        candidates = np.flatnonzero((scores > 0) & allowed_mask(index, filters, principal))
         if candidates.size == 0:
             return []
         top = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
         ids, top_scores = [int(index.chunk_ids[p]) for p in top], [float(scores[p]) for p in top]
         return self.store.hits(ids, top_scores, filters, principal)
 
-    def score_all(self, index: Bm25Index, terms: list[str]) -> Floats | None:
-        """BM25 score of every chunk for the query terms (0 where no term occurs); None if nothing matches."""
-        term_ids = [index.vocab[t] for t in terms if t in index.vocab]
-        if not term_ids or index.size == 0:
-            return None
-        k1, b = self.config.k1, self.config.b
-        scores = np.zeros(index.size, dtype=np.float64)
-        norm = k1 * (1 - b + b * index.doc_len / index.avgdl)
-        for term in term_ids:  # repeated query terms count again, as in rank-bm25
-            start, end = index.offsets[term], index.offsets[term + 1]
-            where, tf = index.positions[start:end], index.tfs[start:end]
-            scores[where] += index.idf[term] * (tf * (k1 + 1) / (tf + norm[where]))
-        return scores
+    def stats(self, index: Bm25Index, principal: Principal) -> ReaderStats | None:
+        """The statistics of `principal`'s view of `index` (None when it can read no words)."""
+        sets = access.readable_mask(principal.groups, index.access_sets)
+        with self._lock:
+            if index is not self._index:  # an index this searcher no longer serves: compute, do not cache
+                return reader_stats(index, sets[index.access_id], self.config)
+            return self._views.get_or_build(
+                sets.tobytes(), lambda: reader_stats(index, sets[index.access_id], self.config)
+            )
+
+    @property
+    def cached_views(self) -> int:
+        """How many reader views' statistics are held now (at most bm25.max_views)."""
+        return len(self._views)
 
     def index(self) -> Bm25Index:
-        """The index for the current corpus version: from memory, else disk, else built."""
-        version = corpus_version(self.db)
+        """The index for the current database and corpus version: from memory, else disk, else built."""
+        stamp = corpus_stamp(self.db)
         with self._lock:
-            if self._index is not None and self._index.version == version:
+            if self._index is not None and self._stamp == stamp:
                 self.last_build_source = "memory"
                 return self._index
-            index = self._load(version)
+            files = IndexFiles(self.cache_dir, schema=self.db.schema, identity=stamp.identity, config=self.config)
+            index = files.load(stamp.version)
             if index is None:
-                index = self._build(version)
-                self._save(index)
+                index = build_index(stamp.version, self.store.lexical_rows(), self.config)
+                files.save(index)
                 self.last_build_source = "built"
             else:
                 self.last_build_source = "disk"
-            self._index = index
+            self._index, self._stamp = index, stamp
+            self._views.clear()
             return index
 
-    def _build(self, version: int) -> Bm25Index:
-        return build_index(version, self.store.lexical_rows(), self.config)
 
-    def _path(self, version: int) -> Path:
-        return self.cache_dir / f"{self.db.schema}-v{version}.bm25.npz"
-
-    def _load(self, version: int) -> Bm25Index | None:
-        path = self._path(version)
-        if not path.exists():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(bytes(data["meta"]).decode())
-                if (
-                    meta["format"] != _FORMAT
-                    or meta["version"] != version
-                    or meta["config"] != self.config.model_dump()
-                ):
-                    return None
-                return Bm25Index(
-                    version=version,
-                    chunk_ids=data["chunk_ids"],
-                    doc_len=data["doc_len"],
-                    avgdl=meta["avgdl"],
-                    vocab={t: i for i, t in enumerate(meta["terms"])},
-                    idf=data["idf"],
-                    offsets=data["offsets"],
-                    positions=data["positions"],
-                    tfs=data["tfs"],
-                    access_id=data["access_id"],
-                    tags_id=data["tags_id"],
-                    domain_id=data["domain_id"],
-                    author_id=data["author_id"],
-                    published=data["published"],
-                    access_sets=[frozenset(s) for s in meta["access_sets"]],
-                    tag_sets=[frozenset(s) for s in meta["tag_sets"]],
-                    domains=meta["domains"],
-                    authors=meta["authors"],
-                )
-        except (OSError, ValueError, KeyError, json.JSONDecodeError, EOFError):
-            return None  # corrupt or foreign file: rebuild and overwrite
-
-    def _save(self, index: Bm25Index) -> None:
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        terms = [t for t, _ in sorted(index.vocab.items(), key=lambda item: item[1])]
-        meta = {
-            "format": _FORMAT,
-            "version": index.version,
-            "avgdl": index.avgdl,
-            "terms": terms,
-            "config": self.config.model_dump(),
-            "access_sets": [sorted(s) for s in index.access_sets],
-            "tag_sets": [sorted(s) for s in index.tag_sets],
-            "domains": index.domains,
-            "authors": index.authors,
-        }
-        handle, temp = tempfile.mkstemp(dir=self.cache_dir, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                np.savez(
-                    out,
-                    meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                    chunk_ids=index.chunk_ids,
-                    doc_len=index.doc_len,
-                    idf=index.idf,
-                    offsets=index.offsets,
-                    positions=index.positions,
-                    tfs=index.tfs,
-                    access_id=index.access_id,
-                    tags_id=index.tags_id,
-                    domain_id=index.domain_id,
-                    author_id=index.author_id,
-                    published=index.published,
-                )
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, self._path(index.version))
-        except OSError:
-            Path(temp).unlink(missing_ok=True)
-            return  # a cache that cannot be written only costs a rebuild next start
-        for stale in self.cache_dir.glob(f"{self.db.schema}-v*.bm25.npz"):
-            if stale != self._path(index.version):
-                stale.unlink(missing_ok=True)
+def reader_stats(index: Bm25Index, readable: Mask, config: Bm25Config) -> ReaderStats | None:
+    """BM25 statistics over the chunks `readable` marks; None when they hold no words."""
+    chunks = int(readable.sum())
+    total = float(index.doc_len[readable].sum())
+    if chunks == 0 or total == 0:
+        return None
+    avgdl = total / chunks
+    seen = np.zeros(len(index.positions) + 1, dtype=np.int64)
+    np.cumsum(readable[index.positions], out=seen[1:])
+    df = seen[index.offsets[1:]] - seen[index.offsets[:-1]]
+    present = df > 0
+    distinct, which = np.unique(df[present], return_inverse=True)
+    by_df = np.array([math.log(chunks - d + 0.5) - math.log(d + 0.5) for d in distinct.tolist()], dtype=np.float64)
+    raw = by_df[which]
+    if raw.size:
+        floor = config.epsilon * math.fsum(raw.tolist()) / raw.size
+        raw = np.where(raw < 0, floor, raw)
+    idf = np.zeros(len(df), dtype=np.float64)
+    idf[present] = _positive(raw)
+    norm = config.k1 * (1 - config.b + config.b * index.doc_len / avgdl)
+    return ReaderStats(chunks=chunks, avgdl=avgdl, idf=idf, norm=norm)
 
 
-def build_index(version: int, rows: list[dict[str, Any]], config: Bm25Config) -> Bm25Index:
-    """Index `rows` (id, body, access, tags, domain, author, ts); rank-bm25 supplies the statistics."""
-    documents = [tokenize(row["body"], stop_words=config.stop_words) for row in rows]
-    vocab: dict[str, int] = {}
-    postings: list[dict[int, int]] = []
-    for position, tokens in enumerate(documents):
-        counts: dict[str, int] = {}
-        for token in tokens:
-            counts[token] = counts.get(token, 0) + 1
-        for token, count in counts.items():
-            term = vocab.setdefault(token, len(vocab))
-            if term == len(postings):
-                postings.append({})
-            postings[term][position] = count
-    idf = np.zeros(len(vocab), dtype=np.float64)
-    doc_len = np.array([len(d) for d in documents], dtype=np.float64)
-    avgdl = 1.0
-    if rows and doc_len.sum() > 0:  # BM25Okapi([]) divides by zero; all-empty chunks do too
-        okapi = BM25Okapi(documents, k1=config.k1, b=config.b, epsilon=config.epsilon)
-        avgdl = float(okapi.avgdl)
-        guarded = guarded_idf(okapi.idf)
-        for token, term in vocab.items():
-            idf[term] = guarded[token]
-    offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(p) for p in postings]) if postings else []
-    positions = np.fromiter((pos for p in postings for pos in p), dtype=np.int32, count=int(offsets[-1]))
-    tfs = np.fromiter((tf for p in postings for tf in p.values()), dtype=np.float64, count=int(offsets[-1]))
-    access_sets, access_id = _categorise(frozenset(row["access"]) for row in rows)
-    tag_sets, tags_id = _categorise(frozenset(row["tags"]) for row in rows)
-    domains, domain_id = _categorise(row["domain"] for row in rows)
-    authors, author_id = _categorise(row["author"] for row in rows)
-    return Bm25Index(
-        version=version,
-        chunk_ids=np.array([row["id"] for row in rows], dtype=np.int64),
-        doc_len=doc_len,
-        avgdl=avgdl,
-        vocab=vocab,
-        idf=idf,
-        offsets=offsets,
-        positions=positions,
-        tfs=tfs,
-        access_id=access_id,
-        tags_id=tags_id,
-        domain_id=domain_id,
-        author_id=author_id,
-        published=np.array([row["ts"] for row in rows], dtype=np.float64),
-        access_sets=access_sets,
-        tag_sets=tag_sets,
-        domains=domains,
-        authors=authors,
-    )
+def score_all(index: Bm25Index, stats: ReaderStats, terms: list[str], config: Bm25Config) -> Floats | None:
+    """BM25 score of every chunk for the query terms under `stats` (0 where no term occurs); only the
+    scores of chunks in the view mean anything. None if no query term is in the index."""
+    term_ids = [index.vocab[t] for t in terms if t in index.vocab]
+    if not term_ids:
+        return None
+    scores = np.zeros(index.size, dtype=np.float64)
+    for term in term_ids:  # repeated query terms count again, as in rank-bm25
+        start, end = index.offsets[term], index.offsets[term + 1]
+        where, tf = index.positions[start:end], index.tfs[start:end]
+        scores[where] += stats.idf[term] * (tf * (config.k1 + 1) / (tf + stats.norm[where]))
+    return scores
 
 
 def guarded_idf(idf: dict[str, float]) -> dict[str, float]:
     """rank-bm25 floors negative IDF at epsilon × mean IDF, which is itself ≤ 0 when most terms are in
     most documents (tiny corpora); keep every IDF positive so a match never scores below no match."""
-    positive = [v for v in idf.values() if v > 0]
-    floor = max(_IDF_FLOOR, 0.1 * min(positive)) if positive else _IDF_FLOOR
-    return {term: value if value > 0 else floor for term, value in idf.items()}
+    values = np.array(list(idf.values()), dtype=np.float64)
+    return dict(zip(idf, _positive(values).tolist()))
+
+
+def _positive(idf: Floats) -> Floats:
+    positive = idf[idf > 0]
+    floor = max(_IDF_FLOOR, 0.1 * float(positive.min())) if positive.size else _IDF_FLOOR
+    return np.where(idf > 0, idf, floor)
 
 
 def allowed_mask(index: Bm25Index, filters: SearchFilters, principal: Principal) -> Mask:
@@ -296,9 +191,3 @@ def _category_mask(ids: Int32s, allowed_by_category: list[bool]) -> Mask:
         return np.zeros(len(ids), dtype=np.bool_)
     mask: Mask = np.array(allowed_by_category, dtype=np.bool_)[ids]
     return mask
-
-
-def _categorise(values: Iterable[Category]) -> tuple[list[Category], Int32s]:
-    categories: dict[Category, int] = {}
-    ids = [categories.setdefault(value, len(categories)) for value in values]
-    return list(categories), np.array(ids, dtype=np.int32)

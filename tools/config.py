@@ -31,6 +31,9 @@ class Bm25Config(BaseModel):
     epsilon: float = Field(default=0.25, ge=0, le=1)
     stop_words: bool = True
     """Drop common English function words from documents and queries."""
+    max_views: int = Field(default=16, ge=1, le=10_000)
+    """Reader views whose statistics (IDF, average length) are kept, least recently used evicted;
+    each costs about 8 bytes per term plus 8 per chunk."""
 
 
 class GraphConfig(BaseModel):
@@ -42,6 +45,12 @@ class GraphConfig(BaseModel):
     max_expansion: int = Field(default=20, ge=1, le=1000)
     """Bridge entities kept after expansion, strongest first."""
     fuzzy_threshold: float = Field(default=0.88, ge=0.5, le=1.0)
+    max_views: int = Field(default=8, ge=1, le=1000)
+    """Per-reader graph views kept in memory (one per set of readable access sets), least recently used
+    evicted; each costs up to a copy of the graph's readable part."""
+    max_relations_per_document: int = Field(default=5_000, ge=1, le=1_000_000)
+    """Relations loaded into the graph per document (the first in chunk order): one document naming
+    thousands of entities cannot make every process's graph huge."""
 
 
 class FusionConfig(BaseModel):

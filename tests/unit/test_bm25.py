@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from quarry.corpus.filters import Principal, SearchFilters
-from quarry.tools.bm25 import allowed_mask, build_index, guarded_idf
+from quarry.tools.bm25 import allowed_mask, build_index, guarded_idf, reader_stats, score_all
 from quarry.tools.config import Bm25Config
 from quarry.tools.text import tokenize
 
@@ -30,17 +30,17 @@ def rows(*bodies: str, **columns) -> list[dict]:
 
 
 class Scorer:
-    """Score with the same arithmetic Bm25Search uses, without a database."""
+    """Score with the arithmetic Bm25Search uses, without a database, for a reader of `groups`."""
 
-    def __init__(self, index, config=CONFIG):
-        from quarry.tools.bm25 import Bm25Search
-
-        self.search = Bm25Search.__new__(Bm25Search)
-        self.search.config = config
-        self.index = index
+    def __init__(self, index, config=CONFIG, groups=("public",)):
+        self.index, self.config = index, config
+        readable = allowed_mask(index, SearchFilters(), Principal(groups=groups))
+        self.stats = reader_stats(index, readable, config)
 
     def __call__(self, query: str):
-        return self.search.score_all(self.index, tokenize(query, stop_words=self.search.config.stop_words))
+        if self.stats is None:
+            return None
+        return score_all(self.index, self.stats, tokenize(query, stop_words=self.config.stop_words), self.config)
 
 
 def test_tokenizer_is_unicode_aware_casefolded_and_drops_stop_words():
@@ -73,6 +73,12 @@ def test_term_in_every_document_of_a_tiny_corpus_keeps_a_positive_idf():
 def test_unknown_terms_and_stop_words_only_match_nothing():
     index = build_index(1, rows("Ledgerline settles invoices"), CONFIG)
     assert Scorer(index)("zebra") is None and Scorer(index)("the of and") is None
+
+
+def test_a_reader_who_reads_nothing_gets_no_statistics():
+    index = build_index(1, rows("Ledgerline settles invoices", access=["finance"]), CONFIG)
+    assert Scorer(index, groups=("public",))("ledgerline") is None
+    assert Scorer(index, groups=())("ledgerline") is None
 
 
 words = st.sampled_from(
@@ -125,3 +131,55 @@ def test_filter_mask_applies_access_and_metadata():
     assert allowed_mask(
         index, SearchFilters(published_before=after), Principal(groups=("public", "security"))
     ).tolist() == [True, False, False]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    corpus=st.lists(
+        st.tuples(st.lists(words, min_size=0, max_size=12).map(" ".join), st.sampled_from(["public", "finance"])),
+        min_size=1,
+        max_size=25,
+    ),
+    query=st.lists(words, min_size=1, max_size=4).map(" ".join),
+)
+def test_a_readers_scores_are_rank_bm25_over_the_chunks_they_may_read(corpus, query):
+    """M1: IDF, N and avgdl come from the reader's view only. The reference is BM25Okapi built over the
+    public chunks alone; the finance chunks, whose words overlap, must not move a public score."""
+    data = [
+        {"id": i + 1, "body": body, "access": [group], "tags": [], "domain": "d", "author": "a", "ts": TS}
+        for i, (body, group) in enumerate(corpus)
+    ]
+    index = build_index(1, data, CONFIG)
+    ours = Scorer(index)(query)
+    public = [i for i, (_, group) in enumerate(corpus) if group == "public"]
+    documents = [tokenize(corpus[i][0]) for i in public]
+    if not public or not any(documents):
+        assert ours is None or not ours[public].any()
+        return
+    reference = BM25Okapi(documents, k1=CONFIG.k1, b=CONFIG.b, epsilon=CONFIG.epsilon)
+    reference.idf = guarded_idf(reference.idf)
+    expected = reference.get_batch_scores(tokenize(query), list(range(len(public))))
+    got = np.zeros(len(public)) if ours is None else ours[public]
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+
+
+def test_readers_with_the_same_readable_sets_share_statistics_across_term_order():
+    """The view's numbers do not depend on where unreadable words sit in the vocabulary."""
+    public = ["keel failover lag", "keel beacon", "harbor gate disk"]
+    first = build_index(1, rows(*public), CONFIG)
+    mixed = [
+        {
+            "id": 1,
+            "body": "zebra yak keel gate",
+            "access": ["finance"],
+            "tags": [],
+            "domain": "d",
+            "author": "a",
+            "ts": TS,
+        },
+        *rows(*public),
+    ]
+    second = build_index(1, mixed, CONFIG)
+    for query in ("keel", "keel failover", "gate disk harbor", "beacon keel keel"):
+        a, b = Scorer(first)(query), Scorer(second)(query)
+        assert a.tolist() == b[1:].tolist(), query  # bit-identical, not merely close

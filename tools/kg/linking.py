@@ -1,11 +1,11 @@
-"""Finds the entities a query names: exact key, then alias, then fuzzy match on longer words."""
+"""Finds the entities a query names: exact key, then alias, then fuzzy match on longer words, all
+within one reader's view (an unreadable entity can neither be linked nor shadow a readable one)."""
 
 import difflib
-from collections.abc import Container
 from dataclasses import dataclass
 
 from quarry.corpus.entities import entity_key
-from quarry.tools.kg.graph import KnowledgeGraph
+from quarry.tools.kg.graph import ReaderView
 from quarry.tools.text import STOP_WORDS, tokenize
 
 MAX_NGRAM = 6
@@ -19,9 +19,7 @@ class LinkedEntity:
     """exact, alias or fuzzy."""
 
 
-def link_entities(
-    query: str, kg: KnowledgeGraph, readable: Container[int], *, fuzzy_threshold: float
-) -> list[LinkedEntity]:
+def link_entities(query: str, view: ReaderView, *, fuzzy_threshold: float) -> list[LinkedEntity]:
     tokens = tokenize(query, stop_words=False)
     linked: dict[int, LinkedEntity] = {}
     covered: set[int] = set()
@@ -33,19 +31,16 @@ def link_entities(
             phrase = entity_key(" ".join(tokens[start : start + size]))
             if size == 1 and phrase in STOP_WORDS:
                 continue
-            for index, how in ((kg.by_key, "exact"), (kg.aliases, "alias")):
+            for index, how in ((view.by_key, "exact"), (view.aliases, "alias")):
                 node = index.get(phrase)
-                if node is not None and node in readable:
+                if node is not None:
                     linked.setdefault(node, LinkedEntity(node, phrase, how))
                     covered.update(span)
                     break
     leftovers = [t for i, t in enumerate(tokens) if i not in covered and len(t) >= 5 and t not in STOP_WORDS]
     for token in leftovers:
-        # A few candidates, then the first readable one: an unreadable near-match must not mask a readable one.
-        candidates = kg.fuzzy_buckets.get(token[:2], [])
-        for match in difflib.get_close_matches(token, candidates, n=3, cutoff=fuzzy_threshold):
-            node = kg.by_key[match]
-            if node in readable:
-                linked.setdefault(node, LinkedEntity(node, token, "fuzzy"))
-                break
+        candidates = view.fuzzy_buckets.get(token[:2], [])
+        for match in difflib.get_close_matches(token, candidates, n=1, cutoff=fuzzy_threshold):
+            node = view.by_key[match]
+            linked.setdefault(node, LinkedEntity(node, token, "fuzzy"))
     return list(linked.values())
