@@ -184,7 +184,12 @@ def _load_text(path: Path, label: str, defaults: dict[str, Any], limits: _Limits
         else ()
     )
     return SourceDocument(
-        id=metadata.document_id(), label=label, text=body, metadata=metadata, assets=assets, field_sources=resolved.field_sources
+        id=metadata.document_id(),
+        label=label,
+        text=body,
+        metadata=metadata,
+        assets=assets,
+        field_sources=resolved.field_sources,
     )
 
 

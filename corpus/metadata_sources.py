@@ -96,7 +96,9 @@ def resolve(
         if missing:
             raise MetadataError(label, [_missing(name, looked_in, fix) for name in missing])
     metadata = validate_metadata(label, merged, where=where)
-    return Resolved(metadata=metadata, field_sources={k: origins[k] for k in DocumentMetadata.model_fields if k in origins})
+    return Resolved(
+        metadata=metadata, field_sources={k: origins[k] for k in DocumentMetadata.model_fields if k in origins}
+    )
 
 
 def _missing(name: str, looked_in: Sequence[str], fix: str) -> FieldProblem:

@@ -129,7 +129,11 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
             print(f"gc: removed {swept.deleted} unreferenced blob(s) left by interrupted writes", file=sys.stderr)
         with IngestProgress(total=len(results), quiet=args.quiet) as progress:
             report = components.ingestor.ingest_documents(
-                results, progress=progress.update, roots=[Path(p) for p in args.paths if not is_url(p)], prune=args.prune, force=args.force
+                results,
+                progress=progress.update,
+                roots=[Path(p) for p in args.paths if not is_url(p)],
+                prune=args.prune,
+                force=args.force,
             )
         counts = components.store.counts()
     print(

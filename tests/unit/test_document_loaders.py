@@ -48,7 +48,10 @@ def test_pdf_text_keeps_pages_and_offsets_and_takes_info_metadata():
     document = load_one("survey.pdf", DEFAULTS | {"published_at": "2024-05-01"})
     assert isinstance(document, SourceDocument)
     assert document.metadata.title == "Buoy survey 2024" and document.metadata.author == "Mira Holt"
-    assert document.field_sources["title"] == "the PDF's Info/XMP" and document.field_sources["author"] == "the PDF's Info/XMP"
+    assert (
+        document.field_sources["title"] == "the PDF's Info/XMP"
+        and document.field_sources["author"] == "the PDF's Info/XMP"
+    )
     assert document.field_sources["published_at"] == "the PDF's Info/XMP", "the file's own date beats a default"
     assert len(document.page_starts) == 3 and document.page_starts[0] == 0
     second = document.text.index("The buoy array Skerry-7")
@@ -83,7 +86,10 @@ def test_sidecar_beats_file_properties_beats_defaults_and_overrides_beat_all():
     Path("r.pdf.meta.yaml").write_text("author: Sidecar Author\n")
     document = load_one("r.pdf")
     assert isinstance(document, SourceDocument)
-    assert (document.metadata.author, document.field_sources["author"]) == ("Sidecar Author", "sidecar 'r.pdf.meta.yaml'")
+    assert (document.metadata.author, document.field_sources["author"]) == (
+        "Sidecar Author",
+        "sidecar 'r.pdf.meta.yaml'",
+    )
     assert (document.metadata.title, document.field_sources["title"]) == ("Info title", "the PDF's Info/XMP")
     assert document.field_sources["domain"] == "--domain"
     overridden = load_one("r.pdf", title="Given title", published_at="2023-02-03")

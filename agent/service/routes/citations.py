@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 
 from quarry.agent.service.auth import CallerDep, StateDep
 from quarry.agent.service.routes.ledger import own_run
+from quarry.corpus.access import readable
 from quarry.errors import PassageUnavailable
 from quarry.graph.answer import Citation
 
@@ -25,7 +26,7 @@ async def citation(
     found = Citation.load(cited[0])
     document = await asyncio.to_thread(state.components.store.document, found.document_id)
     # Gone, or not readable with this key's groups: the same answer, so existence is not disclosed.
-    if document is None or not set(document.access) & set(caller.principal.groups):
+    if document is None or not readable(caller.principal.groups, document.access):
         raise PassageUnavailable(
             f"document {found.document_id} is not in the corpus any more, or not readable by '{caller.principal.id}'"
         )
@@ -39,7 +40,9 @@ async def citation(
         "source": document.source,
         "author": document.author,
         "published_at": document.published_at.isoformat(),
-        "page": None,
+        "page": found.page,
+        "page_end": found.page_end,
+        "section": found.section,
         "text": found.text if changed else body,
         "start_char": 0 if changed else start,
         "end_char": len(found.text) if changed else end,

@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 
 from quarry.agent.service.auth import Caller, CallerDep, StateDep
 from quarry.agent.service.state import ServiceState
+from quarry.corpus.documents import ReadOptions
+from quarry.corpus.ingest import IngestReport
 from quarry.corpus.loaders import Refusal, load_paths
 from quarry.corpus.metadata import SourceDocument
 from quarry.corpus.store import DocumentStore
@@ -33,7 +35,12 @@ def _groups(value: str | None) -> list[str] | None:
 async def upload(
     caller: CallerDep,
     state: StateDep,
-    file: Annotated[UploadFile, File(description=".md, .txt or .jsonl; front matter or these fields give metadata")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="Markdown, text, JSONL, PDF, HTML or Word (.docx); its own metadata, or these fields, give metadata"
+        ),
+    ],
     title: Annotated[str | None, Form()] = None,
     author: Annotated[str | None, Form()] = None,
     domain: Annotated[str | None, Form()] = None,
@@ -63,7 +70,7 @@ async def upload(
         "inserted": report.inserted,
         "replaced": report.replaced,
         "unchanged": report.unchanged,
-        "superseded": report.superseded,
+        "removed": [ref.id for ref in report.removed],
         "chunks_written": report.chunks_written,
         "refused": [{"document": r.label, "reason": r.reason} for r in report.refused],
     }
@@ -104,7 +111,7 @@ async def _save(file: UploadFile, path: Path, limit: int) -> None:
             out.write(chunk)
 
 
-def _ingest(state: ServiceState, caller: Caller, path: Path, defaults: dict[str, Any]) -> Any:
+def _ingest(state: ServiceState, caller: Caller, path: Path, defaults: dict[str, Any]) -> IngestReport:
     settings = state.settings
     components = state.components
     groups = set(caller.principal.groups)
@@ -114,6 +121,7 @@ def _ingest(state: ServiceState, caller: Caller, path: Path, defaults: dict[str,
         defaults=defaults,
         max_bytes=settings.ingest.max_document_bytes,
         max_asset_bytes=settings.ingest.max_asset_bytes,
+        options=ReadOptions(max_pdf_pages=settings.ingest.max_pdf_pages, max_file_bytes=settings.ingest.max_file_bytes),
     ):
         if isinstance(result, SourceDocument):
             _check_may_write(components.store, result, groups, caller)
