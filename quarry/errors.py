@@ -14,6 +14,7 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   ├── UsageError                                       2   400
     │   ├── InvalidQuestion (ValueError)                     2   422
     │   ├── InvalidFilters                                   2   422
+    │   ├── InvalidPrincipal                                 2   422
     │   ├── DatasetError                                     2   422
     │   └── RunMismatch                                      2   409
     ├── NotFound                                             2   404
@@ -72,6 +73,7 @@ __all__ = [
     "Forbidden",
     "InvalidFilters",
     "InvalidInput",
+    "InvalidPrincipal",
     "InvalidQuestion",
     "LLMError",
     "LLMTimeout",
@@ -146,6 +148,10 @@ class InvalidQuestion(InvalidInput, ValueError):
 
 class InvalidFilters(InvalidInput):
     """`filters=` names an unknown field or a value of the wrong kind."""
+
+
+class InvalidPrincipal(InvalidInput):
+    """`principal=` is not an id or a `Principal`, or holds text that cannot be stored (a NUL, a lone surrogate)."""
 
 
 class DatasetError(InvalidInput):
