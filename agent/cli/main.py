@@ -9,6 +9,7 @@ from importlib import import_module
 from pathlib import Path
 
 from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, runs, search, spend
+from quarry.agent.cli.terminal import guarded_streams
 from quarry.errors import ExitCode, QuarryError
 
 _COMMANDS = (ingest, search, ask, chat, runs, spend, account, cache, gc, doctor)
@@ -56,17 +57,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(ExitCode.USAGE, f"quarry: error: {unusable}\n")
     # The pool logs every failed reconnect while a server is down; the user gets one clear error instead.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
-    try:
-        settings = load_settings(args.config)
-        code: int = args.run(args, settings)
-        return code
-    except QuarryError as exc:
-        # A command may name itself in its errors (set_defaults(error_prefix="quarry eval qa")).
-        print(f"{getattr(args, 'error_prefix', 'quarry')}: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("quarry: interrupted; every document written so far is complete", file=sys.stderr)
-        return ExitCode.INTERRUPTED
+    # Documents, titles and questions are data: no control character in them reaches the terminal.
+    with guarded_streams():
+        try:
+            settings = load_settings(args.config)
+            code: int = args.run(args, settings)
+            return code
+        except QuarryError as exc:
+            # A command may name itself in its errors (set_defaults(error_prefix="quarry eval qa")).
+            print(f"{getattr(args, 'error_prefix', 'quarry')}: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("quarry: interrupted; every document written so far is complete", file=sys.stderr)
+            return ExitCode.INTERRUPTED
 
 
 def _unusable_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
 MAX_RATE = 10_000.0
 """USD per million tokens no model charges: a price above it is a typo (per token instead of per million)."""
 
