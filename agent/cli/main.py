@@ -2,7 +2,10 @@
 dependencies only when they run, so `quarry --help` stays fast (no torch)."""
 
 import argparse
+import atexit
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -101,5 +104,18 @@ def _flag(parser: argparse.ArgumentParser, dest: str) -> str:
     return dest
 
 
+def entry() -> None:
+    """The `quarry` program: `main()`, then a prompt exit. Tearing down an interpreter that has loaded
+    torch takes seconds (measured 6–8 s on a busy 2-core machine) and would come after the answer; so
+    once the output is flushed and the exit hooks have run (the embedded server's stop, abandoned work
+    drained: agent/loop.py), the process ends without it."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can reach the reader
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
