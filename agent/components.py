@@ -26,7 +26,7 @@ from quarry.corpus.gc import GcReport, collect_garbage
 from quarry.corpus.ingest import Ingestor
 from quarry.corpus.store import DocumentStore, corpus_version
 from quarry.corpus.tokens import count_tokens
-from quarry.errors import AccountNotFound, BlobError, ConfigError, TelemetryUnavailable
+from quarry.errors import AccountNotFound, BlobError, ConfigError, ReadOnlyDatabase, TelemetryUnavailable
 from quarry.graph.budget.account import Accounts
 from quarry.graph.budget.ledger import PostgresLedger
 from quarry.graph.engine import Engine
@@ -194,6 +194,8 @@ class Components:
         return "engine" in self._parts
 
     def _build_engine(self) -> Engine:
+        if self.db.read_only:  # every run is recorded in the ledger
+            raise ReadOnlyDatabase(self.db.read_only_refusal("asking a question (every run is recorded)"))
         models = self.models
         ledger = PostgresLedger(self.db)
         ledger.abandon_stale()  # rows of runs whose process died before closing them

@@ -95,9 +95,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, nargs="+", default=[2.0, 5.0, 10.0])
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "bench_deadline.json")
     parser.add_argument("--label", default="", help="what is measured (e.g. a commit), written into the JSON")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="run the quarry package found here instead (a folder holding quarry/ in the wheel's layout, e.g. an "
+        "older commit exported for a baseline); default: this checkout",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="quarry-deadline-") as tmp:
         env = quarry_env(QUARRY_DATA_DIR=str(Path(tmp) / "data"), QUARRY_PROVIDER="offline")
+        if args.code is not None:
+            env["PYTHONPATH"] = f"{args.code}{os.pathsep}{env['PYTHONPATH']}"
         ingest = subprocess.run(
             [sys.executable, "-m", "quarry.agent.cli.main", "ingest", str(REPO / "examples" / "corpus"), "--quiet"],
             env=env,

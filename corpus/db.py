@@ -21,7 +21,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from quarry.corpus import access
 from quarry.corpus.config import DatabaseConfig, EmbeddingConfig
 from quarry.corpus.dsn import redact_dsn
-from quarry.errors import ConfigError, DatabaseUnavailable, EmbeddingMismatch, StorageError
+from quarry.errors import ConfigError, DatabaseUnavailable, EmbeddingMismatch, ReadOnlyDatabase, StorageError
 
 Connection = psycopg.Connection
 RowConnection = psycopg.Connection[dict[str, Any]]
@@ -47,6 +47,8 @@ class Database:
         self.schema = config.schema_name
         self.where = where
         self._conninfo = conninfo
+        self.read_only = False
+        """The server takes no writes (a replica, or default_transaction_read_only on): found at open."""
         self._pool: ConnectionPool | None = None
         self._log_filter = _Redacting(conninfo)
 
@@ -59,7 +61,7 @@ class Database:
             db = cls(start_embedded(data_dir / "pg"), config, where=str(data_dir / "pg"))
         db.migrate(embedding)
         db.check_embedding_space(embedding)
-        if config.row_security:
+        if config.row_security and not db.read_only:
             db._grant_reader_role()
         db._open_pool()
         return db
@@ -137,6 +139,8 @@ class Database:
             raise DatabaseUnavailable(f"no connection to PostgreSQL at {self.where} became free in time") from None
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(f"lost the connection to PostgreSQL at {self.where}: {self._said(exc)}") from None
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise ReadOnlyDatabase(self.read_only_refusal("this command")) from None
         except psycopg.Error as exc:
             raise StorageError(f"database error: {self._said(exc)}") from exc
 
@@ -172,10 +176,23 @@ class Database:
                 "(connect as a user with CREATEROLE once, or turn database.row_security off)"
             ) from None
 
+    def read_only_refusal(self, what: str) -> str:
+        """Why `what` cannot run here, and what can."""
+        return (
+            f"the database at {self.where} is read-only (a replica, or default_transaction_read_only is on), "
+            f"and {what} needs to write: point database.url / QUARRY_DATABASE_URL at a writable server (the "
+            "primary); on this one, search, runs, spend and doctor work"
+        )
+
     def migrate(self, embedding: EmbeddingConfig) -> list[str]:
-        """Apply pending migrations once each, in order, recording them; returns the names applied."""
+        """Apply pending migrations once each, in order, recording them; returns the names applied.
+        On a read-only server nothing is written: the schema must already be complete."""
         applied: list[str] = []
         with self._direct() as conn:
+            if _takes_no_writes(conn):
+                self.read_only = True
+                self._check_complete(conn)
+                return applied
             _ensure_extension(conn)
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             with conn.transaction():
@@ -196,6 +213,27 @@ class Database:
                     conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
                     applied.append(name)
         return applied
+
+    def _check_complete(self, conn: psycopg.Connection) -> None:
+        """A read-only server cannot be migrated: it must already hold pgvector and every migration."""
+        if _pgvector_version(conn) == "missing":
+            raise DatabaseUnavailable(
+                f"the pgvector extension is not installed in the read-only database at {self.where} "
+                "(create it on the primary: CREATE EXTENSION vector)"
+            )
+        if conn.execute("SELECT to_regclass('schema_migrations')").fetchone() in (None, (None,)):
+            raise ReadOnlyDatabase(
+                f"the read-only database at {self.where} has no Quarry schema '{self.schema}' (it is not set up): "
+                "run `quarry ingest` against the primary first, then let the replica catch up"
+            )
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        missing = [name for version, name, _ in _migrations() if version not in done]
+        if missing:
+            raise ReadOnlyDatabase(
+                f"the read-only database at {self.where} lacks {len(missing)} migration(s) of schema "
+                f"'{self.schema}' ({', '.join(missing)}): run any quarry command against the primary to apply "
+                "them, then let the replica catch up"
+            )
 
     def check_embedding_space(self, embedding: EmbeddingConfig) -> None:
         from quarry.corpus.store import embedding_space  # the documents store owns corpus_state; it imports this module
@@ -257,6 +295,11 @@ def _ensure_extension(conn: psycopg.Connection) -> None:
             f"the pgvector extension is not available: {redact_dsn(_first_line(exc))} "
             "(install pgvector on the server or have a superuser run CREATE EXTENSION vector)"
         ) from None
+
+
+def _takes_no_writes(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery()").fetchone()
+    return bool(row and row[0])
 
 
 def _pgvector_version(conn: psycopg.Connection) -> str:

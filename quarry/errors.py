@@ -34,6 +34,7 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   ├── StorageError                                     2   500
     │   ├── BlobError                                        2   500
     │   ├── DatabaseUnavailable                              3   503
+    │   │   └── ReadOnlyDatabase                             3   503
     │   ├── EmbeddingMismatch                                3   409
     │   └── EmbeddingModelError                              3   503
     └── LLMError                                             3   502
@@ -82,6 +83,7 @@ __all__ = [
     "NotFound",
     "PassageUnavailable",
     "QuarryError",
+    "ReadOnlyDatabase",
     "RunForbidden",
     "RunMismatch",
     "RunNotFound",
@@ -283,6 +285,11 @@ class DatabaseUnavailable(CorpusError):
 
     exit_code = ExitCode.UNAVAILABLE
     http_status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class ReadOnlyDatabase(DatabaseUnavailable):
+    """The database only serves reads (a replica, or default_transaction_read_only on) and the command
+    needs to write; the message names the database and what still works on it."""
 
 
 class EmbeddingMismatch(CorpusError):

@@ -49,7 +49,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from quarry.graph.budget.ledger import PostgresLedger
 
     with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
-        PostgresLedger(db).abandon_stale()
+        if not db.read_only:  # a replica shows the ledger as the primary last wrote it
+            PostgresLedger(db).abandon_stale()
         if args.run_id:
             record = load_run(db, args.run_id)
         else:
