@@ -82,9 +82,12 @@ def load_run(db: Database, run_id: str, *, viewer: Principal | None = None) -> R
     return RunRecord(run.summary, run.limits, run.corpus_version, answer, trace, tuple(calls))
 
 
-def spend_by(db: Database, by: SpendKey, *, since: datetime | None = None) -> list[SpendRow]:
-    """Spend rows grouped by `by`, dearest first (days in order); `since` bounds the calls' time."""
-    return PostgresLedger(db).spend_by(by, since=since)
+def spend_by(
+    db: Database, by: SpendKey, *, since: datetime | None = None, principal_id: str | None = None
+) -> list[SpendRow]:
+    """Spend rows grouped by `by`, dearest first (days in order); `since` bounds the calls' time and
+    `principal_id` (None: everyone, the operator's view) the runs."""
+    return PostgresLedger(db).spend_by(by, since=since, principal_id=principal_id)
 
 
 def saved_by_cache(db: Database, *, since: datetime | None = None) -> tuple[int, float]:

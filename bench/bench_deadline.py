@@ -53,6 +53,7 @@ def ask_once(env: dict[str, str], seconds: float) -> Run:
     )
     marks: dict[str, float] = {}
     out: list[str] = []
+    err: list[str] = []
 
     def read(stream: object, name: str) -> None:
         for line in stream:  # type: ignore[attr-defined]
@@ -60,8 +61,10 @@ def ask_once(env: dict[str, str], seconds: float) -> Run:
             if name == "stdout":
                 marks.setdefault("answer", now)
                 out.append(line)
-            elif (match := PROGRESS.match(line)) and "run_start" not in marks:
-                marks["run_start"] = now - float(match.group(1))
+            else:
+                err.append(line)
+                if (match := PROGRESS.match(line)) and "run_start" not in marks:
+                    marks["run_start"] = now - float(match.group(1))
 
     readers = [
         threading.Thread(target=read, args=(process.stdout, "stdout")),
@@ -73,6 +76,8 @@ def ask_once(env: dict[str, str], seconds: float) -> Run:
     ended = time.monotonic() - started
     for reader in readers:
         reader.join()
+    if "run_start" not in marks or "answer" not in marks:
+        raise RuntimeError(f"quarry ask exited {code} without a run: {''.join(err)[-2000:]}")
     deadline = marks["run_start"] + seconds
     text = "".join(out)
     return Run(

@@ -236,8 +236,11 @@ class PostgresLedger:
             ).fetchall()
         return [CallRow(**row) for row in rows]
 
-    def spend_by(self, by: SpendKey, *, since: datetime | None = None) -> list[SpendRow]:
-        """Spend rows grouped by `by`, dearest first (days in order); `since` bounds the calls' time."""
+    def spend_by(
+        self, by: SpendKey, *, since: datetime | None = None, principal_id: str | None = None
+    ) -> list[SpendRow]:
+        """Spend rows grouped by `by`, dearest first (days in order); `since` bounds the calls' time,
+        `principal_id` (None: everyone's) the runs."""
         group = _GROUP_SQL[by]
         order = group if by == "day" else f"sum(s.usd) DESC, {group}"
         with self.db.transaction() as conn:
@@ -245,9 +248,10 @@ class PostgresLedger:
                 f"SELECT {group} AS key, count(DISTINCT s.run_id) AS runs, count(*) AS calls,"
                 " sum(s.input_tokens) AS input_tokens, sum(s.output_tokens) AS output_tokens, sum(s.usd) AS usd"
                 " FROM spend s JOIN runs r ON r.id = s.run_id"
-                " WHERE %(since)s::timestamptz IS NULL OR s.at >= %(since)s"
+                " WHERE (%(since)s::timestamptz IS NULL OR s.at >= %(since)s)"
+                " AND (%(principal)s::text IS NULL OR r.principal_id = %(principal)s)"
                 f" GROUP BY {group} ORDER BY {order}",
-                {"since": since},
+                {"since": since, "principal": principal_id},
             ).fetchall()
         return [SpendRow(**{**row, "key": str(row["key"])}) for row in rows]
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from quarry.agent import Assistant, Principal
 from quarry.corpus.embed import LocalEmbeddings
-from quarry.errors import InvalidFilters, InvalidInput, InvalidPrincipal, InvalidQuestion
+from quarry.errors import InvalidFilters, InvalidInput, InvalidPrincipal, InvalidQuestion, RunForbidden
 from tests.support.helpers import isolated_settings
 
 pytestmark = pytest.mark.integration
@@ -63,3 +63,21 @@ def test_a_principal_object_with_an_unstorable_group_cannot_be_built():
     with pytest.raises(ValidationError, match=r"groups\n.*'a\\x00b' contains a NUL character"):
         Principal(id="alice", groups=("public", NUL))
     assert issubclass(InvalidPrincipal, InvalidInput)
+
+
+def test_the_ledger_shows_a_principal_their_own_runs_unless_the_operator_asks(assistant: Assistant):
+    """Runs and spend hold everyone's questions: by default a caller sees one principal's own."""
+    mine = assistant.ask("What is Ledgerline?", principal="alice")
+    theirs = assistant.ask("What is Beacon?", principal="bob")
+    assert assistant.runs() == [] and assistant.spend("principal") == []  # the anonymous reader asked nothing
+    assert [run.id for run in assistant.runs(principal="alice")] == [mine.run_id]
+    with pytest.raises(RunForbidden):
+        assistant.run(theirs.run_id)
+    with pytest.raises(RunForbidden):
+        assistant.run(theirs.run_id, principal="alice")
+    assert [row.key for row in assistant.spend("principal", principal="alice")] == ["alice"]
+    assert {run.principal_id for run in assistant.runs(operator=True)} == {"alice", "bob"}
+    assert {row.key for row in assistant.spend("principal", operator=True)} == {"alice", "bob"}
+    assert assistant.run(theirs.run_id, operator=True).summary.principal_id == "bob"
+    with pytest.raises(InvalidPrincipal, match="not both"):
+        assistant.runs(principal="alice", operator=True)
