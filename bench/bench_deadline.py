@@ -42,7 +42,7 @@ class Run:
     exit_code: int
 
 
-def ask_once(env: dict[str, str], seconds: float) -> Run:
+def ask_once(env: dict[str, str], seconds: float, cwd: Path) -> Run:
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "quarry.agent.cli.main", "ask", QUESTION, "--max-seconds", str(seconds), "--no-cache"],
@@ -50,6 +50,7 @@ def ask_once(env: dict[str, str], seconds: float) -> Run:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=cwd,  # not the checkout: `python -m` puts the working directory first on sys.path
     )
     marks: dict[str, float] = {}
     out: list[str] = []
@@ -116,11 +117,12 @@ def main() -> int:
             env=env,
             capture_output=True,
             text=True,
+            cwd=tmp,
         )
         if ingest.returncode != 0:
             print(ingest.stderr, file=sys.stderr)
             return 1
-        runs = [ask_once(env, seconds) for _ in range(args.runs) for seconds in args.seconds]
+        runs = [ask_once(env, seconds, Path(tmp)) for _ in range(args.runs) for seconds in args.seconds]
     print(
         f"quarry ask --max-seconds S, {args.runs} run(s) each; seconds, median [min…max]; load {os.getloadavg()[0]:.1f}"
     )
