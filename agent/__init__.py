@@ -11,6 +11,7 @@ _EXPORTS = {
     "TurnOptions": "quarry.agent.chat_session",
     "Session": "quarry.agent.chat_session",
     "InvalidFilters": "quarry.errors",
+    "InvalidPrincipal": "quarry.errors",
     "SessionNotFound": "quarry.errors",
     "SessionForbidden": "quarry.errors",
     "RunNotFound": "quarry.errors",

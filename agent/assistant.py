@@ -33,6 +33,7 @@ from quarry.corpus.db import Database
 from quarry.corpus.embed import LocalEmbeddings
 from quarry.corpus.filters import Principal, SearchFilters
 from quarry.corpus.ingest import IngestEvent, IngestReport
+from quarry.errors import InvalidPrincipal
 from quarry.graph.answer import Answer, Citation
 from quarry.graph.budget.limits import Limits
 from quarry.graph.engine import ResearchRequest
@@ -133,6 +134,11 @@ class Assistant:
             record, engine=self._engine, sessions=store, per_question=budget or self.settings.research.budget
         )
 
+    def warm_up(self, principal: Principal | str | None = None) -> float:
+        """Open the database and load the model and the indexes `principal` searches now, rather than
+        before the first run (which does it anyway, before its clock starts); returns the seconds taken."""
+        return self.components.warm_up(principal_of(principal))
+
     # -- corpus and ledger ------------------------------------------------------------------------
 
     def ingest(
@@ -198,19 +204,37 @@ class Assistant:
         """The cited passage inside its document, with `context_chars` either side, if `principal` may read it."""
         return open_citation(self.components.store, citation, principal_of(principal), context_chars=context_chars)
 
-    def runs(self, *, limit: int = 20, principal: Principal | str | None = None) -> list[RunSummary]:
-        """Recent runs: a principal's own, or (with none) everyone's, the operator's view."""
-        return recent_runs(
-            self.components.db, limit=limit, principal_id=None if principal is None else principal_of(principal).id
+    # The ledger holds everyone's questions. Each call shows one principal's own (default: the anonymous
+    # reader `ask` uses); `operator=True` is the operator's view of all of them, as `quarry runs/spend` show.
+
+    def runs(
+        self, *, limit: int = 20, principal: Principal | str | None = None, operator: bool = False
+    ) -> list[RunSummary]:
+        """Recent runs of `principal` (default: the anonymous reader); `operator=True`: everyone's."""
+        _one_view(principal, operator)
+        scope = None if operator else principal_of(principal).id
+        return recent_runs(self.components.db, limit=limit, principal_id=scope)
+
+    def run(self, run_id: str, *, principal: Principal | str | None = None, operator: bool = False) -> RunRecord:
+        """One run's trace and calls, if it is `principal`'s own (RunForbidden otherwise), with evidence
+        they can no longer read redacted; `operator=True`: any run, whole."""
+        _one_view(principal, operator)
+        return load_run(self.components.db, run_id, viewer=None if operator else principal_of(principal))
+
+    def spend(
+        self,
+        by: SpendKey = "node",
+        *,
+        since: datetime | None = None,
+        principal: Principal | str | None = None,
+        operator: bool = False,
+    ) -> list[SpendRow]:
+        """Tokens and dollars of `principal`'s runs (default: the anonymous reader) by node, model, day or
+        principal; `operator=True`: everyone's."""
+        _one_view(principal, operator)
+        return spend_by(
+            self.components.db, by, since=since, principal_id=None if operator else principal_of(principal).id
         )
-
-    def run(self, run_id: str, *, principal: Principal | str | None = None) -> RunRecord:
-        """One run's trace and calls. Given a principal, only their own run, with evidence they can
-        no longer read redacted (RunForbidden otherwise); with none, the operator's view."""
-        return load_run(self.components.db, run_id, viewer=None if principal is None else principal_of(principal))
-
-    def spend(self, by: SpendKey = "node", *, since: datetime | None = None) -> list[SpendRow]:
-        return spend_by(self.components.db, by, since=since)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -232,6 +256,11 @@ class Assistant:
 
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.to_thread(self.close)
+
+
+def _one_view(principal: object, operator: bool) -> None:
+    if operator and principal is not None:
+        raise InvalidPrincipal("give a principal (their own view) or operator=True (everyone's), not both")
 
 
 def _request(question: str, options: AskOptions) -> ResearchRequest:

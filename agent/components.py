@@ -7,8 +7,10 @@ models talking to a fake server) is used as given and left to its owner to close
         result = await components.engine.run(ResearchRequest(question="Which team owns Ledgerline?"))
 """
 
+import asyncio
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -16,8 +18,9 @@ from quarry.agent.settings import Settings
 from quarry.corpus.blobs import LocalBlobStore, S3BlobStore
 from quarry.corpus.db import Database
 from quarry.corpus.embed import LocalEmbeddings
+from quarry.corpus.filters import Principal
 from quarry.corpus.store import DocumentStore, corpus_version
-from quarry.errors import AccountNotFound, BlobError, ConfigError, TelemetryUnavailable
+from quarry.errors import AccountNotFound, BlobError, ConfigError, ReadOnlyDatabase, TelemetryUnavailable
 from quarry.tools.bm25 import Bm25Search
 from quarry.tools.dense import DenseSearch
 from quarry.tools.hybrid import HybridRetriever
@@ -203,6 +206,8 @@ class Components:
         return "engine" in self._parts
 
     def _build_engine(self) -> "Engine":
+        if self.db.read_only:  # every run is recorded in the ledger
+            raise ReadOnlyDatabase(self.db.read_only_refusal("asking a question (every run is recorded)"))
         from quarry.corpus.assets import AssetIndex
         from quarry.graph.budget.account import Accounts
         from quarry.graph.budget.ledger import PostgresLedger
@@ -235,6 +240,22 @@ class Components:
             accounts=accounts,
             fallback=models.fallback,
         )
+
+    def warm_up(self, principal: Principal | None = None) -> float:
+        """Open the database, build the engine, and load the embedding model, the tokenizer and the
+        indexes a search by `principal` reads (BM25, the knowledge graph and its reader view), so a
+        run's deadline is spent on its question rather than on start-up. Returns the seconds taken.
+
+        The probe search passes its own vector: it embeds nothing through the embedder (whose first
+        query a test may have armed a fault on) and writes nothing."""
+        started = time.perf_counter()
+        self.engine  # noqa: B018 (building it opens the database and the model clients)
+        self.embedder.load()
+        count_tokens("warm up")
+        probe = [1.0] + [0.0] * (self.settings.embedding.dimension - 1)
+        reader = principal or Principal()
+        asyncio.run(self.retriever.aretrieve("warm up", principal=reader, k=1, query_vector=probe))
+        return time.perf_counter() - started
 
     def close(self) -> None:
         """Shut down what this object built (the telemetry exporter, the database pool); not what was given."""

@@ -21,6 +21,7 @@ class EngineLoop:
     def __init__(self, components: Components, loop: LoopThread | None = None) -> None:
         self.components = components
         self.loop = loop or LoopThread()
+        self._warm = False
 
     def ask(self, request: ResearchRequest, *, after: AfterAnswer | None = None) -> Answer:
         return self.loop.run(self._answer(request, after))
@@ -42,12 +43,16 @@ class EngineLoop:
 
     # -- on the loop ------------------------------------------------------------------------------
 
-    async def _engine(self) -> Engine:
-        # Building the components loads the embedding model and opens the database: not on the loop.
+    async def _engine(self, request: ResearchRequest) -> Engine:
+        # Start-up (the database, the model, the indexes) happens once, off the loop and before the
+        # first run's clock starts, so that run's deadline is spent on its question.
+        if not self._warm:
+            await asyncio.to_thread(self.components.warm_up, request.principal)
+            self._warm = True
         return await asyncio.to_thread(lambda: self.components.engine)
 
     async def _events(self, request: ResearchRequest, after: AfterAnswer | None) -> AsyncIterator[RunEvent]:
-        engine = await self._engine()
+        engine = await self._engine(request)
         async for event in engine.stream(request):
             if after is not None and isinstance(event, FinalAnswer):
                 await asyncio.to_thread(after, event.answer)

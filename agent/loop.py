@@ -7,14 +7,123 @@ the caller's loop; cancelling the caller cancels the run.
 """
 
 import asyncio
+import atexit
+import itertools
 import queue
 import threading
+import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from concurrent.futures import Future
-from typing import Any, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 _END = object()
+
+
+EXIT_DRAIN_LIMIT_S = 5.0
+"""At interpreter exit, how long abandoned calls still running are given to finish (a backstop: after
+start-up is warmed they are a query or an embedding of milliseconds). A native library (torch) aborts
+the process if its work is still running while the interpreter tears down."""
+
+
+class DaemonExecutor(ThreadPoolExecutor):
+    """The executor behind `asyncio.to_thread` on Quarry's loops: each call on a daemon thread of its own.
+
+    A run cut at its deadline abandons the blocking call it was awaiting (a query, an embedding). With
+    asyncio's default executor, `asyncio.run` then waits for that call before returning, and the
+    interpreter joins its threads at exit, so the answer and the exit come late by however long the
+    abandoned work takes. Here nothing waits for it until the interpreter exits, and then at most
+    EXIT_DRAIN_LIMIT_S (before the embedded database's own exit hook stops the server)."""
+
+    _names = itertools.count(1)
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)  # the parent's pool is never used; asyncio requires the type
+        self._running: set[threading.Thread] = set()
+        self._guard = threading.Lock()
+        self._closed = False
+        _LIVE.add(self)
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> "Future[T]":
+        future: Future[T] = Future()
+
+        def work() -> None:
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(fn(*args, **kwargs))
+                    except BaseException as error:  # handed to the awaiting task
+                        future.set_exception(error)
+            finally:
+                with self._guard:
+                    self._running.discard(threading.current_thread())
+
+        thread = threading.Thread(target=work, name=f"quarry-worker-{next(self._names)}", daemon=True)
+        with self._guard:
+            if self._closed:
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            self._running.add(thread)
+        thread.start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._guard:
+            self._closed = True
+            running = list(self._running)
+        super().shutdown(wait=False)
+        if wait:
+            for thread in running:
+                thread.join()
+
+    def running(self) -> int:
+        """Calls still running (abandoned by a run cut at its deadline, or not yet done)."""
+        with self._guard:
+            return sum(thread.is_alive() for thread in self._running)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the calls still running; True when none is left."""
+        deadline = time.monotonic() + timeout
+        with self._guard:
+            running = list(self._running)
+        for thread in running:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in running)
+
+
+_LIVE: "weakref.WeakSet[DaemonExecutor]" = weakref.WeakSet()
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    deadline = time.monotonic() + EXIT_DRAIN_LIMIT_S
+    for executor in list(_LIVE):
+        executor.drain(max(0.0, deadline - time.monotonic()))
+
+
+def run_abandoning(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(coro)`, except that blocking calls the coroutine abandoned (cut at a deadline) are
+    not waited for: they run on daemon threads (`DaemonExecutor`) that neither the return nor the
+    process's exit waits on. What `quarry ask` runs its question with."""
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(DaemonExecutor())
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        try:
+            _cancel_all(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()  # shuts the executor down without waiting
+
+
+def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 class _Failure:
@@ -25,6 +134,7 @@ class _Failure:
 class LoopThread:
     def __init__(self, name: str = "quarry-loop") -> None:
         self._loop = asyncio.new_event_loop()
+        self._loop.set_default_executor(DaemonExecutor())
         self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
         self._thread.start()
 

@@ -24,6 +24,7 @@ from quarry.corpus.config import (
     IngestConfig,
     StorageConfig,
 )
+from quarry.corpus.dsn import redact_dsn
 from quarry.corpus.shown import shown, shown_name
 from quarry.corpus.yaml_text import YamlProblem, load_yaml
 from quarry.errors import ConfigError
@@ -165,7 +166,7 @@ def _explain(label: str, exc: ValidationError, env_values: dict[str, str]) -> st
         else:
             reason = error["msg"].removeprefix("Value error, ")
             given = error.get("input")
-            got = "" if isinstance(given, dict) else f" (got {shown(given)})"
+            got = "" if isinstance(given, dict) else f" (got {_shown_value(key, given)})"
             lines.append(f"  {key}: {reason}{got}{origin}")
     if len(lines) > _MAX_PROBLEMS + 1:
         lines[_MAX_PROBLEMS + 1 :] = [f"  … and {len(lines) - _MAX_PROBLEMS - 1} more"]
@@ -211,4 +212,11 @@ def _unusable(key: str, value: Any) -> Iterator[tuple[str, str]]:
     elif isinstance(value, float) and not math.isfinite(value):
         yield key, f"must be a finite number (got {value})"
     elif isinstance(value, (str, Path)) and "\x00" in str(value):
-        yield key, f"contains a NUL character (got {shown(str(value))})"
+        yield key, f"contains a NUL character (got {_shown_value(key, str(value))})"
+
+
+def _shown_value(key: str, value: Any) -> str:
+    """A value for an error message; a connection string with its password masked."""
+    if key != "database.url":
+        return shown(value)
+    return shown(redact_dsn(value, dsn=value)) if isinstance(value, str) else redact_dsn(shown(value))

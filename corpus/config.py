@@ -68,7 +68,7 @@ class IngestConfig(_Section):
     """Larger files are refused rather than read."""
     max_asset_bytes: int = Field(default=20_000_000, ge=1_000, le=1_000_000_000)
     """Larger images are refused (with their document)."""
-    gc_grace_seconds: float = Field(default=3600.0, ge=0)
+    gc_grace_seconds: float = Field(default=3600.0, ge=0, le=365 * 86_400)
     """Unreferenced blobs younger than this are kept: an ingest may be about to commit a reference."""
     max_file_bytes: int = Field(default=200_000_000, ge=1_000, le=10_000_000_000)
     """Larger PDF and Word files are refused; their extracted text is capped by max_document_bytes."""

@@ -3,6 +3,7 @@
 This is the only module that imports psycopg; the rest of Quarry talks to `Database`.
 """
 
+import logging
 import re
 import warnings
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from quarry.corpus import access
 from quarry.corpus.config import DatabaseConfig, EmbeddingConfig
-from quarry.errors import DatabaseUnavailable, EmbeddingMismatch, StorageError
+from quarry.corpus.dsn import redact_dsn
+from quarry.errors import ConfigError, DatabaseUnavailable, EmbeddingMismatch, ReadOnlyDatabase, StorageError
 
 Connection = psycopg.Connection
 RowConnection = psycopg.Connection[dict[str, Any]]
@@ -45,18 +47,21 @@ class Database:
         self.schema = config.schema_name
         self.where = where
         self._conninfo = conninfo
+        self.read_only = False
+        """The server takes no writes (a replica, or default_transaction_read_only on): found at open."""
         self._pool: ConnectionPool | None = None
+        self._log_filter = _Redacting(conninfo)
 
     @classmethod
     def open(cls, config: DatabaseConfig, embedding: EmbeddingConfig, data_dir: Path) -> "Database":
         """Connect (starting the embedded cluster if no URL is configured), migrate, and pool."""
         if config.url:
-            db = cls(config.url, config, where=mask_password(config.url))
+            db = cls(config.url, config, where=redact_dsn(config.url, dsn=config.url))
         else:
             db = cls(start_embedded(data_dir / "pg"), config, where=str(data_dir / "pg"))
         db.migrate(embedding)
         db.check_embedding_space(embedding)
-        if config.row_security:
+        if config.row_security and not db.read_only:
             db._grant_reader_role()
         db._open_pool()
         return db
@@ -72,11 +77,23 @@ class Database:
             return psycopg.connect(self._conninfo, autocommit=True, **self._connect_args())
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(
-                f"cannot connect to PostgreSQL at {self.where}: {_first_line(exc)} "
+                f"cannot connect to PostgreSQL at {self.where}: {self._said(exc)} "
                 "(check database.url / QUARRY_DATABASE_URL, or unset it to use the embedded server)"
             ) from None
+        except psycopg.ProgrammingError:
+            # libpq quotes the piece it could not parse, which may be part of the password: say nothing of it.
+            raise ConfigError(
+                "database.url is not a valid PostgreSQL connection string: write it as "
+                "postgresql://user:password@host:port/dbname (percent-encode '@', ':', '/' in the password) "
+                "or as key=value pairs, quoting values with spaces (password='…')"
+            ) from None
+
+    def _said(self, exc: BaseException) -> str:
+        """The driver's first line about `exc`, with any part of the connection string's password masked."""
+        return redact_dsn(_first_line(exc), dsn=self._conninfo)
 
     def _open_pool(self) -> None:
+        logging.getLogger("psycopg.pool").addFilter(self._log_filter)
         pool = ConnectionPool(
             self._conninfo,
             kwargs=self._connect_args(),
@@ -99,6 +116,7 @@ class Database:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+            logging.getLogger("psycopg.pool").removeFilter(self._log_filter)
 
     def __enter__(self) -> "Database":
         return self
@@ -120,11 +138,11 @@ class Database:
         except PoolTimeout:
             raise DatabaseUnavailable(f"no connection to PostgreSQL at {self.where} became free in time") from None
         except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable(
-                f"lost the connection to PostgreSQL at {self.where}: {_first_line(exc)}"
-            ) from None
+            raise DatabaseUnavailable(f"lost the connection to PostgreSQL at {self.where}: {self._said(exc)}") from None
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise ReadOnlyDatabase(self.read_only_refusal("this command")) from None
         except psycopg.Error as exc:
-            raise StorageError(f"database error: {_first_line(exc)}") from exc
+            raise StorageError(f"database error: {self._said(exc)}") from exc
 
     @contextmanager
     def reading(self, groups: Sequence[str]) -> Iterator[RowConnection]:
@@ -154,14 +172,27 @@ class Database:
                 conn.execute(f"GRANT {READER_ROLE} TO CURRENT_USER")
         except psycopg.Error as exc:
             raise StorageError(
-                f"database.row_security: cannot set up the role {READER_ROLE} at {self.where}: {_first_line(exc)} "
+                f"database.row_security: cannot set up the role {READER_ROLE} at {self.where}: {self._said(exc)} "
                 "(connect as a user with CREATEROLE once, or turn database.row_security off)"
             ) from None
 
+    def read_only_refusal(self, what: str) -> str:
+        """Why `what` cannot run here, and what can."""
+        return (
+            f"the database at {self.where} is read-only (a replica, or default_transaction_read_only is on), "
+            f"and {what} needs to write: point database.url / QUARRY_DATABASE_URL at a writable server (the "
+            "primary); on this one, search, runs, spend and doctor work"
+        )
+
     def migrate(self, embedding: EmbeddingConfig) -> list[str]:
-        """Apply pending migrations once each, in order, recording them; returns the names applied."""
+        """Apply pending migrations once each, in order, recording them; returns the names applied.
+        On a read-only server nothing is written: the schema must already be complete."""
         applied: list[str] = []
         with self._direct() as conn:
+            if _takes_no_writes(conn):
+                self.read_only = True
+                self._check_complete(conn)
+                return applied
             _ensure_extension(conn)
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             with conn.transaction():
@@ -182,6 +213,27 @@ class Database:
                     conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
                     applied.append(name)
         return applied
+
+    def _check_complete(self, conn: psycopg.Connection) -> None:
+        """A read-only server cannot be migrated: it must already hold pgvector and every migration."""
+        if _pgvector_version(conn) == "missing":
+            raise DatabaseUnavailable(
+                f"the pgvector extension is not installed in the read-only database at {self.where} "
+                "(create it on the primary: CREATE EXTENSION vector)"
+            )
+        if conn.execute("SELECT to_regclass('schema_migrations')").fetchone() in (None, (None,)):
+            raise ReadOnlyDatabase(
+                f"the read-only database at {self.where} has no Quarry schema '{self.schema}' (it is not set up): "
+                "run `quarry ingest` against the primary first, then let the replica catch up"
+            )
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+        missing = [name for version, name, _ in _migrations() if version not in done]
+        if missing:
+            raise ReadOnlyDatabase(
+                f"the read-only database at {self.where} lacks {len(missing)} migration(s) of schema "
+                f"'{self.schema}' ({', '.join(missing)}): run any quarry command against the primary to apply "
+                "them, then let the replica catch up"
+            )
 
     def check_embedding_space(self, embedding: EmbeddingConfig) -> None:
         from quarry.corpus.store import embedding_space  # the documents store owns corpus_state; it imports this module
@@ -235,18 +287,19 @@ def one_row(cursor: psycopg.Cursor[Row]) -> Row:
     return row
 
 
-def mask_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
-
-
 def _ensure_extension(conn: psycopg.Connection) -> None:
     try:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
     except psycopg.Error as exc:
         raise DatabaseUnavailable(
-            f"the pgvector extension is not available: {_first_line(exc)} "
+            f"the pgvector extension is not available: {redact_dsn(_first_line(exc))} "
             "(install pgvector on the server or have a superuser run CREATE EXTENSION vector)"
         ) from None
+
+
+def _takes_no_writes(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery()").fetchone()
+    return bool(row and row[0])
 
 
 def _pgvector_version(conn: psycopg.Connection) -> str:
@@ -271,6 +324,18 @@ def _migrations() -> list[tuple[int, str, str]]:
 def _render(template: str, embedding: EmbeddingConfig) -> bytes:
     literal = psycopg.sql.Literal(embedding.model).as_string()
     return template.format(embedding_model=literal, embedding_dim=int(embedding.dimension)).encode()
+
+
+class _Redacting(logging.Filter):
+    """Masks the connection string's password in what the pool logs (failed reconnects quote libpq)."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__()
+        self._dsn = dsn
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact_dsn(record.getMessage(), dsn=self._dsn), None
+        return True
 
 
 def _first_line(exc: BaseException) -> str:

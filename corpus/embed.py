@@ -56,6 +56,11 @@ class LocalEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (a first embedding will not pay for loading it)."""
+        return self._model is not None
+
     def load(self) -> None:
         """Load the model now (e.g. to report problems before a long ingest starts)."""
         self._load()

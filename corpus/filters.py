@@ -10,6 +10,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from quarry.corpus.metadata import unstorable_character
+
+
+def _storable(value: Any) -> Any:
+    """Text PostgreSQL can hold: no NUL, no lone surrogate (the one check every boundary shares)."""
+    for text in value if isinstance(value, tuple) else (value,):
+        if isinstance(text, str) and (bad := unstorable_character(text)):
+            raise ValueError(f"{text[:40]!r} contains {bad}")
+    return value
+
 
 class Principal(BaseModel):
     """A reader: an id for the ledger and the access groups that decide what they may read."""
@@ -26,6 +36,8 @@ class Principal(BaseModel):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    _storable_text = field_validator("id", "groups")(_storable)
+
 
 class SearchFilters(BaseModel):
     """Metadata narrowing; each set field must hold, fields with several values match any of them."""
@@ -37,6 +49,8 @@ class SearchFilters(BaseModel):
     tags: tuple[str, ...] = Field(default=(), description="any of these tags")
     published_after: datetime | None = None
     published_before: datetime | None = None
+
+    _storable_text = field_validator("domains", "authors", "tags")(_storable)
 
     @field_validator("published_after", "published_before")
     @classmethod

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from quarry.corpus.filters import Principal, SearchFilters
+from quarry.corpus.metadata import unstorable_character
 from quarry.errors import InvalidQuestion, SessionBudgetSpent
 from quarry.graph.answer import Answer
 from quarry.graph.budget.account import Accounts, AccountTab
@@ -315,7 +316,11 @@ def _events_of(values: dict[str, Any], context: RunContext, hop: int) -> list[Ru
 
 
 def validate_question(question: str) -> str:
-    text = question.strip() if isinstance(question, str) else ""
+    if not isinstance(question, str):
+        raise InvalidQuestion(f"the question must be text, not {type(question).__name__}")
+    if bad := unstorable_character(question):
+        raise InvalidQuestion(f"the question contains {bad}; ask it as plain text")
+    text = question.strip()
     if not text:
         raise InvalidQuestion('the question is empty: ask something, e.g. quarry ask "Which team owns Ledgerline?"')
     if len(text) > MAX_QUESTION_CHARS:

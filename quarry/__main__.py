@@ -1,5 +1,5 @@
 """`python -m quarry` is the `quarry` command."""
 
-from quarry.agent.cli.main import main
+from quarry.agent.cli.main import entry
 
-raise SystemExit(main())
+entry()

@@ -14,6 +14,7 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   ├── UsageError                                       2   400
     │   ├── InvalidQuestion (ValueError)                     2   422
     │   ├── InvalidFilters                                   2   422
+    │   ├── InvalidPrincipal                                 2   422
     │   ├── DatasetError                                     2   422
     │   └── RunMismatch                                      2   409
     ├── NotFound                                             2   404
@@ -36,6 +37,7 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   ├── StorageError                                     2   500
     │   ├── BlobError                                        2   500
     │   ├── DatabaseUnavailable                              3   503
+    │   │   └── ReadOnlyDatabase                             3   503
     │   ├── EmbeddingMismatch                                3   409
     │   └── EmbeddingModelError                              3   503
     ├── LLMError                                             3   502
@@ -85,6 +87,7 @@ __all__ = [
     "IdClaimed",
     "InvalidFilters",
     "InvalidInput",
+    "InvalidPrincipal",
     "InvalidQuestion",
     "LLMError",
     "LLMTimeout",
@@ -93,6 +96,7 @@ __all__ = [
     "NotFound",
     "PassageUnavailable",
     "QuarryError",
+    "ReadOnlyDatabase",
     "RequestTimeout",
     "RequestTooLarge",
     "RunForbidden",
@@ -169,6 +173,10 @@ class InvalidQuestion(InvalidInput, ValueError):
 
 class InvalidFilters(InvalidInput):
     """`filters=` names an unknown field or a value of the wrong kind."""
+
+
+class InvalidPrincipal(InvalidInput):
+    """`principal=` is not an id or a `Principal`, or holds text that cannot be stored (a NUL, a lone surrogate)."""
 
 
 class DatasetError(InvalidInput):
@@ -323,6 +331,11 @@ class DatabaseUnavailable(CorpusError):
 
     exit_code = ExitCode.UNAVAILABLE
     http_status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
+class ReadOnlyDatabase(DatabaseUnavailable):
+    """The database only serves reads (a replica, or default_transaction_read_only on) and the command
+    needs to write; the message names the database and what still works on it."""
 
 
 class EmbeddingMismatch(CorpusError):

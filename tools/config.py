@@ -58,9 +58,9 @@ class FusionConfig(BaseModel):
 
     k: int = Field(default=60, ge=1, le=10_000)
     """The RRF constant: score = sum(weight / (k + rank))."""
-    dense_weight: float = Field(default=1.0, ge=0)
-    bm25_weight: float = Field(default=1.0, ge=0)
-    kg_weight: float = Field(default=0.25, ge=0)
+    dense_weight: float = Field(default=1.0, ge=0, le=100)
+    bm25_weight: float = Field(default=1.0, ge=0, le=100)
+    kg_weight: float = Field(default=0.25, ge=0, le=100)
     candidates_per_retriever: int = Field(default=50, ge=1, le=1000)
 
 
@@ -70,10 +70,10 @@ class RerankConfig(BaseModel):
     enabled: bool = True
     model: str = Field(default="offline", pattern=r"^(offline|claude)$")
     candidates: int = Field(default=50, ge=1, le=1000)
-    cosine_weight: float = Field(default=0.7, ge=0)
+    cosine_weight: float = Field(default=0.7, ge=0, le=100)
     """Offline score = cosine(query, chunk) × this + query-term coverage × overlap_weight + fused prior × prior_weight."""
-    overlap_weight: float = Field(default=0.1, ge=0)
-    prior_weight: float = Field(default=0.2, ge=0)
+    overlap_weight: float = Field(default=0.1, ge=0, le=100)
+    prior_weight: float = Field(default=0.2, ge=0, le=100)
 
 
 class RetrievalConfig(BaseModel):
@@ -99,7 +99,8 @@ class CacheConfig(BaseModel):
     """Also require the questions to agree on entities, numbers, dates, negation and direction."""
     stale_ok: bool = False
     """Serve answers built before the corpus last changed (faster, possibly out of date)."""
-    ttl_seconds: float = Field(default=7 * 86_400, gt=0)
+    ttl_seconds: float = Field(default=7 * 86_400, gt=0, le=10 * 365 * 86_400)
+    """How long an answer may be served, in seconds (at most ten years)."""
     max_entries: int = Field(default=10_000, ge=1, le=10_000_000)
     """Beyond this, the least recently used entries are evicted."""
     candidates: int = Field(default=5, ge=1, le=100)

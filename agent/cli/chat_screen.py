@@ -4,7 +4,6 @@ and spend, and the slash commands."""
 import sys
 from collections.abc import Iterable
 
-from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
@@ -13,6 +12,7 @@ from quarry.agent.chat_session import Session
 from quarry.agent.cli.chat import HELP
 from quarry.agent.cli.citing import citation_line
 from quarry.agent.cli.tables import console_for_stdout
+from quarry.agent.cli.terminal import console_for, safe_text
 from quarry.corpus.filters import SearchFilters
 from quarry.errors import PassageUnavailable, SessionBudgetSpent
 from quarry.graph.answer import Answer
@@ -28,7 +28,7 @@ class ChatScreen:
         self.filters = filters
         self.use_cache = use_cache
         self.out = console_for_stdout()
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.err = console_for("stderr")
         self.live_status = self.out.is_terminal and sys.stdin.isatty()
 
     def welcome(self, *, resumed: bool) -> None:
@@ -94,7 +94,7 @@ class ChatScreen:
                 else:
                     line = _status(event, self.session.per_question.max_hops)
                     if line:
-                        status.plain = line
+                        status.plain = safe_text(line)
         return answer
 
     def _with_progress_lines(self, events: Iterable[RunEvent]) -> Answer | None:
@@ -197,12 +197,12 @@ class ChatScreen:
         if passage.changed:
             self.out.print("(the document changed since this answer; the passage as cited:)", markup=False)
         text = Text()
-        text.append(("…" if passage.before else "") + passage.before)
+        text.append(("…" if passage.before else "") + safe_text(passage.before))
         if self.out.is_terminal:
-            text.append(passage.cited, style="reverse")
+            text.append(safe_text(passage.cited), style="reverse")
         else:
-            text.append(f"»{passage.cited}«")
-        text.append(passage.after + ("…" if passage.after else ""))
+            text.append(f"»{safe_text(passage.cited)}«")
+        text.append(safe_text(passage.after) + ("…" if passage.after else ""))
         self.out.print(text)
 
     def _new(self, _: str) -> None:

@@ -36,7 +36,12 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
             report(
                 True,
                 "database",
-                f"PostgreSQL {info.postgres_version} at {info.where} (schema '{components.db.schema}')",
+                f"PostgreSQL {info.postgres_version} at {info.where} (schema '{components.db.schema}')"
+                + (
+                    ", read-only: search, runs and spend work; ask and ingest need a writable server"
+                    if components.db.read_only
+                    else ""
+                ),
             )
             report(True, "pgvector", info.pgvector_version)
             counts = components.store.counts()

@@ -2,6 +2,8 @@
 dependencies only when they run, so `quarry --help` stays fast (no torch)."""
 
 import argparse
+import atexit
+import contextlib
 import logging
 import os
 import sys
@@ -10,6 +12,7 @@ from importlib import import_module
 from pathlib import Path
 
 from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, keys, rm, runs, search, serve, spend
+from quarry.agent.cli.terminal import guarded_streams
 from quarry.errors import ExitCode, QuarryError
 
 _COMMANDS = (ingest, rm, search, ask, chat, runs, spend, account, cache, gc, doctor, serve, keys)
@@ -59,27 +62,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(ExitCode.USAGE, f"quarry: error: {unusable}\n")
     # The pool logs every failed reconnect while a server is down; the user gets one clear error instead.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
-    try:
-        if args.command in _REMOTE_COMMANDS and (os.environ.get(_URL_ENV) or os.environ.get(_KEY_ENV)):
-            # A client of a server (quarry.agent.client): no settings, database or model here.
-            from quarry.agent.client.commands import run_remote
-            from quarry.agent.client.http import remote_from_environment
+    # Documents, titles and questions are data: no control character in them reaches the terminal.
+    with guarded_streams():
+        try:
+            if args.command in _REMOTE_COMMANDS and (os.environ.get(_URL_ENV) or os.environ.get(_KEY_ENV)):
+                # A client of a server (quarry.agent.client): no settings, database or model here.
+                from quarry.agent.client.commands import run_remote
+                from quarry.agent.client.http import remote_from_environment
 
-            client = remote_from_environment()
-            assert client is not None  # one of the two variables is set: a client, or a UsageError
-            return run_remote(args, client)
-        from quarry.agent.settings import load_settings
+                client = remote_from_environment()
+                assert client is not None  # one of the two variables is set: a client, or a UsageError
+                return run_remote(args, client)
+            from quarry.agent.settings import load_settings
 
-        settings = load_settings(args.config)
-        code: int = args.run(args, settings)
-        return code
-    except QuarryError as exc:
-        # A command may name itself in its errors (set_defaults(error_prefix="quarry eval qa")).
-        print(f"{getattr(args, 'error_prefix', 'quarry')}: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("quarry: interrupted; every document written so far is complete", file=sys.stderr)
-        return ExitCode.INTERRUPTED
+            settings = load_settings(args.config)
+            code: int = args.run(args, settings)
+            return code
+        except QuarryError as exc:
+            # A command may name itself in its errors (set_defaults(error_prefix="quarry eval qa")).
+            print(f"{getattr(args, 'error_prefix', 'quarry')}: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("quarry: interrupted; every document written so far is complete", file=sys.stderr)
+            return ExitCode.INTERRUPTED
 
 
 def _unusable_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
@@ -111,5 +116,18 @@ def _flag(parser: argparse.ArgumentParser, dest: str) -> str:
     return dest
 
 
+def entry() -> None:
+    """The `quarry` program: `main()`, then a prompt exit. Tearing down an interpreter that has loaded
+    torch takes seconds (measured 6–8 s on a busy 2-core machine) and would come after the answer; so
+    once the output is flushed and the exit hooks have run (the embedded server's stop, abandoned work
+    drained: agent/loop.py), the process ends without it."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can reach the reader
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

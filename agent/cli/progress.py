@@ -5,9 +5,9 @@ import sys
 from types import TracebackType
 from typing import Self
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from quarry.agent.cli.terminal import SafeConsole
 from quarry.corpus.ingest import IngestEvent
 
 
@@ -16,7 +16,7 @@ class StageProgress:
     items and for the last one; `always` lines (refusals, warnings) print in every mode."""
 
     def __init__(self, label: str, total: int, *, quiet: bool = False, every: int = 1) -> None:
-        self.console = Console(stderr=True, highlight=False)
+        self.console = SafeConsole(stderr=True)
         self.label = label
         self.total = total
         self.quiet = quiet
@@ -25,11 +25,11 @@ class StageProgress:
         self._bar: Progress | None = None
         if self.console.is_terminal and not quiet:
             self._bar = Progress(
-                TextColumn(label),
+                TextColumn(label, markup=False),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                TextColumn("{task.fields[current]}"),
+                TextColumn("{task.fields[current]}", markup=False),
                 console=self.console,
                 transient=True,
             )

@@ -23,10 +23,13 @@ BAR_WIDTH = 30
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "runs",
-        help="list recent research runs, or show one run's trace and cost",
-        description="Without RUN_ID: the most recent runs (id, when, who, outcome, hops, tokens, dollars, time). "
-        "With RUN_ID (the full id or its first 6+ characters): the run's timeline — each node's start, duration, "
-        "outcome, tokens and dollars — and the model calls it made.",
+        help="the operator's view: everyone's recent runs, or one run's trace and cost",
+        description="The operator's view of the ledger: every principal's questions, traces and evidence, whole "
+        "(nothing is redacted; whoever can run this command against the database can read them all). Without "
+        "RUN_ID: the most recent runs (id, when, who, outcome, hops, tokens, dollars, time). With RUN_ID (the full "
+        "id or its first 6+ characters): the run's timeline — each node's start, duration, outcome, tokens and "
+        "dollars — and the model calls it made. A reader's own view is the Python API's Assistant.runs()/run() "
+        "(principal-scoped by default).",
     )
     parser.add_argument("run_id", nargs="?", metavar="RUN_ID", help="a run to show in detail")
     parser.add_argument("--limit", type=positive_int, default=20, help="runs to list (default: 20)")
@@ -49,7 +52,8 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.graph.budget.ledger import PostgresLedger
 
     with Database.open(settings.database, settings.embedding, settings.data_dir) as db:
-        PostgresLedger(db).abandon_stale()
+        if not db.read_only:  # a replica shows the ledger as the primary last wrote it
+            PostgresLedger(db).abandon_stale()
         if args.run_id:
             record = load_run(db, args.run_id)
         else:

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = commands.add_parser(
         "spend",
-        help="cost attribution: tokens and dollars by node, model, day or principal",
-        description="Totals from the ledger (one row per model or embedding call, attributed to the node that "
-        "made it). Dollars are what the API reported; a call that timed out counts at its reservation (marked est.).",
+        help="the operator's view: everyone's tokens and dollars by node, model, day or principal",
+        description="The operator's view: totals over every principal's runs, from the ledger (one row per model "
+        "or embedding call, attributed to the node that made it). Dollars are what the API reported; a call that "
+        "timed out counts at its reservation (marked est.). Assistant.spend() in the Python API shows one "
+        "principal's own by default.",
     )
     parser.add_argument(
         "--by", choices=("node", "model", "day", "principal"), default="node", help="group by (default: node)"

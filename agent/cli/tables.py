@@ -1,15 +1,11 @@
 """The stdout console: rich on a terminal; on a pipe, no colour or cursor control codes, tables at a
-fixed width and text never hard-wrapped (a reader's pager or a program does that)."""
+fixed width and text never hard-wrapped. It never passes a control character from the data it
+shows (agent/cli/terminal.py)."""
 
-from rich.console import Console
+from quarry.agent.cli.terminal import PIPE_WIDTH, SafeConsole, console_for
 
-PIPE_WIDTH = 160
+__all__ = ["PIPE_WIDTH", "console_for_stdout"]
 
 
-def console_for_stdout() -> Console:
-    probe = Console(highlight=False)
-    if probe.is_terminal:
-        return probe
-    return Console(
-        highlight=False, width=PIPE_WIDTH, no_color=True, color_system=None, force_terminal=False, soft_wrap=True
-    )
+def console_for_stdout() -> SafeConsole:
+    return console_for("stdout")

@@ -5,6 +5,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from quarry.records import StopReason as StopReason  # its home is the boundary records
 
 DEFAULT_RESERVE_SECONDS = 0.25
+MAX_SECONDS = 86_400
+MAX_TOKENS = 100_000_000
+MAX_USD = 10_000
 
 
 class Limits(BaseModel):
@@ -12,14 +15,14 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    max_seconds: float = Field(default=60.0, gt=0, le=MAX_SECONDS)
     max_hops: int = Field(default=3, ge=1, le=50)
-    max_tokens: int = Field(default=50_000, ge=1, le=100_000_000)
-    max_usd: float = Field(default=0.25, ge=0, le=10_000)
-    finalize_reserve_seconds: float | None = Field(default=None, ge=0)
+    max_tokens: int = Field(default=50_000, ge=1, le=MAX_TOKENS)
+    max_usd: float = Field(default=0.25, ge=0, le=MAX_USD)
+    finalize_reserve_seconds: float | None = Field(default=None, ge=0, le=MAX_SECONDS)
     """Time held back for finalize; default min(0.25 s, max_seconds / 4)."""
-    finalize_reserve_tokens: int = Field(default=0, ge=0)
-    finalize_reserve_usd: float = Field(default=0.0, ge=0)
+    finalize_reserve_tokens: int = Field(default=0, ge=0, le=MAX_TOKENS)
+    finalize_reserve_usd: float = Field(default=0.0, ge=0, le=MAX_USD)
 
     @model_validator(mode="after")
     def _reserve_fits(self) -> "Limits":

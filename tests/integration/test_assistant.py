@@ -197,7 +197,7 @@ def test_a_citation_opens_in_context_only_for_a_reader_allowed_to_see_it(assista
 
 def test_spend_is_attributed_by_node_model_and_principal(assistant: Assistant):
     assistant.ask(FIRST, principal="carol")
-    by_node = {row.key: row for row in assistant.spend("node")}
+    by_node = {row.key: row for row in assistant.spend("node", operator=True)}
     assert {"plan", "search", "synthesize"} <= set(by_node) and by_node["synthesize"].input_tokens > 0
-    assert {row.key for row in assistant.spend("model")} >= {"extractive", "all-MiniLM-L6-v2"}
-    assert "carol" in {row.key for row in assistant.spend("principal")}
+    assert {row.key for row in assistant.spend("model", operator=True)} >= {"extractive", "all-MiniLM-L6-v2"}
+    assert "carol" in {row.key for row in assistant.spend("principal", operator=True)}

@@ -51,6 +51,6 @@ def test_a_follow_up_is_rewritten_by_the_cheap_model_from_the_conversation(assis
     assert "Q: Which team owns Ledgerline?" in content and first.text.split(" [")[0] in content
     assert content.endswith("Last question: And who leads it?")
     assert follow_up.question == STANDALONE and follow_up.asked_as == "And who leads it?"
-    calls = [c for c in assistant.run(follow_up.run_id).calls if c.node == "contextualize"]
+    calls = [c for c in assistant.run(follow_up.run_id, operator=True).calls if c.node == "contextualize"]
     assert len(calls) == 1 and calls[0].model == "claude-haiku-5-5" and calls[0].usd > 0
     assert follow_up.spend.by_node["contextualize"].usd == pytest.approx(calls[0].usd)

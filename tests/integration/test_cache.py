@@ -110,7 +110,7 @@ def test_a_repeated_question_is_served_without_research_and_the_ledger_records_t
     again = assistant.ask(OWNS)
     assert not first.cache_hit and again.cache_hit and again.cached_from == first.run_id
     assert again.text == first.text and again.citations == first.citations and again.model == "cache"
-    record = assistant.run(again.run_id)
+    record = assistant.run(again.run_id, operator=True)
     assert [span.node for span in record.trace] == ["cache_lookup", "finalize", "cache_store"]
     assert {call.kind for call in record.calls} == {"embedding"}, "a hit makes no LLM call"
     assert record.summary.cache_hit and record.summary.saved_usd == first.spend.usd
@@ -198,7 +198,7 @@ def test_partial_answers_are_never_cached(assistant: Assistant):
     partial = assistant.ask(MULTI_HOP, budget=Limits(max_hops=1))
     assert partial.partial and partial.stopped_by == "hops"
     assert _entries(assistant) == 0
-    record = assistant.run(partial.run_id)
+    record = assistant.run(partial.run_id, operator=True)
     assert "not stored: partial (hops)" in record.trace[-1].detail
     complete = assistant.ask(MULTI_HOP)
     assert not complete.cache_hit and not complete.partial and _entries(assistant) == 1
@@ -208,7 +208,7 @@ def test_the_guard_refuses_a_close_question_that_asks_for_something_else(assista
     assistant.ask(OWNS)
     refined = assistant.ask("Who leads the team that owns Ledgerline?")
     assert not refined.cache_hit and "Dana Okafor" in refined.text
-    lookup = assistant.run(refined.run_id).trace[0]
+    lookup = assistant.run(refined.run_id, operator=True).trace[0]
     assert lookup.node == "cache_lookup" and "the guard refused a close question (one asks for more)" in lookup.detail
     assert assistant.ask("which team owns ledgerline").cache_hit, "case and punctuation are not a different question"
 
@@ -233,7 +233,7 @@ def test_a_hit_on_the_claude_path_saves_what_the_first_run_cost(pg_url, corpus, 
             assert first.spend.usd > 0 and {task_of(b) for b in fake.history} >= {"plan", "synthesize"}
             assert hit.cache_hit and len(fake.history) == calls, "no request reached the Messages API"
             assert hit.saved_usd == pytest.approx(first.spend.usd) and hit.spend.usd == 0
-            assert assistant.run(hit.run_id).summary.saved_usd == pytest.approx(first.spend.usd)
+            assert assistant.run(hit.run_id, operator=True).summary.saved_usd == pytest.approx(first.spend.usd)
             assert hit.dump()["cache_hit"] is True and hit.dump()["saved_usd"] == pytest.approx(first.spend.usd)
     finally:
         fake.stop()
@@ -242,7 +242,7 @@ def test_a_hit_on_the_claude_path_saves_what_the_first_run_cost(pg_url, corpus, 
 def test_the_trace_of_a_multi_hop_run_is_complete(assistant: Assistant):
     answer = assistant.ask(MULTI_HOP, use_cache=False)
     assert answer.hops >= 2 and not answer.partial
-    record = assistant.run(answer.run_id)
+    record = assistant.run(answer.run_id, operator=True)
     nodes = [span.node for span in record.trace]
     assert nodes[0] == "cache_lookup" and nodes[-2:] == ["finalize", "cache_store"]
     assert nodes.count("synthesize") == answer.hops and nodes.count("rerank") == answer.hops

@@ -2,7 +2,8 @@ import pytest
 
 from quarry.agent.settings import load_settings
 from quarry.corpus.config import EmbeddingConfig
-from quarry.corpus.db import Database, mask_password
+from quarry.corpus.db import Database
+from quarry.corpus.dsn import redact_dsn
 from quarry.errors import DatabaseUnavailable, EmbeddingMismatch
 
 
@@ -47,7 +48,7 @@ def test_dead_database_is_a_clear_error_with_masked_password(tmp_path):
     message = str(caught.value)
     assert message.startswith("cannot connect to PostgreSQL at postgresql://quarry:***@127.0.0.1:1/quarry: ")
     assert "hunter2" not in message
-    assert mask_password(url) == "postgresql://quarry:***@127.0.0.1:1/quarry"
+    assert redact_dsn(url) == "postgresql://quarry:***@127.0.0.1:1/quarry"
 
 
 def test_pool_recovers_after_its_connection_is_killed(db: Database):

@@ -45,7 +45,7 @@ def _assistant(sample_components, server: FakeAnthropic, fallback: str) -> Assis
 def test_without_a_fallback_the_run_stops_partial_and_names_the_cause(sample_components, down: FakeAnthropic):
     with _assistant(sample_components, down, "none") as assistant:
         answer = assistant.ask(QUESTION, budget=Limits(max_seconds=20))
-        record = assistant.run(answer.run_id)
+        record = assistant.run(answer.run_id, operator=True)
     assert answer.partial and answer.stopped_by == "error"
     assert "claude-haiku-5-5" in answer.stop_detail and "529" in answer.stop_detail
     assert [(c.model, c.outcome) for c in record.calls if c.kind == "llm"] == [("claude-haiku-5-5", "unavailable")]
@@ -56,7 +56,7 @@ def test_without_a_fallback_the_run_stops_partial_and_names_the_cause(sample_com
 def test_with_the_offline_fallback_the_run_answers_and_says_so(sample_components, down: FakeAnthropic):
     with _assistant(sample_components, down, "offline") as assistant:
         answer = assistant.ask(QUESTION, budget=Limits(max_seconds=20))
-        record = assistant.run(answer.run_id)
+        record = assistant.run(answer.run_id, operator=True)
     assert not answer.partial and answer.stopped_by is None
     assert answer.model == "extractive" and answer.citations and "Payments Core" in answer.text
     llm_calls = [(c.node, c.model, c.outcome) for c in record.calls if c.kind == "llm"]

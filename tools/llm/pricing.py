@@ -4,14 +4,17 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_RATE = 10_000.0
+"""USD per million tokens no model charges: a price above it is a typo (per token instead of per million)."""
+
 
 class Rates(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cache_write: float = Field(default=0.0, ge=0)
-    cache_read: float = Field(default=0.0, ge=0)
+    input: float = Field(ge=0, le=MAX_RATE)
+    output: float = Field(ge=0, le=MAX_RATE)
+    cache_write: float = Field(default=0.0, ge=0, le=MAX_RATE)
+    cache_read: float = Field(default=0.0, ge=0, le=MAX_RATE)
 
     @property
     def dearest_input(self) -> float:
@@ -21,7 +24,7 @@ class Rates(BaseModel):
 class LongPromptRates(Rates):
     """Rates that apply to every token of a request whose prompt exceeds `threshold_tokens`."""
 
-    threshold_tokens: int = Field(gt=0)
+    threshold_tokens: int = Field(gt=0, le=100_000_000)
 
 
 class ModelPrice(Rates):
