@@ -248,6 +248,8 @@ class Components:
 
         The probe search passes its own vector: it embeds nothing through the embedder (whose first
         query a test may have armed a fault on) and writes nothing."""
+        from quarry.corpus.tokens import count_tokens
+
         started = time.perf_counter()
         self.engine  # noqa: B018 (building it opens the database and the model clients)
         self.embedder.load()

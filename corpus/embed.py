@@ -59,7 +59,7 @@ class LocalEmbeddings(Embeddings):
     @property
     def loaded(self) -> bool:
         """Whether the model is in memory (a first embedding will not pay for loading it)."""
-        return self._model is not None
+        return self._encoder is not None
 
     def load(self) -> None:
         """Load the model now (e.g. to report problems before a long ingest starts)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from quarry.corpus.metadata import unstorable_character
+from quarry.corpus.storable import unstorable_character
 
 
 def _storable(value: Any) -> Any:

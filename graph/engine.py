@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from quarry.corpus.filters import Principal, SearchFilters
-from quarry.corpus.metadata import unstorable_character
+from quarry.corpus.storable import unstorable_character
 from quarry.errors import InvalidQuestion, SessionBudgetSpent
 from quarry.graph.answer import Answer
 from quarry.graph.budget.account import Accounts, AccountTab

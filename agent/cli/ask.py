@@ -19,8 +19,8 @@ from quarry.agent.cli.citing import citation_line
 from quarry.errors import ExitCode
 
 if TYPE_CHECKING:
-    from quarry.agent.settings import Settings
     from quarry.agent.components import Components
+    from quarry.agent.settings import Settings
     from quarry.graph.answer import Answer
     from quarry.graph.engine import ResearchRequest
     from quarry.graph.events import RunEvent
