@@ -11,6 +11,7 @@ from typing import Any
 
 from quarry.graph.budget.limits import StopReason
 from quarry.graph.budget.spend import NodeSpend, Spend
+from quarry.graph.outcome import Answered
 from quarry.records import (
     AnswerRecord,
     CitationCheckRecord,
@@ -48,6 +49,17 @@ class Citation:
     support: float
     """Share of the citing sentence's content words the passage contains."""
     image: ImageRef | None = None
+    quote_start: int = -1
+    """Document offsets of the supporting sentence(s), inside [start_char, end_char]; not given: the chunk."""
+    quote_end: int = -1
+    quote: str = ""
+    """The document's text at [quote_start, quote_end]."""
+
+    def __post_init__(self) -> None:
+        if self.quote_start < 0 or self.quote_end < self.quote_start:
+            object.__setattr__(self, "quote_start", self.start_char)
+            object.__setattr__(self, "quote_end", self.end_char)
+            object.__setattr__(self, "quote", self.text)
 
     def record(self) -> CitationRecord:
         return CitationRecord.model_validate(asdict(self))
@@ -100,6 +112,18 @@ class Answer:
     """On a cache hit, what the run that built the answer cost."""
     cached_from: str = ""
     """On a cache hit, the run that built the answer."""
+    answered: Answered = False
+    """Whether the cited answer answers the question: True, "partly" or False (see graph/outcome.py)."""
+    unanswered: tuple[str, ...] = ()
+    """The parts of the question still open."""
+    searched: bool = True
+    """False when the run stopped before any search (`stop_detail` says why)."""
+
+    def to_markdown(self) -> str:
+        """A report: question, answer, numbered sources with locations and quoted sentences, budget line."""
+        from quarry.graph.report import markdown_report
+
+        return markdown_report(self)
 
     def record(self) -> AnswerRecord:
         total = self.spend.total()
@@ -127,6 +151,9 @@ class Answer:
             cache_hit=self.cache_hit,
             saved_usd=self.saved_usd,
             cached_from=self.cached_from,
+            answered=self.answered,
+            unanswered=list(self.unanswered),
+            searched=self.searched,
             run_id=self.run_id,
             elapsed_s=round(self.elapsed_s, 4),
         )
@@ -159,4 +186,7 @@ class Answer:
             cache_hit=record.cache_hit,
             saved_usd=record.saved_usd,
             cached_from=record.cached_from,
+            answered=record.answered,
+            unanswered=tuple(record.unanswered),
+            searched=record.searched,
         )

@@ -32,8 +32,13 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "--no-cache", action="store_true", help="research afresh: do not serve or store a cached answer"
     )
     parser.add_argument(
-        "--json", action="store_true", help="print one JSON object (answer, citations, spend, cache_hit, …)"
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text (default); json: one JSON object (answer, answered, unanswered, citations with quotes, spend, …); "
+        "markdown: a report (question, answer, numbered sources with quoted sentences, budget line)",
     )
+    parser.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(run=run)
 
@@ -44,7 +49,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from quarry.graph.answer import Answer
     from quarry.graph.engine import Engine, ResearchRequest, validate_question
     from quarry.graph.events import FinalAnswer, NodeFinished
+    from quarry.graph.report import outcome_line
     from quarry.graph.trace import Span
+    from quarry.tools.sentences import readable
 
     validate_question(args.question)  # an InvalidQuestion exits 2 (quarry.agent.cli.main)
     request = ResearchRequest(
@@ -77,25 +84,28 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     with Components(settings) as components:
         answer = asyncio.run(research(components.engine))
-    if args.json:
+    if args.format == "json":
         print(json.dumps(answer.dump(), indent=2))
+        return ExitCode.OK
+    if args.format == "markdown":
+        print(answer.to_markdown(), end="")
         return ExitCode.OK
     print(answer.text)
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
-            print(f"  [{c.number}] {c.title} — {c.source}:{c.start_char}-{c.end_char} (document {c.document_id})")
+            print(f"  [{c.number}] {c.title} — {c.source}:{c.quote_start}-{c.quote_end} (document {c.document_id})")
+            print(f"      “{' '.join(readable(c.quote).split())}”")
             if c.image is not None:
                 print(f"      image {c.image.name} ({c.image.mime}, {c.image.width}×{c.image.height}): {c.image.path}")
+    print(f"\n{outcome_line(answer)[:1].upper()}{outcome_line(answer)[1:]}")
     if answer.cache_hit:
-        print(
-            f"\nServed from the semantic cache (answer of run {answer.cached_from or 'unknown'}; saved ${answer.saved_usd:.6f})."
-        )
-    elif answer.partial:
-        print(f"\nPartial answer: stopped by {answer.stopped_by} after {answer.hops} hop(s). {answer.stop_detail}")
-    else:
-        print(f"\nComplete after {answer.hops} hop(s).")
-    if answer.gaps:
+        print(f"Saved ${answer.saved_usd:.6f}.")
+    elif answer.partial and answer.stop_detail:
+        print(answer.stop_detail)
+    if answer.unanswered:
+        print("Not answered: " + "; ".join(answer.unanswered))
+    elif answer.gaps and answer.answered is not True:
         print("Still open: " + "; ".join(answer.gaps))
     stats = answer.citation_stats
     if stats.unresolved or stats.unsupported:
