@@ -37,7 +37,8 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   └── EmbeddingModelError                              3   503
     └── LLMError                                             3   502
         ├── LLMUnavailable                                   3   503
-        └── LLMTimeout                                       3   504
+        ├── LLMTimeout                                       3   504
+        └── LLMAuthError                                     3   502
 
 Exit codes (ExitCode): 0 success; 1 some documents were refused; 2 bad arguments, input or
 configuration; 3 the database, the embedding model or the LLM is unavailable; 4 a budget is spent
@@ -74,6 +75,7 @@ __all__ = [
     "InvalidInput",
     "InvalidQuestion",
     "LLMError",
+    "LLMAuthError",
     "LLMTimeout",
     "LLMUnavailable",
     "MetadataError",
@@ -313,3 +315,7 @@ class LLMTimeout(LLMError):
     """No complete reply arrived before the deadline."""
 
     http_status = HTTPStatus.GATEWAY_TIMEOUT
+
+
+class LLMAuthError(LLMError):
+    """The provider refused the API key (HTTP 401/403): the message names the key to set or unset."""
