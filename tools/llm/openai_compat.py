@@ -115,7 +115,7 @@ class OpenAICompatModel:
                         f"{self.name}: authentication failed: the API key was refused (HTTP {response.status_code} "
                         f"{_error_message(response)}); set a valid OPENAI_API_KEY, or unset it (or set "
                         "QUARRY_PROVIDER=offline) to use the offline model"
-                    )
+                    ) from None
                 if response.status_code not in _RETRYABLE_STATUS:
                     raise LLMError(
                         f"{self.name}: request refused: HTTP {response.status_code} {_error_message(response)}"
