@@ -7,6 +7,7 @@ sentence holds nothing of the kind; the offline model then leads with the senten
 """
 
 import re
+from collections.abc import Sequence
 
 from quarry.corpus.entities import entity_names
 from quarry.tools.question_parts import Part
@@ -24,6 +25,7 @@ _QUANTITY = re.compile(
     rf"\b(?:\d[\d,.]*%?|(?:{_NUMBER_WORDS})(?:[\s-](?:{_NUMBER_WORDS}))?)"
     r"(?:\s+(?:per\s+)?(?!and\b|or\b|the\b|of\b|in\b|on\b|at\b|to\b|for\b|by\b|with\b)[a-z%]+){0,3}"
 )
+_YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 _PLACE = re.compile(
     r"\b(?:in|at|from|near)\s+(?:the\s+)?(?:city\s+of\s+)?(?P<place>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)"
 )
@@ -38,7 +40,8 @@ def short_answer(part: Part, sentence: str) -> str | None:
         named = [o for o in options if o.casefold() in sentence.casefold()]
         return named[0] if len(named) == 1 else None
     if part.kind == "time":
-        match = _DATE.search(sentence)
+        pattern = _YEAR if "year" in part.text.casefold() else _DATE
+        match = pattern.search(sentence)
         return match.group() if match else None
     if part.kind == "number":
         asked = part.text.casefold()
@@ -59,6 +62,44 @@ def short_answer(part: Part, sentence: str) -> str | None:
         complement = _complement(part, sentence)
         return complement or (new_names[0] if new_names else None)
     return None
+
+
+_EARLIER = re.compile(r"\b(?:first|earlier|earliest|older|oldest|before)\b", re.IGNORECASE)
+_LATER = re.compile(
+    r"\b(?:later|latest|last|younger|youngest|newer|newest|more recent|most recent|after)\b", re.IGNORECASE
+)
+
+
+def by_date(part: Part, sentences: Sequence[str]) -> str | None:
+    """ "Which came first, A or B?": the option whose sentences give the earliest year (latest for "later",
+    "younger"); None without such a cue or without a year for both."""
+    options = _options(part.text)
+    earlier, later = _EARLIER.search(part.text), _LATER.search(part.text)
+    if len(options) != 2 or bool(earlier) == bool(later):
+        return None
+    years: dict[str, int] = {}
+    for option in options:
+        found = [int(y) for s in sentences if option.casefold() in s.casefold() for y in _YEAR.findall(s)]
+        if not found:
+            return None
+        years[option] = min(found)
+    pick = min if earlier else max
+    return pick(options, key=lambda o: years[o])
+
+
+def yes_or_no(part: Part, sentences: Sequence[str]) -> str:
+    """A yes/no part ("Are both A and B American?"): "Yes" when, for every name it asks about, one of
+    the sentences naming it also holds all the part's other words; else "No"."""
+    # A capitalised run may swallow the property ("Neil Jordan American"): a name is its first two words.
+    names = [" ".join(n.split()[:2]) for n in part.names if len(n) > 1]
+    if not names:
+        return "Yes"
+    others = part.focus - content_terms(" ".join(names))
+    for name in names:
+        about = [s for s in sentences if name.casefold() in s.casefold()]
+        if not any(others <= content_terms(s) for s in about):
+            return "No"
+    return "Yes"
 
 
 def _complement(part: Part, sentence: str) -> str | None:

@@ -30,7 +30,7 @@ from quarry.tools.llm.pricing import FREE, Usage
 from quarry.tools.llm.prompts import as_data
 from quarry.tools.question_parts import CitedSentence, Part, answers, question_parts
 from quarry.tools.sentences import readable, sentence_spans
-from quarry.tools.short_answer import short_answer
+from quarry.tools.short_answer import by_date, short_answer, yes_or_no
 from quarry.tools.text import content_terms, stem, tokenize
 
 # Words that frame a question rather than name what it is about: never worth a gap query of their own.
@@ -129,6 +129,17 @@ def _lead(parts: Sequence[Part], chosen: Sequence[_Sentence]) -> str:
     """The short answers, one per part that has one, each cited: "Dana Okafor [4]; Frankfurt [4]."."""
     pieces: list[str] = []
     for part in parts:
+        if part.kind == "yesno":
+            keys = [" ".join(n.split()[:2]).casefold() for n in part.names]
+            about = [s for s in chosen if any(k in s.context for k in keys)]
+            if about:
+                pieces.append(f"{yes_or_no(part, [s.text for s in about])} [{about[0].marker}]")
+            continue
+        dated = by_date(part, [s.text for s in chosen])
+        if dated:
+            source = next(s for s in chosen if dated.casefold() in s.text.casefold())
+            pieces.append(f"{dated} [{source.marker}]")
+            continue
         # A sentence with the part's head word first: "led by Dana Okafor" answers "who leads", not "Payments Core owns…".
         for sentence in sorted(chosen, key=lambda s: part.head not in s.terms):
             value = short_answer(part, sentence.text)
