@@ -73,14 +73,17 @@ class SessionStore:
 
     def load(self, session_id: str, principal: Principal | None = None) -> SessionRecord:
         """The session and its turns; `principal`, when given, must be the session's owner."""
-        try:
-            key = str(uuid.UUID(session_id))
-        except (ValueError, AttributeError, TypeError):
-            raise SessionNotFound(f"'{session_id}' is not a session id (expected a UUID)") from None
+        key = _session_key(session_id)
         with self.db.transaction() as conn:
-            row = conn.execute("SELECT * FROM sessions WHERE id = %s", (key,)).fetchone()
-            if row is None:
-                raise SessionNotFound(f"no session {key} in this corpus")
+            rows = conn.execute(
+                "SELECT * FROM sessions WHERE id::text LIKE %s ORDER BY created_at LIMIT 2", (key + "%",)
+            ).fetchall()
+            if not rows:
+                raise SessionNotFound(f"no session {session_id} in this corpus")
+            if len(rows) > 1:
+                raise SessionNotFound(f"'{session_id}' matches more than one session; give more of its id")
+            row = rows[0]
+            key = str(row["id"])
             turns = conn.execute(
                 "SELECT turn, asked, question, run_id, answer, usd, tokens, hops, elapsed_ms FROM session_turns"
                 " WHERE session_id = %s ORDER BY turn",
@@ -149,3 +152,11 @@ class SessionStore:
             answer=answer,
             usage=usage,
         )
+
+
+def _session_key(session_id: str) -> str:
+    """A session id, or a unique prefix of at least 6 characters (as `quarry runs` takes run ids)."""
+    text = session_id.strip().lower() if isinstance(session_id, str) else ""
+    if len(text) < 6 or any(c not in "0123456789abcdef-" for c in text):
+        raise SessionNotFound(f"'{session_id}' is not a session id (a UUID, or at least its first 6 characters)")
+    return text

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
@@ -45,6 +46,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from quarry.agent.components import Components
+    from quarry.agent.filter_spelling import as_stored
     from quarry.corpus.filters import Principal
     from quarry.graph.answer import Answer
     from quarry.graph.engine import Engine, ResearchRequest, validate_question
@@ -83,6 +85,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return final
 
     with Components(settings) as components:
+        request = replace(request, filters=as_stored(request.filters, components.store))
         answer = asyncio.run(research(components.engine))
     if args.format == "json":
         print(json.dumps(answer.dump(), indent=2))

@@ -2,7 +2,7 @@
 and spend, and the slash commands."""
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from rich.console import Console
 from rich.live import Live
@@ -16,6 +16,7 @@ from quarry.corpus.filters import SearchFilters
 from quarry.errors import PassageUnavailable, SessionBudgetSpent
 from quarry.graph.answer import Answer
 from quarry.graph.events import BudgetLeft, FinalAnswer, HitsFound, NodeFinished, NodeStarted, RunEvent
+from quarry.graph.report import outcome_line
 
 
 class ChatScreen:
@@ -37,6 +38,13 @@ class ChatScreen:
             f"Quarry chat — {verb}, reader '{s.principal.id}' ({', '.join(s.principal.groups)}). /help for commands.",
             markup=False,
         )
+
+    def prepare(self) -> None:
+        """Load the embedding model and open the database now, with a line saying so: loading holds the
+        interpreter, so a status line started before it would freeze until it is done."""
+        if not self.assistant.components.engine_built:
+            self.err.print("Loading the models…", markup=False, style="dim")
+            _ = self.assistant.components.engine
 
     def goodbye(self) -> None:
         self.out.print(
@@ -74,6 +82,7 @@ class ChatScreen:
     def _run(self, question: str) -> Answer | None:
         from quarry.errors import InvalidQuestion
 
+        events: Iterator[RunEvent] | None = None
         try:
             events = self.session.stream(question, filters=self.filters, use_cache=self.use_cache)
             if self.live_status:
@@ -81,6 +90,13 @@ class ChatScreen:
             return self._with_progress_lines(events)
         except InvalidQuestion as exc:
             self.out.print(f"Not asked: {exc}", markup=False)
+            return None
+        except KeyboardInterrupt:
+            # Ctrl-C cancels this answer (closing the stream cancels the run); the chat goes on.
+            close = getattr(events, "close", None)
+            if callable(close):
+                close()
+            self.err.print("Answer cancelled. Ask again, or /quit to leave.", markup=False)
             return None
 
     def _with_status_line(self, events: Iterable[RunEvent]) -> Answer | None:
@@ -120,12 +136,9 @@ class ChatScreen:
                 image = f" · image: {c.image.path}" if c.image else ""
                 out.print(f"  [{c.number}] {c.title} — {c.source}{image}", markup=False)
         total = answer.spend.total()
-        if answer.cache_hit:
-            state = f"served from the semantic cache (saved ${answer.saved_usd:.6f})"
-        elif answer.partial:
-            state = f"partial: stopped by {answer.stopped_by} ({answer.stop_detail})"
-        else:
-            state = "complete"
+        state = outcome_line(answer).rstrip(".")
+        if answer.unanswered:
+            state += " · not answered: " + "; ".join(answer.unanswered)
         out.print(
             f"{state} · {answer.hops} hop(s) · {answer.elapsed_s:.2f} s · {total.tokens:,} tokens · ${total.usd:.6f}",
             markup=False,
@@ -167,7 +180,7 @@ class ChatScreen:
             return
         for c in citations:
             self.out.print(
-                f"[{c.number}] {c.title} — {c.source} chars {c.start_char}-{c.end_char} (document {c.document_id})",
+                f"[{c.number}] {c.title} — {c.source} chars {c.quote_start}-{c.quote_end} (document {c.document_id})",
                 markup=False,
             )
 
@@ -184,7 +197,7 @@ class ChatScreen:
             self.out.print(str(exc), markup=False)
             return
         self.out.print(
-            f"[{citation.number}] {citation.title} — {citation.source}, chars {citation.start_char}-{citation.end_char}",
+            f"[{citation.number}] {citation.title} — {citation.source}, chars {citation.quote_start}-{citation.quote_end}",
             markup=False,
             style="bold",
         )

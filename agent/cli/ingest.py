@@ -32,7 +32,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.add_argument("--language", help="default language code, e.g. en")
     parser.add_argument("--published-at", type=when, metavar="WHEN", help="default publication date")
     parser.add_argument("--quiet", action="store_true", help="print only refusals and the summary")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, interrupted_note="every document written so far is complete")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
