@@ -16,15 +16,13 @@ _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every sentence and list item: text[start:end] is it, bullet and spaces trimmed."""
-    spans: list[tuple[int, int]] = []
-    for start, end in _prose_spans(text):
-        cuts = [m for m in _ITEM_START.finditer(text, start, end)]
-        cursor = start
-        for match in cuts:
-            spans.extend(_trimmed(text, cursor, match.start()))
-            cursor = match.end()
-        spans.extend(_trimmed(text, cursor, end))
-    return spans
+    segments: list[tuple[int, int]] = []
+    cursor = 0
+    for match in _ITEM_START.finditer(text):
+        segments.append((cursor, match.start()))
+        cursor = match.end()
+    segments.append((cursor, len(text)))
+    return [(start + a, start + b) for start, end in segments if start < end for a, b in _prose_spans(text[start:end])]
 
 
 def readable(text: str) -> str:
@@ -34,11 +32,3 @@ def readable(text: str) -> str:
 
 def has_image(text: str) -> bool:
     return _IMAGE.search(text) is not None
-
-
-def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return [(start, end)] if start < end else []
