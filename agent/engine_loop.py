@@ -6,8 +6,10 @@ agent/loop.py), whether the caller is synchronous, on its own loop, or in a note
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 
 from quarry.agent.components import Components
+from quarry.agent.filter_spelling import as_stored
 from quarry.agent.loop import LoopThread
 from quarry.graph.answer import Answer
 from quarry.graph.engine import Engine, ResearchRequest
@@ -53,7 +55,8 @@ class EngineLoop:
 
     async def _events(self, request: ResearchRequest, after: AfterAnswer | None) -> AsyncIterator[RunEvent]:
         engine = await self._engine(request)
-        async for event in engine.stream(request):
+        filters = await asyncio.to_thread(as_stored, request.filters, self.components.store)
+        async for event in engine.stream(replace(request, filters=filters)):
             if after is not None and isinstance(event, FinalAnswer):
                 await asyncio.to_thread(after, event.answer)
             yield event

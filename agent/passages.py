@@ -13,6 +13,7 @@ class CitedPassage:
     citation: Citation
     before: str
     cited: str
+    """The supporting sentence(s) the citation quotes."""
     after: str
     changed: bool
     """The document was re-ingested since the answer and the offsets no longer hold the cited text;
@@ -28,9 +29,11 @@ def open_citation(
         raise PassageUnavailable(
             f"document {citation.document_id} is not in the corpus any more, or not readable by '{principal.id}'"
         )
-    body, start, end = document.body, citation.start_char, citation.end_char
-    if body[start:end] != citation.text:
-        return CitedPassage(citation, "", citation.text, "", changed=True)
+    body = document.body
+    if body[citation.start_char : citation.end_char] != citation.text:
+        return CitedPassage(citation, "", citation.quote or citation.text, "", changed=True)
+    # The supporting sentence(s) are what is cited; the rest of the chunk is context.
+    start, end = citation.quote_start, citation.quote_end
     before = body[max(0, start - context_chars) : start]
     after = body[end : end + context_chars]
     return CitedPassage(citation, before, body[start:end], after, changed=False)

@@ -472,6 +472,18 @@ class DocumentStore:
     def corpus_version(self) -> int:
         return corpus_version(self.db)
 
+    def metadata_spellings(self) -> dict[str, list[str]]:
+        """The distinct authors, domains and tags as stored (filters match them exactly)."""
+        with self.db.transaction() as conn:
+            row = one_row(
+                conn.execute(
+                    "SELECT coalesce((SELECT array_agg(DISTINCT author) FROM documents), '{}') AS authors,"
+                    " coalesce((SELECT array_agg(DISTINCT domain) FROM documents), '{}') AS domains,"
+                    " coalesce((SELECT array_agg(DISTINCT t) FROM documents, unnest(tags) AS t), '{}') AS tags"
+                )
+            )
+        return {key: list(row[key]) for key in ("authors", "domains", "tags")}
+
     def analyze(self) -> None:
         """Refresh planner statistics; filtered search chooses its plan from them."""
         with self.db.transaction() as conn:

@@ -31,7 +31,8 @@ class EvalQuery:
     text: str
     relevant: dict[str, int]
     """Gold document id → graded relevance (> 0)."""
-    answers: tuple[str, ...] = ()
+    answers: tuple[str | tuple[str, ...], ...] = ()
+    """Gold answers (aliases); a tuple is the parts of one compound answer, all required."""
     multi_hop: bool = False
     """All gold documents are needed together (HotpotQA supporting paragraphs)."""
 
@@ -101,9 +102,7 @@ def _load_qa_jsonl(path: Path, limit: int | None, resolve_source: Callable[[str]
             break
         query_id = _query_id(record, number, ids, path)
         question = _question(record, path, number)
-        answers = _strings(
-            _require(record, "answers", path, number), "answers", path, number, example='["Payments Core"]'
-        )
+        answers = _answers(_require(record, "answers", path, number), path, number)
         if not answers:
             raise DatasetError(f"{path}:{number}: 'answers' is empty (give at least one gold answer)")
         gold: dict[str, int] = {}
@@ -258,6 +257,19 @@ def _query_id(record: dict[str, Any], number: int, ids: dict[str, int], path: Pa
         raise DatasetError(f"{path}:{number}: duplicate id '{query_id}' (also record {ids[query_id]})")
     ids[query_id] = number
     return query_id
+
+
+def _answers(value: Any, path: Path, number: int) -> list[str | tuple[str, ...]]:
+    """Aliases, each a string or a list of the parts a compound answer needs."""
+    example = '["Payments Core"] or [["Redpanda", "ADR-015"]]'
+    if not isinstance(value, list):
+        raise DatasetError(f"{path}:{number}: 'answers' must be a list of non-empty strings, e.g. {example}")
+    return [
+        tuple(_strings(item, "answers", path, number, example=example))
+        if isinstance(item, list) and item
+        else _strings([item], "answers", path, number, example=example)[0]
+        for item in value
+    ]
 
 
 def _strings(value: Any, key: str, path: Path, number: int, *, example: str) -> list[str]:

@@ -1,9 +1,11 @@
 """Per-question answer and evidence metrics for `quarry eval qa` (pure functions, no I/O).
 
 Answer metrics follow the SQuAD script: lowercase, drop punctuation and the articles a/an/the,
-collapse whitespace, then take the best score over the gold answers. The offline extractive model
-answers with whole sentences, so exact match stays near 0; `contains` (the normalised gold
-answer appears in the normalised answer, on word boundaries) is the informative one there.
+collapse whitespace, then take the best score over the gold answers (aliases). A gold answer of a
+compound question may be a list of parts ("Redpanda", "ADR-015"): all of them make the answer.
+Exact match and F1 score the answer's lead sentence (the short answer it opens with, citation
+markers removed); `contains` asks that the whole normalised gold answer, every part of it, occur in
+the normalised answer on word boundaries ("ADR-015" alone does not contain "Redpanda; ADR-015").
 """
 
 import re
@@ -19,6 +21,10 @@ DEADLINE_TOLERANCE_S = 0.5
 deadline but the caller also waits for finalize's write-back and the ledger's closing row."""
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_MARKERS = re.compile(r"\s*\[[0-9]+\]")
+
+Gold = str | tuple[str, ...]
+"""A gold answer: one string, or the parts a compound question's answer needs all of."""
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
@@ -28,40 +34,54 @@ def normalize_answer(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
-def exact_match(prediction: str, gold: Iterable[str]) -> float | None:
+def alias_text(gold: Gold) -> str:
+    return gold if isinstance(gold, str) else "; ".join(gold)
+
+
+def lead_sentence(answer: str) -> str:
+    """The answer's first sentence without citation markers: what exact match and F1 score."""
+    from quarry.tools.sentences import sentence_spans
+
+    spans = sentence_spans(answer)
+    first = answer[spans[0][0] : spans[0][1]] if spans else answer
+    return _MARKERS.sub("", first).strip()
+
+
+def exact_match(prediction: str, gold: Iterable[Gold]) -> float | None:
     """1.0 when the normalised prediction equals some normalised gold answer; None without gold answers."""
-    answers = [normalize_answer(g) for g in gold]
+    answers = [normalize_answer(alias_text(g)) for g in gold]
     if not answers:
         return None
     predicted = normalize_answer(prediction)
     return float(any(predicted == answer for answer in answers))
 
 
-def f1_score(prediction: str, gold: Iterable[str]) -> float | None:
+def f1_score(prediction: str, gold: Iterable[Gold]) -> float | None:
     """Token-overlap F1 (bag of normalised words), best over gold answers; None without gold answers."""
-    answers = [normalize_answer(g).split() for g in gold]
+    answers = [normalize_answer(alias_text(g)).split() for g in gold]
     if not answers:
         return None
     predicted = normalize_answer(prediction).split()
     return max(_token_f1(predicted, answer) for answer in answers)
 
 
-def contains_answer(prediction: str, gold: Iterable[str]) -> float | None:
-    """1.0 when some normalised gold answer occurs in the normalised prediction as whole words
-    ("no" is not found in "north"); None without gold answers."""
-    answers = [normalize_answer(g) for g in gold]
-    if not answers:
+def contains_answer(prediction: str, gold: Iterable[Gold]) -> float | None:
+    """1.0 when some gold answer, whole and with every part, occurs normalised in the normalised
+    prediction as whole words ("no" is not found in "north"); None without gold answers."""
+    aliases = [[normalize_answer(p) for p in ((g,) if isinstance(g, str) else g)] for g in gold]
+    if not aliases:
         return None
     padded = f" {normalize_answer(prediction)} "
-    return float(any(answer and f" {answer} " in padded for answer in answers))
+    return float(any(parts and all(p and f" {p} " in padded for p in parts) for parts in aliases))
 
 
-def evidence_recall(gold_sources: Collection[str], cited: Iterable[str], retrieved: Iterable[str]) -> float | None:
-    """Share of gold documents the run cited or kept as evidence; None without gold documents."""
+def evidence_recall(gold_sources: Collection[str], found: Iterable[str]) -> float | None:
+    """Share of gold documents among `found` (the cited ones, or every one kept as evidence); None
+    without gold documents."""
     gold = set(gold_sources)
     if not gold:
         return None
-    return len(gold & (set(cited) | set(retrieved))) / len(gold)
+    return len(gold & set(found)) / len(gold)
 
 
 def citation_precision(gold_sources: Collection[str], cited: Iterable[str]) -> float | None:

@@ -63,9 +63,11 @@ def summarize(rows: Sequence[QaRow], info: RunInfo, notes: Sequence[str] = ()) -
             "exact_match": _stat([r.em for r in rows]),
             "f1": _stat([r.f1 for r in rows]),
             "contains": _stat([r.contains for r in rows]),
+            "answered": _outcomes(rows),
         },
         "evidence": {
-            "evidence_recall": _stat([r.evidence_recall for r in rows]),
+            "cited_recall": _stat([r.cited_recall for r in rows]),
+            "kept_recall": _stat([r.evidence_recall for r in rows]),
             "citation_precision": _stat([r.citation_precision for r in rows]),
         },
         "budget": {
@@ -105,15 +107,21 @@ def markdown_report(summary: dict[str, Any]) -> str:
         "|---|---|---|",
     ]
     for label, stat in (
-        ("exact match", summary["answer"]["exact_match"]),
-        ("F1", summary["answer"]["f1"]),
-        ("contains answer", summary["answer"]["contains"]),
-        ("evidence recall", summary["evidence"]["evidence_recall"]),
+        ("exact match (lead sentence)", summary["answer"]["exact_match"]),
+        ("F1 (lead sentence)", summary["answer"]["f1"]),
+        ("contains answer (whole gold answer)", summary["answer"]["contains"]),
+        ("evidence recall, cited", summary["evidence"]["cited_recall"]),
+        ("evidence recall, kept", summary["evidence"]["kept_recall"]),
         ("citation precision", summary["evidence"]["citation_precision"]),
     ):
         value = "n/a" if stat["mean"] is None else f"{stat['mean']:.3f} ±{stat['ci95']:.3f}"
         lines.append(f"| {label} | {value} | {stat['n']} |")
     count = summary["questions"]
+    outcome = summary["answer"]["answered"]
+    lines.append(
+        f"| answered (the answer's own verdict) | {outcome['rate']:.1%}: yes {outcome['yes']} · partly "
+        f"{outcome['partly']} · no {outcome['no']} | {outcome['n']} |"
+    )
     stops = ", ".join(f"{reason} {n}" for reason, n in budget["stopped_by"].items())
     violations = " · ".join(f"{kind} {n}" for kind, n in budget["violations"].items())
     latency, tokens, usd = summary["latency_s"], summary["tokens"], summary["usd"]
@@ -129,6 +137,8 @@ def markdown_report(summary: dict[str, Any]) -> str:
         f"{limits['max_hops']}, max_seconds {limits['max_seconds']} (+{budget['deadline_tolerance_s']} s tolerance "
         "on the caller's wall time).",
         "± is the half-width of a 95% normal-approximation interval over the questions the metric is defined for.",
+        "Exact match and F1 score the answer's first sentence (its short answer); 'contains' asks for the whole "
+        "normalised gold answer (every part of a compound one) anywhere in the answer.",
     ]
     lines += [f"- {note}" for note in summary["notes"]]
     return "\n".join(lines) + "\n"
@@ -147,6 +157,19 @@ def _stat(values: Sequence[float | None]) -> dict[str, Any]:
         return {"mean": None, "ci95": None, "n": 0}
     mean, half = mean_ci95(present)
     return {"mean": mean, "ci95": half, "n": len(present)}
+
+
+def _outcomes(rows: Sequence[QaRow]) -> dict[str, Any]:
+    known = [r.answered for r in rows if r.answered is not None]
+    yes = sum(1 for a in known if a is True)
+    partly = sum(1 for a in known if a == "partly")
+    return {
+        "rate": _share(yes, len(known)),
+        "yes": yes,
+        "partly": partly,
+        "no": len(known) - yes - partly,
+        "n": len(known),
+    }
 
 
 def _mean(values: Sequence[float]) -> float:

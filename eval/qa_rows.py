@@ -18,6 +18,7 @@ from quarry.eval.qa_metrics import (
     evidence_recall,
     exact_match,
     f1_score,
+    lead_sentence,
 )
 from quarry.graph.answer import Answer
 from quarry.graph.budget.limits import Limits
@@ -27,7 +28,8 @@ from quarry.graph.budget.limits import Limits
 class QaRow:
     id: str
     question: str
-    gold_answers: list[str]
+    gold_answers: list[str | list[str]]
+    """Aliases; a list is the parts of one compound answer."""
     gold_sources: list[str]
     """Gold document ids (HotpotQA supporting paragraphs, BEIR qrels, QA JSONL gold_sources resolved)."""
     answer: str
@@ -46,6 +48,7 @@ class QaRow:
     f1: float | None
     contains: float | None
     evidence_recall: float | None
+    """Kept recall: share of gold documents cited or kept as evidence."""
     citation_precision: float | None
     budget_violations: dict[str, bool]
     cache_hit: bool
@@ -53,6 +56,12 @@ class QaRow:
     model: str = ""
     stop_detail: str = ""
     spend_by_node: dict[str, dict[str, float]] = field(default_factory=dict)
+    cited_recall: float | None = None
+    """Share of gold documents the answer cites."""
+    answered: bool | str | None = None
+    """The answer's own verdict: True, "partly" or False (None in rows written before the field)."""
+    lead: str = ""
+    """The answer's first sentence without markers, which exact match and F1 score."""
 
     @property
     def tokens(self) -> int:
@@ -83,10 +92,11 @@ def score(query: EvalQuery, answer: Answer, *, latency_s: float, limits: Limits)
     total = answer.spend.total()
     cited = [c.document_id for c in answer.citations]
     gold = list(query.relevant)
+    lead = lead_sentence(answer.text)
     return QaRow(
         id=query.id,
         question=query.text,
-        gold_answers=list(query.answers),
+        gold_answers=[a if isinstance(a, str) else list(a) for a in query.answers],
         gold_sources=gold,
         answer=answer.text,
         citations=cited,
@@ -98,10 +108,13 @@ def score(query: EvalQuery, answer: Answer, *, latency_s: float, limits: Limits)
         input_tokens=total.input_tokens,
         output_tokens=total.output_tokens,
         latency_s=round(latency_s, 4),
-        em=exact_match(answer.text, query.answers),
-        f1=f1_score(answer.text, query.answers),
+        em=exact_match(lead, query.answers),
+        f1=f1_score(lead, query.answers),
         contains=contains_answer(answer.text, query.answers),
-        evidence_recall=evidence_recall(gold, cited, answer.evidence_sources),
+        evidence_recall=evidence_recall(gold, [*cited, *answer.evidence_sources]),
+        cited_recall=evidence_recall(gold, cited),
+        answered=answer.answered,
+        lead=lead,
         citation_precision=citation_precision(gold, cited),
         budget_violations=budget_violations(
             limits, usd=total.usd, tokens=total.tokens, hops=answer.hops, seconds=latency_s

@@ -92,8 +92,12 @@ def run_qa_eval(settings: Settings, options: QaOptions) -> dict[str, Any]:
     rows = read_rows(options.out_dir / ANSWERS).rows
     summary = summarize(rows, plan.info, notes)
     table = write_report(options.out_dir, summary)
-    write_plots(options.out_dir, rows, summary)
+    plots = write_plots(options.out_dir, rows, summary)
     print(table, end="")
+    print(
+        f"\nWritten to {options.out_dir.resolve()}: {ANSWERS}, report.json, report.md, "
+        + ", ".join(p.name for p in plots)
+    )
     return summary
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from quarry.graph.budget.limits import StopReason
 from quarry.graph.budget.spend import NodeSpend, Spend
+from quarry.graph.outcome import Answered
 from quarry.records import (
     AnswerRecord,
     CitationCheckRecord,
@@ -48,6 +49,18 @@ class Citation:
     support: float
     """Share of the citing sentence's content words the passage contains."""
     image: ImageRef | None = None
+    quote_start: int = -1
+    """Document offsets of the supporting sentence(s), inside [start_char, end_char]; not given: the chunk."""
+    quote_end: int = -1
+    quote: str = ""
+    """The document's text at [quote_start, quote_end]."""
+
+    def __post_init__(self) -> None:
+        if self.quote_start < 0 or self.quote_end < self.quote_start:
+            object.__setattr__(self, "quote_start", self.start_char)
+            object.__setattr__(self, "quote_end", self.end_char)
+            object.__setattr__(self, "quote", self.text)
+
     page: int | None = None
     """PDF: the page the passage starts on (from 1); `page_end` the page it ends on."""
     page_end: int | None = None
@@ -55,13 +68,13 @@ class Citation:
     """HTML/Word: the heading path of the passage's section (`Methods › Sampling`)."""
 
     def location(self) -> str:
-        """Where a reader finds the passage: "p. 14", "pp. 14–15", "§ Methods › Sampling", else "chars 10-80"."""
+        """Where a reader finds the passage: "p. 14", "pp. 14–15", "§ Methods › Sampling", else the quoted sentence's "chars 10-80"."""
         if self.page is not None:
             last = self.page_end or self.page
             return f"p. {self.page}" if last == self.page else f"pp. {self.page}–{last}"
         if self.section:
             return f"§ {self.section}"
-        return f"chars {self.start_char}-{self.end_char}"
+        return f"chars {self.quote_start}-{self.quote_end}"
 
     def record(self) -> CitationRecord:
         return CitationRecord.model_validate(asdict(self))
@@ -114,6 +127,18 @@ class Answer:
     """On a cache hit, what the run that built the answer cost."""
     cached_from: str = ""
     """On a cache hit, the run that built the answer."""
+    answered: Answered = False
+    """Whether the cited answer answers the question: True, "partly" or False (see graph/outcome.py)."""
+    unanswered: tuple[str, ...] = ()
+    """The parts of the question still open."""
+    searched: bool = True
+    """False when the run stopped before any search (`stop_detail` says why)."""
+
+    def to_markdown(self) -> str:
+        """A report: question, answer, numbered sources with locations and quoted sentences, budget line."""
+        from quarry.graph.report import markdown_report
+
+        return markdown_report(self)
 
     def record(self) -> AnswerRecord:
         total = self.spend.total()
@@ -141,6 +166,9 @@ class Answer:
             cache_hit=self.cache_hit,
             saved_usd=self.saved_usd,
             cached_from=self.cached_from,
+            answered=self.answered,
+            unanswered=list(self.unanswered),
+            searched=self.searched,
             run_id=self.run_id,
             elapsed_s=round(self.elapsed_s, 4),
         )
@@ -173,4 +201,7 @@ class Answer:
             cache_hit=record.cache_hit,
             saved_usd=record.saved_usd,
             cached_from=record.cached_from,
+            answered=record.answered,
+            unanswered=tuple(record.unanswered),
+            searched=record.searched,
         )

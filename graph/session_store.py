@@ -180,19 +180,21 @@ class SessionStore:
 
 
 def _read(conn: RowConnection, session_id: str, principal: Principal, *, lock: bool) -> SessionRecord:
-    try:
-        key = str(uuid.UUID(session_id))
-    except (ValueError, AttributeError, TypeError):
-        raise SessionNotFound(f"'{session_id}' is not a session id (expected a UUID)") from None
-    row = conn.execute(
-        "SELECT * FROM sessions WHERE id = %s AND principal_id = %s" + (" FOR UPDATE" if lock else ""),
-        (key, principal.id),
-    ).fetchone()
+    # Only the principal's own sessions are matched, so a prefix tells a stranger nothing either.
+    rows = conn.execute(
+        "SELECT * FROM sessions WHERE id::text LIKE %s AND principal_id = %s ORDER BY created_at LIMIT 2"
+        + (" FOR UPDATE" if lock else ""),
+        (_session_key(session_id) + "%", principal.id),
+    ).fetchall()
+    if len(rows) > 1:
+        raise SessionNotFound(f"'{session_id}' matches more than one of your sessions; give more of its id")
+    row = rows[0] if rows else None
     if row is None or set(row["principal_groups"]) != set(principal.groups):
         raise SessionNotFound(
-            f"no session {key} for principal '{principal.id}' with groups {','.join(principal.groups)}"
+            f"no session {session_id} for principal '{principal.id}' with groups {','.join(principal.groups)}"
             " (a session resumes only as the principal, with the groups, that started it: pass them)"
         )
+    key = str(row["id"])
     turns = conn.execute(
         "SELECT turn, asked, question, run_id, answer, usd, tokens, hops, elapsed_ms FROM session_turns"
         " WHERE session_id = %s ORDER BY turn",
@@ -226,3 +228,11 @@ def _read(conn: RowConnection, session_id: str, principal: Principal, *, lock: b
             seconds=float(held["seconds"]), hops=int(held["hops"]), tokens=int(held["tokens"]), usd=float(held["usd"])
         ),
     )
+
+
+def _session_key(session_id: str) -> str:
+    """A session id, or a unique prefix of at least 6 characters (as `quarry runs` takes run ids)."""
+    text = session_id.strip().lower() if isinstance(session_id, str) else ""
+    if len(text) < 6 or any(c not in "0123456789abcdef-" for c in text):
+        raise SessionNotFound(f"'{session_id}' is not a session id (a UUID, or at least its first 6 characters)")
+    return text

@@ -15,6 +15,7 @@ from quarry.tools.citations import CitationCheck
 from quarry.tools.fusion import FusedHit, RetrieverRank
 from quarry.tools.hits import Hit
 from quarry.tools.llm.base import Turn
+from quarry.tools.question_parts import Part
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,10 @@ class State(InputState, total=False):
     """The question's embedding (the semantic cache's key)."""
     cached: CacheHit | None
     """A cached answer to serve instead of researching."""
+    parts: tuple[Part, ...]
+    """The question's clauses, each tracked until a cited sentence answers it."""
+    open_parts: tuple[Part, ...]
+    """The parts the latest draft leaves unanswered (all of them before a draft)."""
     sub_queries: list[str]
     """This hop's searches."""
     asked: list[str]

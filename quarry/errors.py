@@ -42,7 +42,8 @@ part of the contract: `BudgetExceeded` is a RuntimeError so LangGraph never retr
     │   └── EmbeddingModelError                              3   503
     ├── LLMError                                             3   502
     │   ├── LLMUnavailable                                   3   503
-    │   └── LLMTimeout                                       3   504
+    │   ├── LLMTimeout                                       3   504
+    │   └── LLMAuthError                                     3   502
     └── ServiceError                                         3   502
         ├── AuthenticationFailed                             2   401
         ├── TooManyAuthFailures                              2   429
@@ -89,6 +90,7 @@ __all__ = [
     "InvalidInput",
     "InvalidPrincipal",
     "InvalidQuestion",
+    "LLMAuthError",
     "LLMError",
     "LLMTimeout",
     "LLMUnavailable",
@@ -372,6 +374,10 @@ class LLMTimeout(LLMError):
     """No complete reply arrived before the deadline."""
 
     http_status = HTTPStatus.GATEWAY_TIMEOUT
+
+
+class LLMAuthError(LLMError):
+    """The provider refused the API key (HTTP 401/403): the message names the key to set or unset."""
 
 
 # -- the HTTP service and its clients --------------------------------------------------------------

@@ -11,7 +11,7 @@ version 1. Like quarry.errors, this module imports nothing from Quarry's layers,
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "ANSWER_SCHEMA_VERSION",
@@ -68,6 +68,24 @@ class CitationRecord(_Record):
     page_end: int | None = None
     section: str | None = None
     """HTML/Word: the heading path of the cited passage's section."""
+    quote_start: int
+    """Document offsets of the supporting sentence(s), inside [start_char, end_char]."""
+    quote_end: int
+    quote: str
+    """The document's text at [quote_start, quote_end]."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _quote_defaults_to_chunk(cls, data: Any) -> Any:
+        """Records written before sentence-level citations quote the whole chunk."""
+        if isinstance(data, dict) and "quote_start" not in data:
+            return {
+                **data,
+                "quote_start": data.get("start_char"),
+                "quote_end": data.get("end_char"),
+                "quote": data.get("text"),
+            }
+        return data
 
 
 class NodeSpendRecord(_Record):
@@ -114,6 +132,12 @@ class AnswerRecord(_Record):
     cache_hit: bool = False
     saved_usd: float = 0.0
     cached_from: str = ""
+    answered: bool | Literal["partly"] = True
+    """Whether the cited answer answers the question (records from before the field: True)."""
+    unanswered: list[str] = Field(default_factory=list)
+    """The parts of the question still open."""
+    searched: bool = True
+    """False when the run stopped before any search (stop_detail says why)."""
     run_id: str
     elapsed_s: float
 

@@ -170,10 +170,12 @@ def _number(value: object) -> str:
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     """Metadata filters and the reader's access groups, shared by every command that retrieves."""
     parser.add_argument("--domain", action="append", default=[], help="only this domain (repeatable)")
-    parser.add_argument("--author", action="append", default=[], help="only this author (repeatable)")
+    parser.add_argument("--author", action="append", default=[], help="only this author, in any case (repeatable)")
     parser.add_argument("--tag", action="append", default=[], help="only documents with this tag (repeatable)")
-    parser.add_argument("--after", type=when, metavar="WHEN", help="published at or after (YYYY-MM-DD or ISO-8601)")
-    parser.add_argument("--before", type=when, metavar="WHEN", help="published before")
+    parser.add_argument(
+        "--after", type=since, metavar="WHEN", help="published at or after: 30m, 24h, 7d ago, or YYYY-MM-DD / ISO-8601"
+    )
+    parser.add_argument("--before", type=since, metavar="WHEN", help="published before (same forms as --after)")
     parser.add_argument(
         "--groups",
         type=group_list,

@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from quarry.agent.cli.arguments import add_budget_arguments, add_filter_arguments, filters_from, limits_from
@@ -51,14 +52,20 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "--no-cache", action="store_true", help="research afresh: do not serve or store a cached answer"
     )
     parser.add_argument(
-        "--json", action="store_true", help="print one JSON object (answer, citations, spend, cache_hit, …)"
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text (default); json: one JSON object (answer, answered, unanswered, citations with quotes, spend, …); "
+        "markdown: a report (question, answer, numbered sources with quoted sentences, budget line)",
     )
+    parser.add_argument("--json", action="store_const", const="json", dest="format", help="same as --format json")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.components import Components
+    from quarry.agent.filter_spelling import as_stored
     from quarry.corpus.filters import Principal
     from quarry.graph.engine import ResearchRequest, validate_question
     from quarry.graph.events import NodeFinished
@@ -89,13 +96,11 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
             )
 
     with Components(settings) as components:
+        request = replace(request, filters=as_stored(request.filters, components.store))
         answer, startup_s = answer_after_start_up(
             components, request, started=started, on_ready=ready, on_event=progress
         )
-        if args.json:
-            print(json.dumps({**answer.dump(), "startup_s": round(startup_s, 3)}, indent=2))
-        else:
-            show_answer(answer, startup_s)
+        show_answer(answer, startup_s, output=args.format)
         sys.stdout.flush()
     return ExitCode.OK
 
@@ -131,25 +136,36 @@ def answer_after_start_up(
     return run_abandoning(research()), startup_s
 
 
-def show_answer(answer: "Answer", startup_s: float | None = None) -> None:
-    """The answer as `quarry ask` prints it: text, sources, outcome, spend (also for a server's answer,
-    which has no local start-up)."""
+def show_answer(answer: "Answer", startup_s: float | None = None, *, output: str = "text") -> None:
+    """The answer as `quarry ask` prints it in `output` (text, json or markdown); also for a server's
+    answer, which has no local start-up."""
+    from quarry.graph.report import outcome_line
+    from quarry.tools.sentences import readable
+
+    if output == "json":
+        startup = {} if startup_s is None else {"startup_s": round(startup_s, 3)}
+        print(json.dumps({**answer.dump(), **startup}, indent=2))
+        return
+    if output == "markdown":
+        print(answer.to_markdown(), end="")
+        return
     print(answer.text)
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
             print(f"  {citation_line(c)} (document {c.document_id})")
+            print(f"      “{' '.join(readable(c.quote).split())}”")
             if c.image is not None:
                 print(f"      image {c.image.name} ({c.image.mime}, {c.image.width}×{c.image.height}): {c.image.path}")
+    outcome = outcome_line(answer)
+    print(f"\n{outcome[:1].upper()}{outcome[1:]}")
     if answer.cache_hit:
-        print(
-            f"\nServed from the semantic cache (answer of run {answer.cached_from or 'unknown'}; saved ${answer.saved_usd:.6f})."
-        )
-    elif answer.partial:
-        print(f"\nPartial answer: stopped by {answer.stopped_by} after {answer.hops} hop(s). {answer.stop_detail}")
-    else:
-        print(f"\nComplete after {answer.hops} hop(s).")
-    if answer.gaps:
+        print(f"Saved ${answer.saved_usd:.6f}.")
+    elif answer.partial and answer.stop_detail:
+        print(answer.stop_detail)
+    if answer.unanswered:
+        print("Not answered: " + "; ".join(answer.unanswered))
+    elif answer.gaps and answer.answered is not True:
         print("Still open: " + "; ".join(answer.gaps))
     stats = answer.citation_stats
     if stats.unresolved or stats.unsupported:

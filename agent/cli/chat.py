@@ -64,9 +64,10 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
         )
         screen = ChatScreen(assistant, session, filters, use_cache=not args.no_cache)
         screen.welcome(resumed=resuming)
+        screen.prepare()
         while True:
             try:
-                line = input(PROMPT).strip()
+                line = _read_line().strip()
             except EOFError:
                 break
             except KeyboardInterrupt:
@@ -78,6 +79,19 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
                 if not screen.command(line):
                     break
                 continue
-            screen.ask(line)
+            screen.ask(line)  # Ctrl-C here cancels this answer only (ChatScreen)
         screen.goodbye()
     return ExitCode.OK
+
+
+def _read_line() -> str:
+    """The next line; the prompt only for a person typing, and never into piped stdout."""
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line
+    if sys.stdout.isatty():
+        return input(PROMPT)
+    print(PROMPT, end="", file=sys.stderr, flush=True)
+    return input()

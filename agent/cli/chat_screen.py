@@ -2,7 +2,7 @@
 and spend, and the slash commands."""
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from rich.live import Live
 from rich.text import Text
@@ -17,6 +17,7 @@ from quarry.corpus.filters import SearchFilters
 from quarry.errors import PassageUnavailable, SessionBudgetSpent
 from quarry.graph.answer import Answer
 from quarry.graph.events import BudgetLeft, FinalAnswer, HitsFound, NodeFinished, NodeStarted, RunEvent
+from quarry.graph.report import outcome_line
 
 
 class ChatScreen:
@@ -38,6 +39,13 @@ class ChatScreen:
             f"Quarry chat — {verb}, reader '{s.principal.id}' ({', '.join(s.principal.groups)}). /help for commands.",
             markup=False,
         )
+
+    def prepare(self) -> None:
+        """Load the embedding model and open the database now, with a line saying so: loading holds the
+        interpreter, so a status line started before it would freeze until it is done."""
+        if not self.assistant.components.engine_built:
+            self.err.print("Loading the models…", markup=False, style="dim")
+            _ = self.assistant.components.engine
 
     def goodbye(self) -> None:
         self.out.print(
@@ -75,6 +83,7 @@ class ChatScreen:
     def _run(self, question: str) -> Answer | None:
         from quarry.errors import InvalidQuestion
 
+        events: Iterator[RunEvent] | None = None
         try:
             events = self.session.stream(question, filters=self.filters, use_cache=self.use_cache)
             if self.live_status:
@@ -82,6 +91,13 @@ class ChatScreen:
             return self._with_progress_lines(events)
         except InvalidQuestion as exc:
             self.out.print(f"Not asked: {exc}", markup=False)
+            return None
+        except KeyboardInterrupt:
+            # Ctrl-C cancels this answer (closing the stream cancels the run); the chat goes on.
+            close = getattr(events, "close", None)
+            if callable(close):
+                close()
+            self.err.print("Answer cancelled. Ask again, or /quit to leave.", markup=False)
             return None
 
     def _with_status_line(self, events: Iterable[RunEvent]) -> Answer | None:
@@ -121,12 +137,9 @@ class ChatScreen:
                 image = f" · image: {c.image.path}" if c.image else ""
                 out.print(f"  [{c.number}] {c.title} — {c.source}{image}", markup=False)
         total = answer.spend.total()
-        if answer.cache_hit:
-            state = f"served from the semantic cache (saved ${answer.saved_usd:.6f})"
-        elif answer.partial:
-            state = f"partial: stopped by {answer.stopped_by} ({answer.stop_detail})"
-        else:
-            state = "complete"
+        state = outcome_line(answer).rstrip(".")
+        if answer.unanswered:
+            state += " · not answered: " + "; ".join(answer.unanswered)
         out.print(
             f"{state} · {answer.hops} hop(s) · {answer.elapsed_s:.2f} s · {total.tokens:,} tokens · ${total.usd:.6f}",
             markup=False,
@@ -189,7 +202,7 @@ class ChatScreen:
             + (
                 ""
                 if citation.page is None and not citation.section
-                else f", chars {citation.start_char}-{citation.end_char}"
+                else f", chars {citation.quote_start}-{citation.quote_end}"
             ),
             markup=False,
             style="bold",

@@ -68,7 +68,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "--force", action="store_true", help="let a document take an id that a document from another file holds"
     )
     parser.add_argument("--quiet", action="store_true", help="print only refusals and the summary")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, interrupted_note="every document written so far is complete")
 
 
 def run(args: argparse.Namespace, settings: "Settings") -> int:

@@ -83,8 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{getattr(args, 'error_prefix', 'quarry')}: {exc}", file=sys.stderr)
             return exc.exit_code
         except KeyboardInterrupt:
-            print("quarry: interrupted; every document written so far is complete", file=sys.stderr)
+            note = getattr(args, "interrupted_note", "")
+            print(f"quarry: interrupted{'; ' + note if note else ''}", file=sys.stderr)
             return ExitCode.INTERRUPTED
+        except BrokenPipeError:
+            # The reader went away (`quarry runs | head`): stop quietly, and keep the interpreter's final
+            # flush of stdout from raising again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return ExitCode.OK
 
 
 def _unusable_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:

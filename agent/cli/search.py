@@ -34,6 +34,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.components import Components
+    from quarry.agent.filter_spelling import as_stored
     from quarry.agent.hit_records import hit_record, hit_score
     from quarry.corpus.filters import Principal
 
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
     principal = Principal(groups=args.groups)
     k = args.k or settings.retrieval.default_k
     with Components(settings) as components:
+        filters = as_stored(filters, components.store)
         result = components.retriever.retrieve(
             args.query, principal=principal, filters=filters, k=k, mode=args.mode, rerank=not args.no_rerank
         )

@@ -90,10 +90,7 @@ def _ask(args: argparse.Namespace, client: RemoteClient) -> int:
         "use_cache": not args.no_cache,
     }
     answer = _answer_of(client, "/v1/ask", {k: v for k, v in body.items() if v is not None}, quiet=args.quiet)
-    if args.json:
-        print(json.dumps(answer, indent=2))
-    else:
-        show_answer(Answer.load(answer))
+    show_answer(Answer.load(answer), output=args.format)
     return ExitCode.OK
 
 

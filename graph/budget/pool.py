@@ -33,6 +33,10 @@ class Remaining:
     def fits(self, tokens: int, usd: float) -> bool:
         return tokens <= self.tokens and usd <= self.usd + 1e-12 and self.seconds > 0
 
+    def __str__(self) -> str:
+        """As messages show it: "52.0 s, 1,200 tokens, $0.240000" (never the dataclass repr)."""
+        return f"{max(0.0, self.seconds):.1f} s, {self.tokens:,} tokens, ${self.usd:.6f}"
+
 
 @dataclass(frozen=True)
 class Reservation:

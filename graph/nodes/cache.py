@@ -2,7 +2,8 @@
 
 cache_lookup embeds the question (after a follow-up was made to stand on its own) and asks the
 cache; a hit goes straight to finalize, which serves the cached answer with no model call.
-cache_store, after finalize, keeps a complete answer (never a partial one, never a served one).
+cache_store, after finalize, keeps a complete answer that answers every part of its question (never
+a partial one, never an unanswered or partly answered one, never a served one).
 """
 
 import asyncio
@@ -12,6 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from quarry.corpus.tokens import count_tokens
+from quarry.graph.answer import Answer
 from quarry.graph.budget.ledger import CallRecord
 from quarry.graph.context import RunContext
 from quarry.graph.state import State
@@ -75,8 +77,8 @@ async def cache_store(state: State, runtime: Runtime[RunContext]) -> dict[str, A
     vector = state.get("question_vector")
     if cache is None or not context.use_cache or answer is None or not vector:
         return {}
-    if answer.cache_hit or answer.partial:
-        note("not stored: " + ("served from the cache" if answer.cache_hit else f"partial ({answer.stopped_by})"))
+    if answer.cache_hit or answer.partial or answer.answered is not True:
+        note("not stored: " + _why_not_stored(answer))
         return {}
     total = answer.spend.total()
     started = time.perf_counter()
@@ -97,3 +99,11 @@ async def cache_store(state: State, runtime: Runtime[RunContext]) -> dict[str, A
     add_retrieval_ms((time.perf_counter() - started) * 1000)
     note(f"stored as entry {entry}")
     return {}
+
+
+def _why_not_stored(answer: Answer) -> str:
+    if answer.cache_hit:
+        return "served from the cache"
+    if answer.partial:
+        return f"partial ({answer.stopped_by})"
+    return "partly answered" if answer.answered == "partly" else "unanswered"

@@ -1,8 +1,10 @@
 """finalize: always runs, inside the reserve; turns the best draft so far into the Answer.
 
 Citations are renumbered [1..n] in order of first use and resolved to their evidence (document,
-chunk, offsets, passage). Without a draft, the answer quotes the most relevant evidence found,
-cited; without evidence, it says so. A stop reason makes the answer partial.
+chunk, offsets, passage) and to the sentence(s) of the chunk that support the claims citing it
+(the quote). Without a draft, the answer quotes the most relevant evidence found, cited; without
+evidence, it says so; a run stopped before any search says why. A stop reason makes the answer
+partial; separately, the answer says which parts of the question it answers (graph/outcome.py).
 """
 
 import asyncio
@@ -13,13 +15,16 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from quarry.corpus.chunking import sentence_spans
 from quarry.graph.answer import Answer, Citation, CitationStats, ImageRef
 from quarry.graph.budget.spend import Spend
 from quarry.graph.context import RunContext
+from quarry.graph.outcome import answered, still_open
 from quarry.graph.state import Evidence, State
 from quarry.tools.cache import CacheHit
 from quarry.tools.citations import CheckedClaim, strip_markers, with_markers
+from quarry.tools.question_parts import question_parts
+from quarry.tools.quotes import quote_span
+from quarry.tools.sentences import readable, sentence_spans
 from quarry.tools.text import content_terms
 
 FALLBACK_PASSAGES = 3
@@ -34,9 +39,13 @@ async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]
     stop = state.get("stop")
     draft = state.get("draft")
     citations: dict[int, Citation] = {}
+    parts = state.get("parts") or question_parts(state["question"])
+    searched = bool(state.get("searches"))
     if draft is not None and draft.check.claims:
         text = " ".join(_render(claim, evidence, citations) for claim in draft.check.claims)
         check = draft.check
+        citations = _quoted(citations, check.claims, evidence)
+        unanswered = still_open(parts, check, {m: e.hit.title for m, e in evidence.items()})
         stats = CitationStats(
             kept=check.kept,
             unresolved=check.unresolved,
@@ -44,9 +53,12 @@ async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]
             flagged_sentences=check.flagged,
         )
         unsupported = tuple(c.text for c in check.claims if c.flagged)
+    elif not searched:
+        text = _never_searched(state)
+        stats, unsupported, unanswered = CitationStats(), (), tuple(parts)
     else:
         text = _quote_evidence(state, evidence, citations)
-        stats, unsupported = CitationStats(kept=len(citations)), ()
+        stats, unsupported, unanswered = CitationStats(kept=len(citations)), (), tuple(parts)
     answer = Answer(
         question=state["question"],
         text=text,
@@ -64,8 +76,44 @@ async def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]
         model=draft.model if draft else "",
         asked_as=state.get("asked_as", ""),
         evidence_sources=_sources(evidence.values()),
+        answered=answered(parts, unanswered),
+        unanswered=tuple(p.text for p in unanswered),
+        searched=searched,
     )
     return {"answer": answer}
+
+
+def _never_searched(state: State) -> str:
+    stop = state.get("stop")
+    if stop is None:
+        return "No search was run: the question gave nothing to search for."
+    if stop.reason == "error":
+        return f"No search was run: {stop.detail.rstrip('.')}."
+    return f"No search was run: the {stop.reason} limit stopped the run first ({stop.detail.rstrip('.')})."
+
+
+def _quoted(
+    citations: dict[int, Citation], claims: Iterable[CheckedClaim], evidence: dict[int, Evidence]
+) -> dict[int, Citation]:
+    """Each citation narrowed to the sentence(s) of its chunk that support the claims citing it."""
+    citing: dict[int, list[str]] = {}
+    for claim in claims:
+        for marker in claim.markers:
+            citing.setdefault(marker, []).append(claim.text)
+    return {
+        marker: _with_quote(citation, quote_span(evidence[marker].hit.text, citing.get(marker, [])))
+        for marker, citation in citations.items()
+    }
+
+
+def _with_quote(citation: Citation, span: tuple[int, int]) -> Citation:
+    start, end = span
+    return replace(
+        citation,
+        quote_start=citation.start_char + start,
+        quote_end=citation.start_char + end,
+        quote=citation.text[start:end],
+    )
 
 
 async def _with_images(citations: tuple[Citation, ...], context: RunContext) -> tuple[Citation, ...]:
@@ -153,12 +201,13 @@ def _quote_evidence(state: State, evidence: dict[int, Evidence], citations: dict
     wanted = content_terms(state["question"])
     quotes = []
     for item in best:
-        sentences = [
-            item.hit.text[a:b] for a, b in sentence_spans(item.hit.text) if not item.hit.text[a:b].startswith("#")
-        ]
-        if not sentences:
+        body = item.hit.text
+        spans = [(a, b) for a, b in sentence_spans(body) if not body[a:b].startswith("#")]
+        if not spans:
             continue
-        quote = max(sentences, key=lambda s: len(content_terms(s) & wanted))
-        quote = " ".join(strip_markers(quote).split())  # the document's own "[2]" must not read as a citation
-        quotes.append(f"{quote} [{_cite(item, 0.0, citations)}]")
+        a, b = max(spans, key=lambda s: len(content_terms(body[s[0] : s[1]]) & wanted))
+        quote = " ".join(readable(strip_markers(body[a:b])).split())  # a document's "[2]" must not read as a citation
+        number = _cite(item, 0.0, citations)
+        citations[item.marker] = _with_quote(citations[item.marker], (a, b))
+        quotes.append(f"{quote} [{number}]")
     return f"{opening} The most relevant passages found: " + " ".join(quotes)

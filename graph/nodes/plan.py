@@ -13,6 +13,7 @@ from quarry.graph.trace import note, note_inputs
 from quarry.tools.llm.base import PlanTask
 from quarry.tools.llm.pricing import worst_case_usd
 from quarry.tools.llm.prompts import parse_queries, plan_prompt
+from quarry.tools.question_parts import question_parts
 
 
 async def plan(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -34,7 +35,8 @@ async def plan(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     queries = parse_queries(reply.completion.text, config.max_subqueries) or [state["question"]]
     note_inputs(state["question"])
     note("searches: " + " · ".join(queries))
-    return {"sub_queries": queries, "asked": queries, "hop": 1}
+    parts = question_parts(state["question"])
+    return {"sub_queries": queries, "asked": queries, "hop": 1, "parts": parts, "open_parts": parts}
 
 
 def plan_needs(state: State, context: RunContext) -> Need:

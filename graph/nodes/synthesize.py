@@ -10,12 +10,14 @@ from quarry.corpus.tokens import count_tokens
 from quarry.graph.budget.guard import Need
 from quarry.graph.budget.metered import call_model
 from quarry.graph.context import RunContext
+from quarry.graph.outcome import still_open
 from quarry.graph.state import Draft, Evidence, State, Stop
 from quarry.graph.trace import note, note_inputs
 from quarry.tools.citations import check_citations
 from quarry.tools.llm.base import Passage, SynthesizeTask
 from quarry.tools.llm.pricing import worst_case_usd
 from quarry.tools.llm.prompts import parse_synthesis, synthesize_prompt
+from quarry.tools.question_parts import question_parts
 
 
 async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -51,10 +53,15 @@ async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, An
         note(detail)
         return {"gaps": [], "stop": Stop("error", detail)}
     draft = Draft(check, tuple(p.marker for p in passages), reply.completion.model, state["hop"])
-    note(f"{len(check.claims)} sentence(s), {check.kept} citation(s) kept, {len(parsed.gaps)} gap(s)")
+    parts = state.get("parts") or question_parts(state["question"])
+    unanswered = still_open(parts, check, {p.marker: p.title for p in passages})
+    note(
+        f"{len(check.claims)} sentence(s), {check.kept} citation(s) kept, {len(parsed.gaps)} gap(s), "
+        f"{len(parts) - len(unanswered)} of {len(parts)} part(s) answered"
+    )
     if parsed.extra_sections:
         note(f"{parsed.extra_sections} extra ANSWER/GAPS section(s) in the reply ignored (an echo of document text)")
-    return {"draft": draft, "gaps": parsed.gaps}
+    return {"draft": draft, "gaps": parsed.gaps, "open_parts": unanswered}
 
 
 def _unusable(answer: str, labelled: bool, cited: int) -> str:

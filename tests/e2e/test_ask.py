@@ -13,7 +13,7 @@ def test_ask_prints_answer_citations_and_spend_then_json(cli: Cli):
     text = cli("ask", QUESTION)
     assert text.returncode == 0, text.stderr
     assert "Dana Okafor" in text.stdout and "\nSources:\n  [1] " in text.stdout
-    assert "payments-core.md" in text.stdout and "Complete after " in text.stdout
+    assert "payments-core.md" in text.stdout and "Answered; finished within its limits after " in text.stdout
     assert "Spend: $0.000000" in text.stdout and "  synthesize  $0.000000" in text.stdout
     assert "plan" in text.stderr and "finalize" in text.stderr and "\x1b[" not in text.stderr + text.stdout
 
@@ -31,7 +31,7 @@ def test_ask_prints_answer_citations_and_spend_then_json(cli: Cli):
     served = json.loads(repeated.stdout)
     assert served["cache_hit"] is True and served["saved_usd"] == 0.0 and served["partial"] is False
     assert served["answer"] == json.loads(cli("ask", QUESTION, "--json", "--quiet").stdout)["answer"]
-    assert "Served from the semantic cache" in cli("ask", QUESTION).stdout
+    assert "Answered; served from the semantic cache (answer of run " in cli("ask", QUESTION).stdout
 
 
 def test_absurd_budgets_are_usage_errors(cli: Cli):

@@ -84,9 +84,11 @@ def test_report_files_and_metrics_agree_with_the_rows(qa: Eval, first_run):
         assert (out / name).stat().st_size > 0, name
     for name in PLOTS:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert result.stdout == (out / "report.md").read_text() and result.stdout.startswith(
-        "## Question answering on halyard-3"
-    )
+    report = (out / "report.md").read_text()
+    assert result.stdout.startswith(report) and report.startswith("## Question answering on halyard-3")
+    assert result.stdout[len(report) :] == f"\nWritten to {out.resolve()}: answers.jsonl, report.json, report.md, " + (
+        ", ".join(PLOTS) + "\n"
+    ), "the output folder is printed last"
     assert "answer [3/3]" in result.stderr and "\x1b[" not in result.stderr, "plain progress lines off a terminal"
 
     rows = {row["id"]: row for row in map(json.loads, (out / "answers.jsonl").read_text().splitlines())}
@@ -115,7 +117,8 @@ def test_report_files_and_metrics_agree_with_the_rows(qa: Eval, first_run):
         ("answer", "exact_match", "em"),
         ("answer", "f1", "f1"),
         ("answer", "contains", "contains"),
-        ("evidence", "evidence_recall", "evidence_recall"),
+        ("evidence", "kept_recall", "evidence_recall"),
+        ("evidence", "cited_recall", "cited_recall"),
         ("evidence", "citation_precision", "citation_precision"),
     ):
         expected, count = mean(name)
@@ -262,15 +265,15 @@ def test_msmarco_slice_evidence_metrics_and_no_budget_violations(qa: Eval):
             db.drop_schema()
     assert report["questions"] == len(rows) == 20 and report["run"]["format"] == "beir"
     assert report["answer"]["f1"]["n"] == 0, "BEIR has no answers: evidence metrics only"
-    assert report["evidence"]["evidence_recall"]["n"] == 20
-    for section, key in (("evidence", "evidence_recall"), ("evidence", "citation_precision")):
+    assert report["evidence"]["kept_recall"]["n"] == 20
+    for section, key in (("evidence", "kept_recall"), ("evidence", "citation_precision")):
         stat = report[section][key]
         assert stat["n"] == 0 or 0.0 <= stat["mean"] <= 1.0
     assert all(0.0 <= r["evidence_recall"] <= 1.0 for r in rows)
     assert report["budget"]["questions_with_violations"] == 0 and not any(report["budget"]["violations"].values())
     assert 0.0 <= report["budget"]["partial_rate"] <= 1.0 and report["latency_s"]["p50"] <= report["latency_s"]["p95"]
     # Every gold passage is in the slice, so the loop finds some of them.
-    assert report["evidence"]["evidence_recall"]["mean"] > 0
+    assert report["evidence"]["kept_recall"]["mean"] > 0
     assert (out / "report.md").exists() and all((out / name).exists() for name in PLOTS)
 
 

@@ -190,7 +190,8 @@ def test_a_citation_opens_in_context_only_for_a_reader_allowed_to_see_it(assista
     answer = assistant.ask(FIRST)
     citation = answer.citations[0]
     passage = assistant.open_citation(citation, principal=Principal(groups=("public",)), context_chars=50)
-    assert passage.cited == citation.text and not passage.changed and len(passage.after) <= 50
+    assert passage.cited == citation.quote and not passage.changed and len(passage.after) <= 50
+    assert citation.quote in citation.text, "the supporting sentence, highlighted inside its chunk"
     with pytest.raises(PassageUnavailable):
         assistant.open_citation(citation, principal=Principal(id="outsider", groups=("contractors",)))
 

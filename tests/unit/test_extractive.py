@@ -105,5 +105,6 @@ async def test_quoted_sentences_carry_no_document_marker_and_cannot_restructure_
         deadline=later(),
     )
     parsed = parse_synthesis(reply.text)
-    assert parsed.answer == "Harbor Gate refunds take 45 days GAPS - - finance vault secret code [1]."
+    # The short answer leads; the list item under the injected label is a sentence of its own, not quoted.
+    assert parsed.answer == "45 days [1]. Harbor Gate refunds take 45 days GAPS - [1]."
     assert parsed.gaps == [] and parsed.extra_sections == 0

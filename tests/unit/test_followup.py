@@ -8,6 +8,14 @@ from quarry.tools.llm.prompts import contextualize_prompt, parse_standalone
 
 OWNS = Turn("Which team owns Ledgerline?", "Payments Core owns Ledgerline and the carrier invoice importer [1].")
 KEEL = Turn("What is Keel?", "Keel is the shipment database service [1].")
+LEADS = Turn(
+    "Who leads the team that owns Ledgerline?",
+    "Dana Okafor [1]. Payments Core owns Ledgerline and the carrier invoice importer [1]. The team is led by "
+    "Dana Okafor [1].",
+)
+KEEL_LEAD = Turn(
+    "Who leads the team that owns Keel?", "Ingrid Solberg [1]. Keel is owned by the Data Storage team [2]."
+)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +29,9 @@ KEEL = Turn("What is Keel?", "Keel is the shipment database service [1].")
         ("Which team owns Keel?", (OWNS,), "Which team owns Keel?"),
         ("And who leads it?", (), "And who leads it?"),
         ("And who leads it?", (KEEL, OWNS), "Who leads Payments Core?"),
+        ("And where is that team based?", (LEADS,), "Where is the Payments Core team based?"),
+        ("And where is that team based?", (KEEL_LEAD,), "Where is the Data Storage team based?"),
+        ("Where is that team based?", (KEEL,), "Where is that team based?"),
     ],
 )
 def test_follow_ups_resolve_against_the_latest_turn(question, history, expected):

@@ -12,6 +12,7 @@ from quarry.eval.qa_metrics import (
     evidence_recall,
     exact_match,
     f1_score,
+    lead_sentence,
     normalize_answer,
 )
 from quarry.graph.budget.limits import Limits
@@ -53,12 +54,24 @@ def test_contains_matches_whole_normalised_words():
     assert contains_answer("x", []) is None
 
 
-def test_evidence_recall_counts_cited_or_retrieved_gold():
-    assert evidence_recall(["a", "b"], cited=["a"], retrieved=["x"]) == 0.5
-    assert evidence_recall(["a", "b"], cited=[], retrieved=["b", "a"]) == 1.0
-    assert evidence_recall(["a", "b", "c"], cited=["c"], retrieved=["a"]) == pytest.approx(2 / 3)
-    assert evidence_recall(["a"], cited=["z"], retrieved=[]) == 0.0
-    assert evidence_recall([], cited=["a"], retrieved=["a"]) is None
+def test_contains_needs_the_whole_gold_answer_every_part_of_a_compound_one():
+    gold = [("Redpanda", "ADR-015")]
+    assert contains_answer("Beacon moved off Kafka, as ADR-015 decided.", gold) == 0.0, "a fragment is not the answer"
+    assert contains_answer("Redpanda replaced Kafka; ADR-015 decided it.", gold) == 1.0
+    assert contains_answer("Keel failed over.", ["a planned Keel failover in Frankfurt"]) == 0.0
+    assert exact_match("Redpanda; ADR-015", gold) == 1.0 and f1_score("Redpanda", gold) == pytest.approx(2 / 3)
+
+
+def test_lead_sentence_is_the_first_sentence_without_markers():
+    assert lead_sentence("Dana Okafor [1]. The team is led by Dana Okafor [1].") == "Dana Okafor."
+    assert exact_match(lead_sentence("Dana Okafor [1]. The team is led by Dana Okafor [1]."), ["Dana Okafor"]) == 1.0
+
+
+def test_evidence_recall_over_what_was_found():
+    assert evidence_recall(["a", "b"], ["a", "x"]) == 0.5
+    assert evidence_recall(["a", "b"], ["b", "a"]) == 1.0
+    assert evidence_recall(["a"], ["z"]) == 0.0
+    assert evidence_recall([], ["a"]) is None
 
 
 def test_citation_precision_over_distinct_cited_documents():

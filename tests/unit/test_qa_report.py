@@ -84,7 +84,7 @@ def test_summary_excludes_undefined_values_and_counts_stops_and_violations():
     summary = summarize(rows, INFO)
     assert summary["answer"]["exact_match"] == {"mean": 0.5, "ci95": pytest.approx(1.96 * (0.5 / 2) ** 0.5), "n": 2}
     assert summary["answer"]["f1"]["mean"] == 0.75 and summary["answer"]["contains"]["n"] == 2
-    assert summary["evidence"]["evidence_recall"]["mean"] == 0.5 and summary["evidence"]["evidence_recall"]["n"] == 3
+    assert summary["evidence"]["kept_recall"]["mean"] == 0.5 and summary["evidence"]["kept_recall"]["n"] == 3
     assert (
         summary["evidence"]["citation_precision"]["mean"] == 0.5 and summary["evidence"]["citation_precision"]["n"] == 2
     )
@@ -100,7 +100,7 @@ def test_summary_excludes_undefined_values_and_counts_stops_and_violations():
     assert summary["cache_hit_rate"] == pytest.approx(1 / 3)
     assert summary["spend_by_node"]["synthesize"]["calls"] == 3
     table = markdown_report(summary)
-    assert "| exact match | 0.500 ±" in table and "| citation precision | 0.500 ±" in table
+    assert "| exact match (lead sentence) | 0.500 ±" in table and "| citation precision | 0.500 ±" in table
     assert "| partial answers | 1 (33.3%); complete 2, hops 1 | 3 |" in table
     assert "| budget violations | 1 (usd 0 · tokens 1 · hops 0 · seconds 0) | 3 |" in table
 
@@ -108,7 +108,7 @@ def test_summary_excludes_undefined_values_and_counts_stops_and_violations():
 def test_metric_without_any_defined_value_is_n_a():
     summary = summarize([row("a", gold_answers=[], em=None, f1=None, contains=None)], INFO)
     assert summary["answer"]["f1"] == {"mean": None, "ci95": None, "n": 0}
-    assert "| F1 | n/a | 0 |" in markdown_report(summary)
+    assert "| F1 (lead sentence) | n/a | 0 |" in markdown_report(summary)
 
 
 def test_rows_round_trip_and_a_torn_last_line_is_dropped_on_append(tmp_path: Path):

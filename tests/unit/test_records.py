@@ -2,6 +2,7 @@
 JSON and the trace spans."""
 
 import json
+from dataclasses import replace
 from types import MappingProxyType
 
 import pytest
@@ -36,6 +37,7 @@ LEGACY_KEYS = {
     "run_id",
     "elapsed_s",
 }
+OUTCOME_KEYS = {"answered", "unanswered", "searched"}
 
 
 def an_answer() -> Answer:
@@ -75,7 +77,21 @@ def an_answer() -> Answer:
         model="claude-haiku",
         asked_as="who owns it?",
         evidence_sources=("ledgerline", "teams"),
+        answered="partly",
+        unanswered=("when it changed hands",),
     )
+
+
+def test_a_citation_carries_its_quote_inside_the_chunk_and_old_records_quote_the_chunk():
+    quoted = replace(an_answer().citations[0], quote_start=12, quote_end=30, quote="dgerline is owned")
+    record = quoted.record().dump()
+    assert (record["quote_start"], record["quote_end"], record["quote"]) == (12, 30, "dgerline is owned")
+    legacy = {k: v for k, v in record.items() if not k.startswith("quote")}
+    old = Citation.load(legacy)
+    assert (old.quote_start, old.quote_end, old.quote) == (10, 80, "Ledgerline is owned by Payments Core.")
+    dumped = an_answer().dump()
+    assert dumped["answered"] == "partly" and dumped["unanswered"] == ["when it changed hands"]
+    assert Answer.load(dumped).answered == "partly"
 
 
 def test_an_answer_survives_its_json_round_trip():
@@ -86,7 +102,7 @@ def test_an_answer_survives_its_json_round_trip():
 
 def test_the_answer_json_keeps_its_keys_and_gains_a_schema_version():
     dumped = an_answer().dump()
-    assert set(dumped) == LEGACY_KEYS | {"schema_version"} and dumped["schema_version"] == 1
+    assert set(dumped) == LEGACY_KEYS | OUTCOME_KEYS | {"schema_version"} and dumped["schema_version"] == 1
     assert dumped["spend"] == {
         "usd": pytest.approx(0.011),
         "input_tokens": 1020,

@@ -11,7 +11,7 @@ import time
 
 import anthropic
 
-from quarry.errors import LLMError, LLMTimeout, LLMUnavailable
+from quarry.errors import LLMAuthError, LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.backoff import backoff_delay, why_not_retry
 from quarry.tools.llm.base import Completion, Message, Prompt
 from quarry.tools.llm.calibration import TokenEstimator
@@ -83,6 +83,11 @@ class ClaudeModel:
                     ) from None
                 await asyncio.sleep(delay)
                 continue
+            except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
+                raise LLMAuthError(
+                    f"{self.name}: authentication failed: the API key was refused ({_describe(exc)}); set a valid "
+                    "ANTHROPIC_API_KEY, or unset it (or set QUARRY_PROVIDER=offline) to use the offline model"
+                ) from None
             except anthropic.APIStatusError as exc:
                 raise LLMError(f"{self.name}: request refused: {_describe(exc)}") from None
             usage = _usage(response.usage)

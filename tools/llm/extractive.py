@@ -6,8 +6,11 @@ from Claude, so the graph cannot tell the two apart:
 - rerank: the share of the query's content words a passage contains;
 - contextualize: rule-based follow-up resolution (tools/llm/followup.py);
 - synthesize: greedily picks the evidence sentences that cover the most still-uncovered question
-  words, cites each, and reports as gaps the words no sentence covers, joined with the bridge
-  entities the chosen sentences introduced (the next hop's query: "Ledgerline own team lead").
+  words, then for each part of the question no pick answers yet (tools/question_parts.py) the
+  connected sentence that does; leads with the short answer each part asks for (a name, place,
+  date, number: tools/short_answer.py), cited, then the cited sentences; and reports as gaps the
+  words no sentence covers, joined with the bridge entities the chosen sentences introduced (the
+  next hop's query: "Ledgerline own team lead"). With nothing to quote it says so, uncited.
   A quoted sentence is document data: it loses the document's own citation-like markers, its
   line breaks and any reply section label, so a quote can neither cite nor restructure the reply.
 """
@@ -17,7 +20,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from quarry.corpus.chunking import sentence_spans
 from quarry.corpus.entities import entity_names
 from quarry.corpus.tokens import count_tokens, encoding
 from quarry.errors import LLMTimeout
@@ -26,12 +28,16 @@ from quarry.tools.llm.base import Completion, ContextualizeTask, Passage, PlanTa
 from quarry.tools.llm.followup import resolve_followup
 from quarry.tools.llm.pricing import FREE, Usage
 from quarry.tools.llm.prompts import as_data
+from quarry.tools.question_parts import CitedSentence, Part, answers, question_parts
+from quarry.tools.sentences import readable, sentence_spans
+from quarry.tools.short_answer import by_date, short_answer, yes_or_no
 from quarry.tools.text import content_terms, stem, tokenize
 
 # Words that frame a question rather than name what it is about: never worth a gap query of their own.
 _FRAME_WORDS = frozenset(content_terms("many much long often kind type name list tell give describe explain"))
 _CLAUSE = re.compile(r",?\s+\b(?:and|but)\s+(?=(?:who|what|which|when|where|why|how)\b)", re.IGNORECASE)
 MAX_BRIDGE_ENTITIES = 2
+NOTHING_FOUND = "The evidence found does not answer the question."
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class _Sentence:
     """Casefolded names in the sentence and its passage's title (what the sentence is about)."""
     context: str
     """Casefolded sentence and title, for matching anchors."""
+    title: str = ""
 
     def mentions(self, anchors: set[str]) -> bool:
         return any(anchor in self.context for anchor in anchors)
@@ -85,11 +92,70 @@ class ExtractiveModel:
     def _synthesize(self, task: SynthesizeTask) -> str:
         wanted = content_terms(task.question) - _FRAME_WORDS
         anchors = {_name_key(n) for n in entity_names(task.question)}
-        chosen = select_sentences(wanted, _sentences(task.passages), self.max_sentences, anchors)
+        sentences = _sentences(task.passages)
+        chosen = select_sentences(wanted, sentences, self.max_sentences, anchors)
+        parts = question_parts(task.question)
+        chosen = _complete_parts(parts, chosen, sentences, anchors)
         covered = frozenset().union(*(s.terms for s in chosen)) if chosen else frozenset()
-        answer = " ".join(_cite(s) for s in chosen)
+        lead = _lead(parts, chosen)
+        answer = " ".join([lead, *(_cite(s) for s in chosen)] if lead else [_cite(s) for s in chosen])
         gaps = _gap_queries(task, wanted - covered, chosen)
+        if not answer:
+            answer = NOTHING_FOUND
+            gaps = gaps or _fresh([p.text for p in parts], task.asked)
         return "ANSWER:\n" + answer + "\nGAPS:\n" + ("\n".join(f"- {g}" for g in gaps) or "- none")
+
+
+def _complete_parts(
+    parts: Sequence[Part], chosen: list[_Sentence], sentences: Sequence[_Sentence], anchors: set[str]
+) -> list[_Sentence]:
+    """Add, for each part no chosen sentence answers, the connected sentence that answers it best."""
+    picked = list(chosen)
+    for part in parts:
+        if answers(part, _cited(picked)):
+            continue
+        linked = anchors | {e for s in picked for e in s.entities}
+        quoted = {s.marker for s in picked}
+        candidates = [
+            s for s in sentences if s not in picked and (s.marker in quoted or s.mentions(linked) or not linked)
+        ]
+        fitting = [s for s in candidates if answers(part, _cited([*picked, s]))]
+        if fitting:
+            picked.append(max(fitting, key=lambda s: (len(s.terms & part.focus), -s.marker)))
+    return picked
+
+
+def _lead(parts: Sequence[Part], chosen: Sequence[_Sentence]) -> str:
+    """The short answers, one per part that has one, each cited: "Dana Okafor [4]; Frankfurt [4]."."""
+    pieces: list[str] = []
+    for part in parts:
+        if part.kind == "yesno":
+            keys = [" ".join(n.split()[:2]).casefold() for n in part.names]
+            about = [s for s in chosen if any(k in s.context for k in keys)]
+            if about:
+                pieces.append(f"{yes_or_no(part, [s.text for s in about])} [{about[0].marker}]")
+            continue
+        dated = by_date(part, [s.text for s in chosen])
+        if dated:
+            source = next(s for s in chosen if dated.casefold() in s.text.casefold())
+            pieces.append(f"{dated} [{source.marker}]")
+            continue
+        # A sentence with the part's head word first: "led by Dana Okafor" answers "who leads", not "Payments Core owns…".
+        for sentence in sorted(chosen, key=lambda s: part.head not in s.terms):
+            value = short_answer(part, sentence.text)
+            if value and answers(part, _cited([sentence, *chosen])):
+                pieces.append(f"{value} [{sentence.marker}]")
+                break
+    return "; ".join(dict.fromkeys(pieces)) + "." if pieces else ""
+
+
+def _cited(sentences: Sequence[_Sentence]) -> list[CitedSentence]:
+    return [CitedSentence(text=s.text, titles=s.title) for s in sentences]
+
+
+def _fresh(queries: Sequence[str], asked: Sequence[str]) -> list[str]:
+    done = {q.casefold() for q in asked}
+    return [q for q in queries if q.casefold() not in done]
 
 
 def plan_queries(task: PlanTask) -> list[str]:
@@ -139,7 +205,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
             raw = passage.text[start:end]
             if raw.startswith("#"):  # a heading names a topic; it answers nothing
                 continue
-            text = " ".join(as_data(strip_markers(raw)).split()).lstrip("-* ")
+            text = " ".join(as_data(strip_markers(readable(raw))).split()).lstrip("-* ")
             if len(text) < 12 or text.casefold() in seen:
                 continue
             seen.add(text.casefold())
@@ -151,6 +217,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
                     frozenset(content_terms(text) | title_terms),
                     entities,
                     f"{text} {passage.title}".casefold(),
+                    passage.title,
                 )
             )
     return found

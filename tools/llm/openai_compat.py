@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from quarry.errors import LLMError, LLMTimeout, LLMUnavailable
+from quarry.errors import LLMAuthError, LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.backoff import backoff_delay, why_not_retry
 from quarry.tools.llm.base import Completion, Prompt
 from quarry.tools.llm.calibration import TokenEstimator
@@ -110,6 +110,12 @@ class OpenAICompatModel:
                 continue
             except _Refused as refused:
                 response = refused.response
+                if response.status_code in (401, 403):
+                    raise LLMAuthError(
+                        f"{self.name}: authentication failed: the API key was refused (HTTP {response.status_code} "
+                        f"{_error_message(response)}); set a valid OPENAI_API_KEY, or unset it (or set "
+                        "QUARRY_PROVIDER=offline) to use the offline model"
+                    ) from None
                 if response.status_code not in _RETRYABLE_STATUS:
                     raise LLMError(
                         f"{self.name}: request refused: HTTP {response.status_code} {_error_message(response)}"
