@@ -12,7 +12,7 @@ from typing import Any
 
 from quarry.corpus.images import ImageAsset, ImageProblem, check_image
 from quarry.corpus.metadata import SourceDocument
-from quarry.corpus.metadata_sources import Layer, flag_layer, resolve, source_layer
+from quarry.corpus.metadata_sources import Layer, flag_layer, properties_layer, resolve, source_layer
 from quarry.corpus.readers.pdf_images import PageFigure
 from quarry.corpus.readers.sniff import KIND_NAMES, sniff
 from quarry.corpus.readers.types import DocumentKind, Extracted
@@ -81,15 +81,7 @@ def load_document(
         flag_layer(options.overrides, overrides=True),
         Layer(name=f"sidecar '{path.name}.meta.yaml'", values=dict(sidecar or {})),
         source_layer(path),
-        Layer(
-            name=props.where,
-            values={
-                "title": props.title,
-                "author": props.author,
-                "published_at": props.published_at,
-                "language": props.language,
-            },
-        ),
+        properties_layer(props),
         flag_layer(defaults, overrides=False),
         Layer(name="first heading", values={"title": fallback_title}),
         Layer(name="file name", values={"title": path.stem}),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from quarry.corpus.metadata import CLI_FLAGS, DocumentMetadata, validate_metadata
+from quarry.corpus.readers.types import FileProperties
 from quarry.errors import FieldProblem, MetadataError
 
 OVERRIDE_FLAGS: dict[str, str] = {"title": "--title", "published_at": "--published-at"}
@@ -45,6 +46,19 @@ def flag_layer(values: Mapping[str, Any], *, overrides: bool) -> Layer:
     flags = OVERRIDE_FLAGS if overrides else CLI_FLAGS
     kept = {key: value for key, value in values.items() if value is not None}
     return Layer(name="overrides" if overrides else "ingest defaults", values=kept, per_field_names=flags)
+
+
+def properties_layer(props: FileProperties) -> Layer:
+    """What the file says about itself (PDF Info/XMP, the page's head, DOCX core properties)."""
+    return Layer(
+        name=props.where,
+        values={
+            "title": props.title,
+            "author": props.author,
+            "published_at": props.published_at,
+            "language": props.language,
+        },
+    )
 
 
 def source_layer(path: Path) -> Layer:

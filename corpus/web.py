@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 from quarry.corpus.documents import ReadOptions
 from quarry.corpus.loaders import LoadResult, Refusal
 from quarry.corpus.metadata import SourceDocument
-from quarry.corpus.metadata_sources import Layer, flag_layer, resolve
+from quarry.corpus.metadata_sources import Layer, flag_layer, properties_layer, resolve
 from quarry.corpus.readers.html import read_html
 from quarry.errors import CorpusError
 
@@ -115,15 +115,7 @@ def _document(url: str, body: bytes, defaults: Mapping[str, Any], options: ReadO
     path_name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or urlsplit(url).hostname or url
     layers = [
         flag_layer(options.overrides, overrides=True),
-        Layer(
-            name=props.where,
-            values={
-                "title": props.title,
-                "author": props.author,
-                "published_at": props.published_at,
-                "language": props.language,
-            },
-        ),
+        properties_layer(props),
         Layer(name="URL", values={"source": url}),
         flag_layer(defaults, overrides=False),
         Layer(name="first heading", values={"title": extracted.first_heading}),
