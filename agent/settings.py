@@ -163,6 +163,9 @@ def _explain(label: str, exc: ValidationError, env_values: dict[str, str]) -> st
             lines.append(f"  {key}: {_RETIRED[key]}{origin}")
         elif error["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown key{origin}; allowed here: {', '.join(_allowed_keys(error['loc']))}")
+        elif _non_finite(error.get("input")):
+            # inf/NaN meet a bound before anything else: say what is really wrong with them.
+            lines.append(f"  {key}: must be a finite number (got {float(error['input'])}){origin}")
         else:
             reason = error["msg"].removeprefix("Value error, ")
             given = error.get("input")
@@ -171,6 +174,13 @@ def _explain(label: str, exc: ValidationError, env_values: dict[str, str]) -> st
     if len(lines) > _MAX_PROBLEMS + 1:
         lines[_MAX_PROBLEMS + 1 :] = [f"  … and {len(lines) - _MAX_PROBLEMS - 1} more"]
     return "\n".join(lines)
+
+
+def _non_finite(value: Any) -> bool:
+    try:
+        return isinstance(value, (int, float, str)) and not math.isfinite(float(value))
+    except (ValueError, OverflowError):
+        return False
 
 
 def _origin(key: str, env_values: dict[str, str]) -> str:

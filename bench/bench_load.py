@@ -385,7 +385,7 @@ def check_ledger(
 ) -> tuple[list[str], dict[str, str]]:
     """Each answer against its run row (present, closed, equal, within its limits), and the ledger's
     dollars by principal (`Assistant.spend`) against the answers'. Returns (mismatches, violations by run)."""
-    rows = {r.id: r for r in assistant.runs(limit=len(answered) * 2 + 20)}
+    rows = {r.id: r for r in assistant.runs(limit=len(answered) * 2 + 20, operator=True)}
     mismatches: list[str] = []
     violations: dict[str, str] = {}
     for run_id, (answer, limits) in answered.items():
@@ -413,7 +413,7 @@ def check_soak_ledger(
 ) -> tuple[list[str], dict[str, str]]:
     """The soak keeps no run ids: each run row of its principals must be closed and within `limits`."""
     ids = {p.id for p in principals}
-    rows = [r for r in assistant.runs(limit=tally.questions + 200) if r.principal_id in ids]
+    rows = [r for r in assistant.runs(limit=tally.questions + 200, operator=True) if r.principal_id in ids]
     mismatches = [f"run {r.id}: ledger status {r.status}" for r in rows if r.status not in ("complete", "partial")]
     if len(rows) < tally.questions - tally.errors:
         mismatches.append(f"{tally.questions - tally.errors} answers but {len(rows)} run rows")
@@ -427,7 +427,7 @@ def check_soak_ledger(
 
 def _dollars_by_principal(assistant: Assistant, principals: list[Principal], answered_usd: float) -> list[str]:
     ids = {p.id for p in principals}
-    ledger_usd = sum(row.usd for row in assistant.spend("principal") if row.key in ids)
+    ledger_usd = sum(row.usd for row in assistant.spend("principal", operator=True) if row.key in ids)
     if abs(ledger_usd - answered_usd) > 1e-9 * len(ids):
         return [f"spend by principal: ledger ${ledger_usd:.6f}, answers ${answered_usd:.6f}"]
     return []

@@ -54,6 +54,8 @@ class Part:
     """Entities the clause names; the answer must reach each one."""
     head: str = ""
     """The first focus word ("lead" in "who leads the team…"): the answering sentence must have it."""
+    kind_noun: str = ""
+    """The noun naming the kind of answer ("team" in "which team owns X"); an answer need not repeat it."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -83,15 +85,14 @@ def answers(part: Part, cited: Sequence[CitedSentence]) -> bool:
     everything = " ".join(f"{c.text} {c.titles}" for c in cited)
     if any(name.casefold() not in everything.casefold() for name in part.names):
         return False
-    covered = len(part.focus & content_terms(everything))
+    focus = part.focus - {part.kind_noun}
+    head = "" if part.head == part.kind_noun else part.head
+    covered = len(focus & content_terms(everything))
     if part.kind == "yesno":
-        return not part.focus or covered / len(part.focus) >= _YES_NO_MIN_COVER
-    if part.focus and covered < max(1, (len(part.focus) + 1) // 2):
+        return not focus or covered / len(focus) >= _YES_NO_MIN_COVER
+    if focus and covered < max(1, (len(focus) + 1) // 2):
         return False
-    return any(
-        (not part.head or part.head in content_terms(f"{c.text} {c.titles}")) and _holds_kind(part, c.text)
-        for c in cited
-    )
+    return any((not head or head in content_terms(f"{c.text} {c.titles}")) and _holds_kind(part, c.text) for c in cited)
 
 
 def _holds_kind(part: Part, text: str) -> bool:
@@ -114,9 +115,24 @@ def _part(clause: str) -> Part:
     kind = _kind(wh)
     rest = clause[match.end() :] if match else clause
     words = [stem(t) for t in tokenize(rest) if stem(t) not in _FRAME]
+    # "which team owns X": "team" names the kind of answer, which the answer need not repeat
+    # ("Payments Core owns X"), so `answers` neither requires it nor takes it as the head.
+    kind_noun = words[0] if wh in ("which", "what") and words and _asks_for_a_kind(rest) else ""
     return Part(
-        text=clause, kind=kind, focus=frozenset(words), names=tuple(entity_names(rest)), head=words[0] if words else ""
+        text=clause,
+        kind=kind,
+        focus=frozenset(words),
+        names=tuple(re.sub(r"['’]s$", "", name) for name in entity_names(rest)),
+        head=words[0] if words else "",
+        kind_noun=kind_noun,
     )
+
+
+def _asks_for_a_kind(rest: str) -> bool:
+    """Whether the word after "which"/"what" is a common noun ("team", "vendor"), not a verb ("is")
+    or a name ("Project Albatross")."""
+    first = rest.split()[:1]
+    return bool(first) and first[0].islower() and bool(tokenize(first[0]))
 
 
 def _kind(wh: str) -> Kind:

@@ -93,6 +93,8 @@ def since(value: str) -> datetime:
             return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
         except (OverflowError, ValueError):
             raise argparse.ArgumentTypeError(f"'{clipped(value)}' reaches back before the year 1") from None
+    if re.match(r"\d{4}-", text):
+        return when(value)  # a date was meant: its own precise error (bad day, no timezone, out of range)
     try:
         return when(value)
     except argparse.ArgumentTypeError:

@@ -22,6 +22,11 @@ def test_migrations_run_once_and_are_recorded(db: Database, settings):
         {"version": 7, "name": "0007_abandoned_runs.sql"},
         {"version": 8, "name": "0008_accounts.sql"},
         {"version": 9, "name": "0009_row_security.sql"},
+        {"version": 10, "name": "0010_chunk_provenance.sql"},
+        {"version": 11, "name": "0011_api_keys.sql"},
+        {"version": 12, "name": "0012_document_origin.sql"},
+        {"version": 13, "name": "0013_database_identity.sql"},
+        {"version": 14, "name": "0014_session_holds.sql"},
     ]
     assert "hnsw" in index["indexdef"] and "m='16'" in index["indexdef"] and "ef_construction='64'" in index["indexdef"]
 

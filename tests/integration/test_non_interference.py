@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from quarry.agent.cli.search import _as_json
+from quarry.agent.hit_records import hit_record
 from quarry.agent.components import Components
 from quarry.corpus.filters import Principal
 from quarry.corpus.store import DocumentStore
@@ -104,7 +104,9 @@ def observe(components: Components) -> dict[str, Any]:
     for query in QUERIES:
         for mode, rerank in MODES:
             result = components.retriever.retrieve(query, principal=PUBLIC, mode=mode, rerank=rerank)
-            seen[f"{mode}{'' if rerank else '-norerank'}: {query}"] = [_as_json(fused, result) for fused in result.hits]
+            seen[f"{mode}{'' if rerank else '-norerank'}: {query}"] = [
+                hit_record(fused, result) for fused in result.hits
+            ]
         linked = components.graph.search(query, k=10, principal=PUBLIC).linked
         seen[f"linked: {query}"] = [
             (e.surface, e.how, components.graph.knowledge_graph().graph.nodes[e.node]["key"]) for e in linked
