@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from quarry.agent.hit_records import hit_record
 from quarry.agent.components import Components
+from quarry.agent.hit_records import hit_record
 from quarry.corpus.filters import Principal
 from quarry.corpus.store import DocumentStore
 from quarry.graph.budget.limits import Limits
