@@ -43,6 +43,7 @@ def test_ask_json_and_markdown_say_what_the_answer_is(sample_cli: Cli):
         ["cache", "stats"],
         ["chat"],
         ["ingest", "--help"],
+        ["config", "show"],
     ],
     ids=lambda a: a[0],
 )
