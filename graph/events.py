@@ -64,9 +64,18 @@ class DraftReady:
 
 
 @dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer as the model writes it (a streaming model, a request with stream_text): the
+    unverified draft of `hop`. The DraftReady that follows holds what survived citation checks."""
+
+    text: str
+    hop: int
+
+
+@dataclass(frozen=True)
 class FinalAnswer:
     answer: Answer
     trace: tuple[Span, ...]
 
 
-RunEvent = NodeStarted | NodeFinished | HitsFound | TokensSpent | DraftReady | FinalAnswer
+RunEvent = NodeStarted | NodeFinished | HitsFound | TokensSpent | TextDelta | DraftReady | FinalAnswer
