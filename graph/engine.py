@@ -315,7 +315,8 @@ def _events_of(values: dict[str, Any], context: RunContext, hop: int) -> list[Ru
         events.append(HitsFound(result.query, result.hop, len(result.candidates), titles))
     draft = values.get("draft")
     if draft is not None and draft.check.claims:
-        events.append(DraftReady(" ".join(c.text for c in draft.check.claims), draft.hop, draft.model))
+        dropped = draft.check.unresolved + draft.check.unsupported
+        events.append(DraftReady(" ".join(c.text for c in draft.check.claims), draft.hop, draft.model, dropped))
     for span in values.get("trace", []):
         if span.tokens or span.usd:
             tokens, usd = context.pool.spent()

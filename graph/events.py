@@ -61,6 +61,9 @@ class DraftReady:
     text: str
     hop: int
     model: str
+    dropped: int = 0
+    """Citations the checks removed from the model's draft (unresolved or unsupported by their passage):
+    what a streamed draft (TextDelta) showed that the answer will not vouch for."""
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.filter_spelling import as_stored
     from quarry.corpus.filters import Principal
     from quarry.graph.engine import ResearchRequest, validate_question
-    from quarry.graph.events import NodeFinished, TextDelta
+    from quarry.graph.events import DraftReady, NodeFinished, TextDelta
 
     started = time.perf_counter()
     validate_question(args.question)  # an InvalidQuestion exits 2 (quarry.agent.cli.main)
@@ -91,6 +91,14 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
                 drafting[:] = [event.hop]
                 print(f"[draft, hop {event.hop}, unverified] ", end="", file=sys.stderr)
             print(event.text, end="", file=sys.stderr, flush=True)
+            return
+        if isinstance(event, DraftReady) and drafting:
+            drafting.clear()
+            checked = f"{event.dropped} citation(s) dropped by" if event.dropped else "citations passed"
+            print(
+                f"\n[draft, hop {event.hop}: {checked} verification; the answer printed is the checked one]",
+                file=sys.stderr,
+            )
             return
         if not isinstance(event, NodeFinished):
             return

@@ -120,5 +120,8 @@ def test_ask_streams_claudes_draft_on_stderr_and_prints_the_verified_answer(samp
     assert re.search(
         rf"\[draft, hop 1, unverified\] Payments Core owns Ledgerline \[\d\]\. {unsupported} \[\d\]\.\n", result.stderr
     )
+    assert (
+        "[draft, hop 1: 1 citation(s) dropped by verification; the answer printed is the checked one]" in result.stderr
+    )
     assert "[draft" not in result.stdout and result.stdout.startswith("Payments Core owns Ledgerline [1].")
     assert "Citations dropped: 0 unresolved, 1 unsupported by their passage." in result.stdout

@@ -50,6 +50,7 @@ async def test_the_draft_streams_as_written_and_the_final_answer_is_the_verified
 
     kinds = [type(e) for e in events]
     assert kinds.index(DraftReady) > max(i for i, k in enumerate(kinds) if k is TextDelta)
+    assert next(e for e in events if isinstance(e, DraftReady)).dropped == 1  # the stream says what was removed
     final = events[-1]
     assert isinstance(final, FinalAnswer)
     answer = final.answer
