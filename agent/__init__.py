@@ -29,6 +29,7 @@ _EXPORTS = {
     "HitsFound": "quarry.graph.events",
     "TokensSpent": "quarry.graph.events",
     "DraftReady": "quarry.graph.events",
+    "TextDelta": "quarry.graph.events",
     "FinalAnswer": "quarry.graph.events",
     "RunEvent": "quarry.graph.events",
     "Principal": "quarry.corpus.filters",

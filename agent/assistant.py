@@ -105,13 +105,14 @@ class Assistant:
 
     def stream(self, question: str, **options: Unpack[AskOptions]) -> Iterator[RunEvent]:
         """`astream` for synchronous code."""
-        return self._engine.stream(_request(question, options))
+        return self._engine.stream(_request(question, options, stream_text=True))
 
     def astream(self, question: str, **options: Unpack[AskOptions]) -> AsyncIterator[RunEvent]:
         """The run's events as they happen (graph.events): NodeStarted, HitsFound, TokensSpent,
-        DraftReady, NodeFinished …, and last the FinalAnswer. Closing the iterator early
+        TextDelta (a streaming model's draft as it is written), DraftReady (the draft after citation
+        checks), NodeFinished …, and last the FinalAnswer (the verified answer). Closing the iterator early
         (`aclose()`) cancels the run; it is recorded as cancelled."""
-        return self._engine.astream(_request(question, options))
+        return self._engine.astream(_request(question, options, stream_text=True))
 
     def chat(
         self,
@@ -263,8 +264,9 @@ def _one_view(principal: object, operator: bool) -> None:
         raise InvalidPrincipal("give a principal (their own view) or operator=True (everyone's), not both")
 
 
-def _request(question: str, options: AskOptions) -> ResearchRequest:
+def _request(question: str, options: AskOptions, *, stream_text: bool = False) -> ResearchRequest:
     return ResearchRequest(
+        stream_text=stream_text,
         question=question,
         budget=options.get("budget"),
         filters=search_filters(options.get("filters")),

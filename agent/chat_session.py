@@ -75,13 +75,14 @@ class Session:
         return await self._engine.aask(self._request(question, options), after=self._refresh)
 
     def stream(self, question: str, **options: Unpack[TurnOptions]) -> Iterator[RunEvent]:
-        return self._engine.stream(self._request(question, options), after=self._refresh)
+        return self._engine.stream(self._request(question, options, stream_text=True), after=self._refresh)
 
     def astream(self, question: str, **options: Unpack[TurnOptions]) -> AsyncIterator[RunEvent]:
-        return self._engine.astream(self._request(question, options), after=self._refresh)
+        return self._engine.astream(self._request(question, options, stream_text=True), after=self._refresh)
 
-    def _request(self, question: str, options: TurnOptions) -> ResearchRequest:
+    def _request(self, question: str, options: TurnOptions, *, stream_text: bool = False) -> ResearchRequest:
         return ResearchRequest(
+            stream_text=stream_text,
             question=question,
             budget=self.per_question,
             filters=search_filters(options.get("filters")),

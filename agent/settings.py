@@ -127,14 +127,24 @@ def setting_key(name: str) -> str:
 
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    return {key: environ[name] for key, name in environment_names(environ).items()}
+
+
+def environment_names(environ: Mapping[str, str]) -> dict[str, str]:
+    """The dotted key each QUARRY_* setting variable in `environ` sets, mapped to the variable's name."""
     found: dict[str, str] = {}
-    for name, value in environ.items():
+    for name in environ:
         if not name.startswith(_ENV_PREFIX):
             continue
         short = name[len(_ENV_PREFIX) :].lower()
         if short in SHORT_NAMES or "__" in short:
-            found[setting_key(short)] = value
+            found[setting_key(short)] = name
     return found
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The sections a config file holds, as written (not validated); ConfigError when unreadable."""
+    return _read_yaml(path)
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:

@@ -92,7 +92,9 @@ class RunContext:
     use_cache: bool = True
     """False: neither served from nor stored in the semantic cache (fresh research)."""
     emit: Callable[[RunEvent], None] | None = None
-    """Hears events the graph's own stream cannot carry (a node starting)."""
+    """Hears events the graph's own stream cannot carry (a node starting, text as it is written)."""
+    stream_text: bool = False
+    """Synthesis streams its text to `emit` as TextDelta events when the model can stream."""
 
     def left(self, hop: int) -> BudgetLeft:
         remaining = self.pool.remaining()

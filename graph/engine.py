@@ -68,6 +68,9 @@ class ResearchRequest:
     """Earlier turns to resolve a follow-up against, for a conversation kept outside the session store."""
     use_cache: bool = True
     """False: research afresh; nothing is served from or stored in the semantic cache."""
+    stream_text: bool = False
+    """True: a streaming model's synthesis text also arrives as TextDelta events (`stream`/`astream`)
+    as it is written. Off by default: a streamed reply is not retried once text has been shown."""
     account: str | None = None
     """A shared budget account the run charges instead of research.account (an HTTP API key's account)."""
 
@@ -192,7 +195,13 @@ class Engine:
         )
         events: asyncio.Queue[RunEvent | None] = asyncio.Queue()
         context = RunContext(
-            run_id, pool, self.services, corpus_version=version, use_cache=request.use_cache, emit=events.put_nowait
+            run_id,
+            pool,
+            self.services,
+            corpus_version=version,
+            use_cache=request.use_cache,
+            stream_text=request.stream_text,
+            emit=events.put_nowait,
         )
         inputs: InputState = {"question": question, "principal": principal, "filters": filters}
         if history:
@@ -306,7 +315,8 @@ def _events_of(values: dict[str, Any], context: RunContext, hop: int) -> list[Ru
         events.append(HitsFound(result.query, result.hop, len(result.candidates), titles))
     draft = values.get("draft")
     if draft is not None and draft.check.claims:
-        events.append(DraftReady(" ".join(c.text for c in draft.check.claims), draft.hop, draft.model))
+        dropped = draft.check.unresolved + draft.check.unsupported
+        events.append(DraftReady(" ".join(c.text for c in draft.check.claims), draft.hop, draft.model, dropped))
     for span in values.get("trace", []):
         if span.tokens or span.usd:
             tokens, usd = context.pool.spent()

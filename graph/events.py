@@ -61,6 +61,18 @@ class DraftReady:
     text: str
     hop: int
     model: str
+    dropped: int = 0
+    """Citations the checks removed from the model's draft (unresolved or unsupported by their passage):
+    what a streamed draft (TextDelta) showed that the answer will not vouch for."""
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer as the model writes it (a streaming model, a request with stream_text): the
+    unverified draft of `hop`. The DraftReady that follows holds what survived citation checks."""
+
+    text: str
+    hop: int
 
 
 @dataclass(frozen=True)
@@ -69,4 +81,4 @@ class FinalAnswer:
     trace: tuple[Span, ...]
 
 
-RunEvent = NodeStarted | NodeFinished | HitsFound | TokensSpent | DraftReady | FinalAnswer
+RunEvent = NodeStarted | NodeFinished | HitsFound | TokensSpent | TextDelta | DraftReady | FinalAnswer

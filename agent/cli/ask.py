@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
     from quarry.agent.filter_spelling import as_stored
     from quarry.corpus.filters import Principal
     from quarry.graph.engine import ResearchRequest, validate_question
-    from quarry.graph.events import NodeFinished
+    from quarry.graph.events import DraftReady, NodeFinished, TextDelta
 
     started = time.perf_counter()
     validate_question(args.question)  # an InvalidQuestion exits 2 (quarry.agent.cli.main)
@@ -78,11 +78,33 @@ def run(args: argparse.Namespace, settings: "Settings") -> int:
         filters=filters_from(args),
         principal=Principal(id=args.principal, groups=args.groups),
         use_cache=not args.no_cache,
+        # A streaming model's draft is shown on stderr as it is written; stdout keeps the verified answer.
+        stream_text=args.format == "text" and not args.quiet,
     )
+    drafting: list[int] = []  # the hop whose draft is being written out, while it is
 
     def progress(event: "RunEvent") -> None:
-        if args.quiet or not isinstance(event, NodeFinished):
+        if args.quiet:
             return
+        if isinstance(event, TextDelta):
+            if drafting != [event.hop]:
+                drafting[:] = [event.hop]
+                print(f"[draft, hop {event.hop}, unverified] ", end="", file=sys.stderr)
+            print(event.text, end="", file=sys.stderr, flush=True)
+            return
+        if isinstance(event, DraftReady) and drafting:
+            drafting.clear()
+            checked = f"{event.dropped} citation(s) dropped by" if event.dropped else "citations passed"
+            print(
+                f"\n[draft, hop {event.hop}: {checked} verification; the answer printed is the checked one]",
+                file=sys.stderr,
+            )
+            return
+        if not isinstance(event, NodeFinished):
+            return
+        if drafting:
+            drafting.clear()
+            print(file=sys.stderr)
         span = event.span
         cost = f", {span.tokens} tokens, ${span.usd:.6f}" if span.tokens else ""
         note = f" — {span.detail}" if span.detail else ""

@@ -11,11 +11,26 @@ from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
 
-from quarry.agent.cli import account, ask, cache, chat, doctor, gc, ingest, keys, rm, runs, search, serve, spend
+from quarry.agent.cli import (
+    account,
+    ask,
+    cache,
+    chat,
+    config_cmd,
+    doctor,
+    gc,
+    ingest,
+    keys,
+    rm,
+    runs,
+    search,
+    serve,
+    spend,
+)
 from quarry.agent.cli.terminal import guarded_streams
 from quarry.errors import ExitCode, QuarryError
 
-_COMMANDS = (ingest, rm, search, ask, chat, runs, spend, account, cache, gc, doctor, serve, keys)
+_COMMANDS = (ingest, rm, search, ask, chat, runs, spend, account, cache, gc, doctor, serve, keys, config_cmd)
 _REMOTE_COMMANDS = ("ask", "chat", "search", "runs", "spend")
 """Commands that talk to a server instead when QUARRY_URL and QUARRY_API_KEY are set."""
 _URL_ENV, _KEY_ENV = "QUARRY_URL", "QUARRY_API_KEY"
@@ -75,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_remote(args, client)
             from quarry.agent.settings import load_settings
 
-            settings = load_settings(args.config)
+            # `config init` writes a new file: a broken current configuration must not stop it.
+            settings = load_settings(args.config) if getattr(args, "loads_settings", True) else None
             code: int = args.run(args, settings)
             return code
         except QuarryError as exc:

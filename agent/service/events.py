@@ -15,6 +15,7 @@ from quarry.graph.events import (
     NodeFinished,
     NodeStarted,
     RunEvent,
+    TextDelta,
     TokensSpent,
 )
 
@@ -43,6 +44,8 @@ def event_json(event: RunEvent) -> tuple[str, dict[str, Any]]:
             return "hits_found", asdict(event) | {"titles": list(event.titles)}
         case TokensSpent():
             return "tokens_spent", asdict(event)
+        case TextDelta():
+            return "text_delta", asdict(event)
         case DraftReady():
             return "draft_ready", asdict(event)
         case FinalAnswer():

@@ -8,6 +8,7 @@ Shutdown waits for these tasks within their deadlines.
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request
@@ -38,8 +39,11 @@ async def respond(request: Request, state: ServiceState, research: ResearchReque
         raise ServiceUnreachable("the service is shutting down; retry against another instance or after it restarts")
     queue: asyncio.Queue[Any] = asyncio.Queue()
     started = time.perf_counter()
+    streaming = wants_events(request)
+    if streaming:  # an event stream also carries a streaming model's draft as `text_delta` events
+        research = replace(research, stream_text=True)
     task = state.inflight.start(_pump(state, research, queue))
-    if wants_events(request):
+    if streaming:
         return StreamingResponse(
             _stream(queue, task),
             media_type="text/event-stream",

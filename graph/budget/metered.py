@@ -14,7 +14,7 @@ from quarry.graph.budget.pool import BudgetPool
 from quarry.graph.budget.spend import Spend
 from quarry.graph.trace import add_model_ms, add_spend, note
 from quarry.records import StopReason
-from quarry.tools.llm.base import ChatModel, Completion, Prompt
+from quarry.tools.llm.base import ChatModel, Completion, Prompt, StreamingChatModel
 from quarry.tools.llm.pricing import Usage, affordable_output, cost_usd, worst_case_usd
 
 
@@ -38,9 +38,11 @@ async def call_model(
     min_tokens: int,
     for_finalize: bool = False,
     fallback: ChatModel | None = None,
+    on_text: Callable[[str], None] | None = None,
 ) -> MeteredCompletion:
     """One metered call. With a `fallback`, a model that stays unavailable (retries exhausted) hands the
-    call to it, and later calls of the run go straight there rather than wait on the outage again."""
+    call to it, and later calls of the run go straight there rather than wait on the outage again.
+    With `on_text`, a model that streams hands it the reply's text as it is written (others: nothing)."""
     call: dict[str, Any] = {
         "node": node,
         "run_id": run_id,
@@ -101,7 +103,12 @@ async def call_model(
     try:
         try:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                completion = await model.complete(prompt, max_tokens=output, deadline=deadline)
+                if on_text is not None and isinstance(model, StreamingChatModel):
+                    completion = await model.complete_streaming(
+                        prompt, max_tokens=output, deadline=deadline, on_text=on_text
+                    )
+                else:
+                    completion = await model.complete(prompt, max_tokens=output, deadline=deadline)
         except (TimeoutError, LLMTimeout):
             await _record(ledger, forfeit())
             raise LLMTimeout(f"{node}: {model.name} gave no complete reply before the deadline") from None

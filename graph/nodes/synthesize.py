@@ -1,7 +1,7 @@
 """synthesize: draft an answer from the packed evidence (one premium-model call), then verify
 every citation against the passages the model was actually shown."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -10,10 +10,12 @@ from quarry.corpus.tokens import count_tokens
 from quarry.graph.budget.guard import Need
 from quarry.graph.budget.metered import call_model
 from quarry.graph.context import RunContext
+from quarry.graph.events import TextDelta
 from quarry.graph.outcome import still_open
 from quarry.graph.state import Draft, Evidence, State, Stop
 from quarry.graph.trace import note, note_inputs
 from quarry.tools.citations import check_citations
+from quarry.tools.llm.answer_stream import AnswerStream
 from quarry.tools.llm.base import Passage, SynthesizeTask
 from quarry.tools.llm.pricing import worst_case_usd
 from quarry.tools.llm.prompts import parse_synthesis, synthesize_prompt
@@ -39,6 +41,7 @@ async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, An
         fallback=services.fallback,
         max_tokens=config.synthesize_max_tokens,
         min_tokens=config.min_output_tokens,
+        on_text=_text_relay(context, state["hop"]),
     )
     parsed = parse_synthesis(reply.completion.text)
     check = check_citations(parsed.answer, {p.marker: p.text for p in passages}, min_support=config.min_support)
@@ -62,6 +65,20 @@ async def synthesize(state: State, runtime: Runtime[RunContext]) -> dict[str, An
     if parsed.extra_sections:
         note(f"{parsed.extra_sections} extra ANSWER/GAPS section(s) in the reply ignored (an echo of document text)")
     return {"draft": draft, "gaps": parsed.gaps, "open_parts": unanswered}
+
+
+def _text_relay(context: RunContext, hop: int) -> Callable[[str], None] | None:
+    """What hands the reply's answer text on as TextDelta events while it is written; None when not asked."""
+    emit = context.emit
+    if not context.stream_text or emit is None:
+        return None
+    answer = AnswerStream()
+
+    def relay(piece: str) -> None:
+        if shown := answer.feed(piece):
+            emit(TextDelta(shown, hop))
+
+    return relay
 
 
 def _unusable(answer: str, labelled: bool, cited: int) -> str:

@@ -43,6 +43,7 @@ def test_ask_json_and_markdown_say_what_the_answer_is(sample_cli: Cli):
         ["cache", "stats"],
         ["chat"],
         ["ingest", "--help"],
+        ["config", "show"],
     ],
     ids=lambda a: a[0],
 )
@@ -93,3 +94,34 @@ def _chat(cli: Cli, flags: list[str], script: str) -> subprocess.CompletedProces
         text=True,
         timeout=300,
     )
+
+
+def test_ask_streams_claudes_draft_on_stderr_and_prints_the_verified_answer(sample_cli: Cli):
+    from tests.support.fakes.anthropic_server import FakeAnthropic, Reply
+    from tests.support.fakes.research_replies import passages, task_of
+
+    unsupported = "Ledgerline was rewritten in Haskell by contractors in Lisbon"
+
+    def respond(body: dict) -> Reply:
+        if task_of(body) != "synthesize":
+            return Reply("team that owns Ledgerline")
+        n = passages(body)["Ledgerline settlement service"]
+        return Reply(f"ANSWER:\nPayments Core owns Ledgerline [{n}]. {unsupported} [{n}].\nGAPS:\n- none")
+
+    fake = FakeAnthropic(responder=respond).start()
+    try:
+        claude = Cli(
+            {**sample_cli.env, "ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.base_url}, sample_cli.cwd
+        )
+        result = claude("ask", "Which team owns Ledgerline?", "--no-cache")
+    finally:
+        fake.stop()
+    assert result.returncode == 0, result.stderr
+    assert re.search(
+        rf"\[draft, hop 1, unverified\] Payments Core owns Ledgerline \[\d\]\. {unsupported} \[\d\]\.\n", result.stderr
+    )
+    assert (
+        "[draft, hop 1: 1 citation(s) dropped by verification; the answer printed is the checked one]" in result.stderr
+    )
+    assert "[draft" not in result.stdout and result.stdout.startswith("Payments Core owns Ledgerline [1].")
+    assert "Citations dropped: 0 unresolved, 1 unsupported by their passage." in result.stdout

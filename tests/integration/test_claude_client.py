@@ -10,7 +10,7 @@ from quarry.errors import LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.base import Message, PlanTask, Prompt
 from quarry.tools.llm.claude import ClaudeModel
 from quarry.tools.llm.pricing import ModelPrice, Usage
-from tests.support.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Reply, Trickle
+from tests.support.fakes.anthropic_server import Fail, FakeAnthropic, Hang, Reply, StreamBreak, Trickle
 
 PRICE = ModelPrice(input=3.0, output=15.0, cache_write=3.75, cache_read=0.3)
 ASK = (Message("user", "Who owns Ledgerline?"),)
@@ -108,3 +108,19 @@ async def test_observed_usage_recalibrates_the_safety_factor(fake, claude):
     fake.enqueue(Reply(input_tokens=counted * 2))
     await claude.complete(prompt(), max_tokens=8, deadline=soon(10))
     assert claude.estimator.factor == pytest.approx(2 * 1.05) and claude.estimator.factor > before
+
+
+async def test_streaming_hands_over_text_as_it_arrives_and_retries_only_before_any_was_shown(fake, claude):
+    text = "ANSWER: Payments Core owns Ledgerline [1]."
+    fake.enqueue(StreamBreak(Reply(text), deltas=0), Reply(text, input_tokens=50, output_tokens=12))
+    pieces: list[str] = []
+    completion = await claude.complete_streaming(prompt(), max_tokens=64, deadline=soon(10), on_text=pieces.append)
+    assert "".join(pieces) == completion.text == text and len(pieces) > 1
+    assert completion.usage == Usage(50, 12, 0, 0) and completion.attempts == 2
+    assert all(body["stream"] is True for body in fake.history)
+
+    fake.enqueue(StreamBreak(Reply(text), deltas=2), Reply(text))
+    shown: list[str] = []
+    with pytest.raises(LLMUnavailable, match=r"not retried: 12 characters of the reply were already streamed"):
+        await claude.complete_streaming(prompt(), max_tokens=64, deadline=soon(10), on_text=shown.append)
+    assert "".join(shown) == text[:12] and len(fake.history) == 3  # the second reply was never asked for

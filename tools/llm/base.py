@@ -5,8 +5,9 @@ from (what the offline extractive model works on), so every node runs one code p
 model answers, and both are token-accounted from the same rendered text.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from quarry.tools.llm.pricing import ModelPrice, Usage
 
@@ -101,4 +102,16 @@ class ChatModel(Protocol):
 
     async def complete(self, prompt: Prompt, *, max_tokens: int, deadline: float) -> Completion:
         """One reply within `deadline` (time.monotonic() seconds), retrying transient failures inside it."""
+        ...
+
+
+@runtime_checkable
+class StreamingChatModel(ChatModel, Protocol):
+    """A model that can hand its reply over as it is written (Claude)."""
+
+    async def complete_streaming(
+        self, prompt: Prompt, *, max_tokens: int, deadline: float, on_text: Callable[[str], None]
+    ) -> Completion:
+        """As `complete`, calling `on_text` with each piece of text as it arrives. Once a piece has been
+        handed over, a failure is not retried (the reader has seen text a retry would repeat)."""
         ...

@@ -8,8 +8,10 @@ retries are off, every attempt runs under `asyncio.timeout(deadline - now)`, and
 import asyncio
 import random
 import time
+from collections.abc import Callable
 
 import anthropic
+import httpx2
 
 from quarry.errors import LLMAuthError, LLMError, LLMTimeout, LLMUnavailable
 from quarry.tools.llm.backoff import backoff_delay, why_not_retry
@@ -22,6 +24,7 @@ _RETRYABLE = (
     anthropic.OverloadedError,
     anthropic.InternalServerError,
     anthropic.APIConnectionError,  # includes APITimeoutError
+    httpx2.TransportError,  # the SDK's HTTP client: a stream broken mid-reply reaches us unwrapped
 )
 
 
@@ -55,6 +58,16 @@ class ClaudeModel:
         return self.estimator.estimate(prompt.text())[1]
 
     async def complete(self, prompt: Prompt, *, max_tokens: int, deadline: float) -> Completion:
+        return await self._complete(prompt, max_tokens=max_tokens, deadline=deadline, on_text=None)
+
+    async def complete_streaming(
+        self, prompt: Prompt, *, max_tokens: int, deadline: float, on_text: Callable[[str], None]
+    ) -> Completion:
+        return await self._complete(prompt, max_tokens=max_tokens, deadline=deadline, on_text=on_text)
+
+    async def _complete(
+        self, prompt: Prompt, *, max_tokens: int, deadline: float, on_text: Callable[[str], None] | None
+    ) -> Completion:
         counted, _ = self.estimator.estimate(prompt.text())
         # Cache the system prompt: it is identical across calls of a run.
         system: list[anthropic.types.TextBlockParam] = [
@@ -62,6 +75,13 @@ class ClaudeModel:
         ]
         messages = [_message(m) for m in prompt.messages]
         attempt = 0
+        handed_over = [0]  # characters given to on_text: once any were, a failure is not retried
+
+        def relay(text: str) -> None:
+            handed_over[0] += len(text)
+            if on_text is not None:
+                on_text(text)
+
         while True:
             attempt += 1
             left = deadline - time.monotonic()
@@ -69,14 +89,24 @@ class ClaudeModel:
                 raise LLMTimeout(f"{self.name}: deadline passed before attempt {attempt}")
             try:
                 async with asyncio.timeout(left):
-                    response = await self._client.messages.create(
-                        model=self.name, max_tokens=max_tokens, system=system, messages=messages
-                    )
+                    if on_text is None:
+                        response = await self._client.messages.create(
+                            model=self.name, max_tokens=max_tokens, system=system, messages=messages
+                        )
+                    else:
+                        async with self._client.messages.stream(
+                            model=self.name, max_tokens=max_tokens, system=system, messages=messages
+                        ) as stream:
+                            async for text in stream.text_stream:
+                                relay(text)
+                            response = await stream.get_final_message()
             except TimeoutError:
                 raise LLMTimeout(f"{self.name}: no complete reply within {left:.2f}s (attempt {attempt})") from None
             except _RETRYABLE as exc:
                 delay = self._delay(exc, attempt)
                 refusal = why_not_retry(attempt, max_attempts=self.max_attempts, delay=delay, deadline=deadline)
+                if handed_over[0]:
+                    refusal = f"not retried: {handed_over[0]} characters of the reply were already streamed"
                 if refusal is not None:
                     raise LLMUnavailable(
                         f"{self.name}: {_describe(exc)} after {attempt} attempt(s); {refusal}"

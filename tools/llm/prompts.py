@@ -160,7 +160,7 @@ class SynthesisReply:
 
 # A label line, plain or as small models decorate it: "ANSWER:", "**Answer:**", "## GAPS:", "__Gaps__:".
 # Every form needs its colon, which `as_data` takes from any label a document shows.
-_SECTION = re.compile(
+SECTION_LABEL = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*)?[*_]{0,2}[ \t]*(ANSWER|GAPS)[ \t*_]*:[*_]{0,2}[ \t]*", re.MULTILINE | re.IGNORECASE
 )
 _FENCE = re.compile(r"[ \t]*```[\w-]*[ \t]*\n?")
@@ -178,10 +178,12 @@ def parse_synthesis(text: str) -> SynthesisReply:
     as_json = _from_json(text)
     if as_json is not None:
         return SynthesisReply(as_json[0], as_json[1], repairs=(*repairs, "json"))
-    pieces = _SECTION.split(text)
+    pieces = SECTION_LABEL.split(text)
     if len(pieces) == 1:
         return SynthesisReply(text.strip(), [], labelled=False, repairs=repairs)
-    if any(not re.fullmatch(r"\s*(?:ANSWER|GAPS)\s*:\s*", m.group(0), re.IGNORECASE) for m in _SECTION.finditer(text)):
+    if any(
+        not re.fullmatch(r"\s*(?:ANSWER|GAPS)\s*:\s*", m.group(0), re.IGNORECASE) for m in SECTION_LABEL.finditer(text)
+    ):
         repairs = (*repairs, "labels")
     sections = [(name.upper(), body) for name, body in zip(pieces[1::2], pieces[2::2])]
     answers = [body for name, body in sections if name == "ANSWER"]
@@ -208,7 +210,7 @@ def _unfence(text: str) -> str:
     between are content, e.g. a document echoed in the answer, and stay."""
     lines = text.splitlines(keepends=True)
     fences = [i for i, line in enumerate(lines) if _FENCE.fullmatch(line)]
-    labels = [i for i, line in enumerate(lines) if _SECTION.match(line)]
+    labels = [i for i, line in enumerate(lines) if SECTION_LABEL.match(line)]
     if not fences or (labels and fences[0] > labels[0]):
         return text
     drop = {fences[0]}

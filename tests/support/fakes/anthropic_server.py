@@ -4,13 +4,14 @@ Tests `enqueue()` what the next requests get (a reply with usage, an error statu
 trickle); `history` records every request body; `hanging` counts requests held in a Hang right now
 and `delivered` the responses written in full, so a test can tell that a client gave up on a call
 while the server was still holding it, without timing anything. With nothing queued, the
-`responder` (if any) decides from the request body, else the request gets a 500. Benchmarks reuse
-it (bench/bench_budget).
+`responder` (if any) decides from the request body, else the request gets a 500. A request with
+`"stream": true` gets a Reply as the Messages API's event stream, its text in `stream_chunk`-character
+text deltas; `events` counts the events written. Benchmarks reuse it (bench/bench_budget).
 """
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -25,6 +26,8 @@ class Reply:
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
     delay_s: float = 0.0
+    stream_chunk: int = 6
+    """Characters per text delta when the request asks for a stream."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,15 @@ class Trickle:
     chunk: int = 8
 
 
-Script = Reply | Fail | Hang | Trickle
+@dataclass(frozen=True)
+class StreamBreak:
+    """A streamed reply whose connection breaks (a malformed chunk, then close) after `deltas` text deltas."""
+
+    reply: Reply = Reply()
+    deltas: int = 1
+
+
+Script = Reply | Fail | Hang | Trickle | StreamBreak
 
 _ERROR_TYPES = {
     429: "rate_limit_error",
@@ -57,6 +68,8 @@ _ERROR_TYPES = {
 
 @dataclass
 class FakeAnthropic(ScriptedServer):
+    events: int = 0
+
     def _unscripted(self) -> Script:
         return Fail(500, message="nothing scripted")
 
@@ -74,9 +87,15 @@ class FakeAnthropic(ScriptedServer):
             headers = {"retry-after": str(item.retry_after)} if item.retry_after is not None else {}
             self._send(handler, item.status, body, headers)
             return
+        if isinstance(item, StreamBreak):
+            self._stream(handler, item.reply, request.get("model", "claude-test"), break_after=item.deltas)
+            return
         reply = item.reply if isinstance(item, Trickle) else item
         if reply.delay_s:
             self._stop.wait(reply.delay_s)
+        if request.get("stream") and not isinstance(item, Trickle):
+            self._stream(handler, reply, request.get("model", "claude-test"))
+            return
         body = json.dumps(_message(reply, request.get("model", "claude-test"))).encode()
         if isinstance(item, Trickle):
             handler.send_response(200)
@@ -94,6 +113,61 @@ class FakeAnthropic(ScriptedServer):
             self._count("delivered", +1)
             return
         self._send(handler, 200, body, {})
+
+    def _stream(
+        self, handler: BaseHTTPRequestHandler, reply: Reply, model: str, *, break_after: int | None = None
+    ) -> None:
+        handler.close_connection = True
+        try:
+            handler.send_response(200)
+            handler.send_header("content-type", "text/event-stream")
+            handler.send_header("transfer-encoding", "chunked")
+            handler.end_headers()
+            events = _stream_events(reply, model)
+            if break_after is not None:
+                events = events[: 2 + break_after]  # message_start, content_block_start, then the deltas
+            for name, data in events:
+                event = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+                handler.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+                handler.wfile.flush()
+                self._count("events", +1)
+            if break_after is not None:
+                handler.wfile.write(b"zz\r\n")  # not a chunk header: the client's read fails
+                handler.wfile.flush()
+                return
+            handler.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        self._count("delivered", +1)
+
+
+def _stream_events(reply: Reply, model: str) -> list[tuple[str, dict[str, Any]]]:
+    start = _message(replace(reply, output_tokens=1), model) | {"content": [], "stop_reason": None}
+    pieces = [reply.text[i : i + reply.stream_chunk] for i in range(0, len(reply.text), reply.stream_chunk)]
+    return [
+        ("message_start", {"type": "message_start", "message": start}),
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        ),
+        *(
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
+            )
+            for p in pieces
+        ),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": reply.output_tokens},
+            },
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]
 
 
 def _message(reply: Reply, model: str) -> dict[str, Any]:
