@@ -125,8 +125,21 @@ def build_report(results: Sequence[SetResult], *, folds: int, seed: int) -> dict
                 for system, rows in systems.items()
             },
             "selections": selections,
+            "paired": _paired(systems, result.primary, seed),
         }
     return report
+
+
+def _paired(systems: Mapping[str, Mapping[str, Row]], metric: str, seed: int) -> dict[str, dict[str, float]]:
+    """hybrid_rerank minus each other system on the same queries: mean difference and its bootstrap interval."""
+    if "hybrid_rerank" not in systems:
+        return {}
+    ours = systems["hybrid_rerank"]
+    return {
+        f"hybrid_rerank - {other}": _ci([float(ours[q][metric]) - float(rows[q][metric]) for q in ours], seed)
+        for other, rows in systems.items()
+        if other != "hybrid_rerank"
+    }
 
 
 def _chosen_summary(held: HeldOut) -> str:
@@ -150,6 +163,10 @@ def markdown(report: Mapping[str, Any]) -> str:
         for system, cells in data["systems"].items():
             shown = [_cell(cells.get(m)) for m in REPORTED_METRICS]
             lines.append(f"| {name} | {system} | {data['queries']} | " + " | ".join(shown) + f" | {cells['config']} |")
+    lines += ["", "| set | paired difference on the primary metric | mean [95% interval] |", "|---|---|---|"]
+    for name, data in report["sets"].items():
+        for pair, cell in data["paired"].items():
+            lines.append(f"| {name} | {pair} ({data['primary']}) | {_cell(cell)} |")
     lines += [
         "",
         f"Mean [bootstrap 95% interval over queries, 2000 resamples, seed {report['seed']}]. "

@@ -156,5 +156,19 @@ def test_report_names_the_configuration_behind_every_figure():
     assert systems["fusion_kfold"]["ndcg@10"]["mean"] == 1.0, "dense-heavy fusion puts the gold first"
     assert report["sets"]["alpha"]["selections"]["fusion_lodo"][0]["chosen_on_sets"] == ["beta"]
     assert "all_gold@10" not in systems["dense"], "single-gold sets report no both-gold column"
+    assert report["sets"]["alpha"]["paired"] == {}, "no hybrid_rerank, nothing to pair"
     table = markdown(report)
     assert "| alpha | rrf_equal | 10 | 0.631 [0.631, 0.631] |" in table and "| beta | fusion_lodo |" in table
+
+
+def test_paired_differences_are_per_query():
+    dataset, candidates = _set("alpha", 4)
+    rows = [
+        {"query_id": q.id, "ndcg@10": 0.5, "recall@2": 0.0, "recall@5": 0.0, "all_gold@10": 0.0}
+        for q in dataset.queries
+    ]
+    better = [{**r, "ndcg@10": 0.75} for r in rows]
+    result = set_result(dataset, {"dense": rows, "hybrid_rerank": better}, candidates, FusionConfig())
+    paired = build_report([result], folds=2, seed=0)["sets"]["alpha"]["paired"]
+    assert paired["hybrid_rerank - dense"] == {"mean": 0.25, "ci95_low": 0.25, "ci95_high": 0.25}
+    assert "hybrid_rerank - rrf_equal" in paired and "hybrid_rerank - fusion_kfold" in paired
