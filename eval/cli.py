@@ -52,12 +52,9 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 
 def run(args: argparse.Namespace, settings: "Settings") -> int:
-    from quarry.eval.datasets import discover_sets
     from quarry.eval.run_retrieval import run_retrieval_eval, run_suite
 
-    if args.corpus:
-        if len(discover_sets(args.dataset)) > 1:
-            raise UsageError("--corpus names one set's corpus: give one set, not a folder of sets")
+    if args.corpus:  # one named corpus: one set (a folder of sets is refused by the loader)
         run_retrieval_eval(
             settings,
             args.dataset,
