@@ -20,9 +20,14 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     sub = parser.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
     retrieval = sub.add_parser(
         "retrieval",
-        help="recall@k, nDCG@10, MRR for dense, bm25, kg, hybrid, hybrid_rerank and the LangChain peer",
-        description="Ingest DATASET into its own corpus (schema eval_<name>) and score every retriever on its queries. "
-        "DATASET is a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) or a HotpotQA .json/.jsonl file.",
+        help="recall@k, nDCG@10, both-gold@10 with 95%% intervals for dense, bm25, kg, hybrid, hybrid_rerank, "
+        "rrf_equal and held-out fusion choices, on one set or every set in a folder",
+        description="Ingest each set into its own corpus (schema eval_<name>) and score every retriever on its queries, "
+        "then print ONE table (OUT/suite.md, OUT/suite.json) with bootstrap 95%% intervals. DATASET is a BEIR folder "
+        "(corpus.jsonl, queries.jsonl, qrels/test.tsv), a HotpotQA-style .json/.jsonl file or folder, or a folder of "
+        "such sets (e.g. ../shared/data: every set in it). Fusion weights are chosen by k-fold over each set's "
+        "queries (fusion_kfold) and leave-one-dataset-out (fusion_lodo); figures come only from queries not used to "
+        "choose. Multi-hop sets are pooled: the paragraphs of all evaluated questions form one corpus.",
     )
     retrieval.add_argument("dataset", type=Path)
     retrieval.add_argument("--limit", type=positive_int, help="evaluate only the first N queries")
@@ -35,27 +40,48 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         help="quick run: keep the gold documents of the evaluated queries plus others up to N",
     )
     retrieval.add_argument("--no-peer", action="store_true", help="skip the LangChain EnsembleRetriever peer")
+    retrieval.add_argument(
+        "--folds",
+        type=positive_int,
+        default=5,
+        help="k for the k-fold choice of fusion weights within a set (default 5)",
+    )
+    retrieval.add_argument("--seed", type=int, default=0, help="seed of the folds and the bootstrap (default 0)")
     retrieval.set_defaults(run=run, error_prefix="quarry eval")
     _register_qa(sub)
 
 
 def run(args: argparse.Namespace, settings: "Settings") -> int:
-    from quarry.eval.run_retrieval import run_retrieval_eval
+    from quarry.eval.run_retrieval import run_retrieval_eval, run_suite
 
-    run_retrieval_eval(
+    if args.corpus:  # one named corpus: one set (a folder of sets is refused by the loader)
+        run_retrieval_eval(
+            settings,
+            args.dataset,
+            limit=args.limit,
+            out_dir=args.out / _folder(args.dataset),
+            corpus=args.corpus,
+            peer=not args.no_peer,
+            max_documents=args.max_documents,
+        )
+        return ExitCode.OK
+    run_suite(
         settings,
         args.dataset,
         limit=args.limit,
-        out_dir=args.out / _folder(args.dataset),
-        corpus=args.corpus,
+        out_dir=args.out,
         peer=not args.no_peer,
         max_documents=args.max_documents,
+        folds=args.folds,
+        seed=args.seed,
     )
     return ExitCode.OK
 
 
 def _folder(dataset: Path) -> str:
-    return dataset.stem if dataset.is_file() else dataset.name
+    from quarry.eval.datasets import dataset_name
+
+    return dataset_name(dataset)
 
 
 def _register_qa(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

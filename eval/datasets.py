@@ -7,6 +7,7 @@
 - Generic QA JSONL: question, answers (list), optional gold_sources.
 """
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from typing import Any, Literal
 from quarry.errors import DatasetError
 
 Format = Literal["beir", "hotpotqa", "qa-jsonl"]
+# File names that say nothing about the set: such a file takes its folder's name.
+GENERIC_STEMS = frozenset({"questions", "queries", "data", "dev", "test", "train", "corpus"})
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,31 @@ def load_dataset(path: Path, *, limit: int | None = None) -> EvalDataset:
     if kind == "beir":
         return _load_beir(path, limit)
     if kind == "hotpotqa":
-        return _load_hotpot(path if path.is_file() else _hotpot_file(path), limit)
+        return _load_hotpot(path if path.is_file() else _hotpot_file(path), limit, dataset_name(path))
     raise DatasetError(f"'{path}' is a QA JSONL set with no corpus of its own; retrieval eval needs BEIR or HotpotQA")
+
+
+def discover_sets(path: Path) -> list[Path]:
+    """`path` itself when it is one set; else every sub-folder of it that is a retrieval set
+    (BEIR or HotpotQA-style), by name. Folders of other things (PDF samples) are passed over."""
+    try:
+        if detect_format(path) in ("beir", "hotpotqa"):
+            return [path]
+    except DatasetError:
+        if not path.is_dir():
+            raise
+    found = []
+    for folder in sorted(p for p in path.iterdir() if p.is_dir()):
+        try:
+            if detect_format(folder) in ("beir", "hotpotqa"):
+                found.append(folder)
+        except DatasetError:
+            continue
+    if not found:
+        raise DatasetError(
+            f"'{path}' is neither a retrieval set nor a folder of them (BEIR folders or HotpotQA .json/.jsonl files)"
+        )
+    return found
 
 
 def load_qa_dataset(
@@ -155,8 +181,15 @@ def _load_beir(folder: Path, limit: int | None) -> EvalDataset:
     return dataset
 
 
-def _load_hotpot(path: Path, limit: int | None) -> EvalDataset:
-    dataset = EvalDataset(path.stem, "hotpotqa")
+def dataset_name(path: Path) -> str:
+    """A set is named after its folder: `musique/questions.jsonl` is 'musique', not 'questions'."""
+    if path.is_dir() or path.stem.lower() in GENERIC_STEMS:
+        return (path if path.is_dir() else path.resolve().parent).name
+    return path.stem
+
+
+def _load_hotpot(path: Path, limit: int | None, name: str | None = None) -> EvalDataset:
+    dataset = EvalDataset(name or dataset_name(path), "hotpotqa")
     seen: dict[str, EvalDocument] = {}
     ids: dict[str, int] = {}
     for number, record in _records(path):
@@ -165,10 +198,20 @@ def _load_hotpot(path: Path, limit: int | None) -> EvalDataset:
         query_id = _query_id(record, number, ids, path)
         question = _question(record, path, number)
         titles_sentences = _hotpot_context(record.get("context"), path, number)
+        by_position = "supporting_context_idx" in record
+        paragraph_ids = []
         for title, sentences in titles_sentences:
-            doc_id = _title_id(title)
-            seen.setdefault(doc_id, EvalDocument(doc_id, title, " ".join(s.strip() for s in sentences)))
-        gold = {_title_id(fact[0]): 1 for fact in _require(record, "supporting_facts", path, number)}
+            text = " ".join(s.strip() for s in sentences)
+            doc_id = _paragraph_id(title, text) if by_position else _title_id(title)
+            paragraph_ids.append(doc_id)
+            seen.setdefault(doc_id, EvalDocument(doc_id, title, text))
+        if by_position:
+            gold = {
+                paragraph_ids[i]: 1
+                for i in _positions(record["supporting_context_idx"], len(paragraph_ids), path, number)
+            }
+        else:
+            gold = {_title_id(fact[0]): 1 for fact in _require(record, "supporting_facts", path, number)}
         answer = record.get("answer")
         dataset.queries.append(
             EvalQuery(query_id, question, gold, (answer,) if answer else (), multi_hop=len(gold) > 1)
@@ -193,6 +236,21 @@ def _hotpot_file(folder: Path) -> Path:
 
 def _title_id(title: str) -> str:
     return "t:" + " ".join(title.split())
+
+
+def _paragraph_id(title: str, text: str) -> str:
+    """MuSiQue repeats titles inside a question: a paragraph is its title and text together
+    (identical paragraphs shared by two questions are one document in the pooled corpus)."""
+    digest = hashlib.sha1(f"{' '.join(title.split())}\n{' '.join(text.split())}".encode()).hexdigest()[:16]
+    return f"p:{digest}"
+
+
+def _positions(value: Any, size: int, path: Path, number: int) -> list[int]:
+    if not isinstance(value, list) or not value or not all(isinstance(i, int) and 0 <= i < size for i in value):
+        raise DatasetError(
+            f"{path}:{number}: 'supporting_context_idx' must be a non-empty list of positions in 'context' (0..{size - 1})"
+        )
+    return value
 
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -3,6 +3,7 @@
 import sys
 import time
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,13 @@ from quarry.agent.settings import Settings
 from quarry.corpus.filters import Principal
 from quarry.corpus.ingest import IngestEvent
 from quarry.corpus.store import DocumentStore
+from quarry.eval import suite
 from quarry.eval.corpus_loader import corpus_schema, ingest_dataset
-from quarry.eval.datasets import load_dataset, sliced
+from quarry.eval.datasets import EvalDataset, dataset_name, discover_sets, load_dataset, sliced
 from quarry.eval.peer import PEER_NAME, StoredVectors, build_peer
-from quarry.eval.retrieval import RECALL_KS, SystemFn, evaluate, markdown_table, write_reports
+from quarry.eval.retrieval import RECALL_KS, SystemFn, SystemRun, evaluate, markdown_table, write_reports
+from quarry.eval.suite import build_report, set_result
+from quarry.tools.hits import Hit
 from quarry.tools.hybrid import Mode
 
 PRINCIPAL = Principal(id="eval", groups=("public",))
@@ -32,7 +36,10 @@ def run_retrieval_eval(
     corpus: str | None = None,
     peer: bool = True,
     max_documents: int | None = None,
-) -> dict[str, Any]:
+    captured: dict[str, Mapping[str, list[Hit]]] | None = None,
+) -> tuple[EvalDataset, dict[str, SystemRun]]:
+    """Runs every system on one set and writes its own report. `captured`, when given, receives each
+    query's candidate lists per retriever (from the hybrid call) so fusion can be re-run offline."""
     dataset = load_dataset(dataset_path, limit=limit)
     if max_documents:
         dataset = sliced(dataset, max_documents)
@@ -64,6 +71,8 @@ def run_retrieval_eval(
                 result = retriever.retrieve(
                     query, principal=PRINCIPAL, k=depth, mode=mode, rerank=rerank, query_vector=vector
                 )
+                if captured is not None and mode == "hybrid" and not rerank:
+                    captured[query] = result.by_retriever
                 return [f.hit.document_id for f in result.hits]
 
             return run
@@ -97,7 +106,7 @@ def run_retrieval_eval(
         runs = evaluate(dataset, systems, components.embedder.embed_query, progress=say)
     summary = write_reports(dataset, runs, out_dir, notes)
     print(markdown_table(dataset, summary, notes))
-    return summary
+    return dataset, runs
 
 
 def _peer(components: Components, depth: int) -> tuple[BaseRetriever, StoredVectors]:
@@ -114,3 +123,35 @@ def _run_peer(retriever: BaseRetriever, embeddings: StoredVectors, query: str, v
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def run_suite(
+    settings: Settings,
+    data: Path,
+    *,
+    limit: int | None,
+    out_dir: Path,
+    peer: bool,
+    max_documents: int | None,
+    folds: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Every set found at `data` (or `data` itself when it is one set), then one table under the protocol."""
+    results = []
+    for path in discover_sets(data):
+        captured: dict[str, Mapping[str, list[Hit]]] = {}
+        dataset, runs = run_retrieval_eval(
+            settings,
+            path,
+            limit=limit,
+            out_dir=out_dir / dataset_name(path),
+            peer=peer,
+            max_documents=max_documents,
+            captured=captured,
+        )
+        live = {name: run.per_query for name, run in runs.items()}
+        results.append(set_result(dataset, live, captured, settings.retrieval.fusion))
+    report = build_report(results, folds=folds, seed=seed)
+    report["limits"] = {"queries_per_set": limit, "max_documents": max_documents}
+    print(suite.write(report, out_dir))
+    return report

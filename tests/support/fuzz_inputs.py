@@ -224,6 +224,7 @@ def cli_tripwires() -> Iterator[None]:
         (Database, "open", Database.__dict__["open"]),
         (quarry.eval.run_qa, "run_qa_eval", quarry.eval.run_qa.run_qa_eval),
         (quarry.eval.run_retrieval, "run_retrieval_eval", quarry.eval.run_retrieval.run_retrieval_eval),
+        (quarry.eval.run_retrieval, "run_suite", quarry.eval.run_retrieval.run_suite),
     ]
     for owner, name, _ in saved:
         setattr(owner, name, trip)

@@ -513,7 +513,10 @@ COMMANDS: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]]] = {
     ("cache", "clear"): ((), ("--stale",)),
     ("gc",): ((), ("--grace", "--dry-run")),
     ("doctor",): ((), ("--skip-model",)),
-    ("eval", "retrieval"): (("PATH",), ("--limit", "--out", "--corpus", "--max-documents", "--no-peer")),
+    ("eval", "retrieval"): (
+        ("PATH",),
+        ("--limit", "--out", "--corpus", "--max-documents", "--no-peer", "--folds", "--seed"),
+    ),
     ("eval", "qa"): (
         ("PATH",),
         (
