@@ -29,5 +29,5 @@ def test_readme_example_runs(pg_url: str, tmp_path):
     assert "Dana Okafor" in lines[1]
     citations = [line for line in lines if re.match(r"^\[\d\] .+ /.+:\d+-\d+$", line)]
     assert len(citations) >= 2 and any("payments-core.md" in line for line in citations), result.stdout
-    assert re.match(r"partial=False stopped_by=None hops=[23] usd=0\.0000$", lines[-2]), lines[-2]
+    assert re.match(r"answered=True partial=False stopped_by=None hops=[123] usd=0\.0000$", lines[-2]), lines[-2]
     assert lines[-1].startswith("Who leads Payments Core? -> ") and "Dana Okafor" in lines[-1], lines[-1]
