@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from quarry.agent.filter_spelling import as_stored
 from quarry.agent.service.events import ERROR_EVENT, event_json, sse_bytes
 from quarry.agent.service.problems import code_of
 from quarry.agent.service.state import ServiceState
@@ -66,7 +67,8 @@ async def respond(request: Request, state: ServiceState, research: ResearchReque
 async def _pump(state: ServiceState, research: ResearchRequest, queue: "asyncio.Queue[Any]") -> None:
     try:
         engine = state.components.engine
-        async for event in engine.stream(research):
+        filters = await asyncio.to_thread(as_stored, research.filters, state.components.store)
+        async for event in engine.stream(replace(research, filters=filters)):
             queue.put_nowait(event)
     except asyncio.CancelledError:
         raise

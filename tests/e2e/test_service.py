@@ -219,6 +219,9 @@ def test_search_returns_passages_the_key_may_read(live: LiveService, reader: Key
         assert 0 < len(hits) <= 5
         assert not any("Vaultwright" in h["text"] for h in hits)
         assert client.get("/v1/search", params={"q": " "}).json()["error"]["field"] == "q"
+        # Filters match the stored spelling in any case, as on the CLI.
+        spelled = client.get("/v1/search", params={"q": "who leads the team", "author": "dana okafor"}).json()["hits"]
+        assert spelled and {h["author"] for h in spelled} == {"Dana Okafor"}
     with live.client(insider) as client:
         hits = client.get("/v1/search", params={"q": "Vaultwright hardware security modules", "k": 5}).json()["hits"]
         assert any("Vaultwright" in h["text"] for h in hits)

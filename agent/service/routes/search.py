@@ -1,9 +1,11 @@
 """GET /v1/search: hybrid retrieval (no LLM) as the key's principal reads the corpus."""
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from quarry.agent.filter_spelling import as_stored
 from quarry.agent.hit_records import hit_record
 from quarry.agent.service.auth import CallerDep, StateDep
 from quarry.agent.service.inputs import filters_of
@@ -27,7 +29,11 @@ async def search(
 ) -> dict[str, Any]:
     if not q.strip():
         raise UsageError("the query 'q' is empty", field="q")
-    filters = filters_of({"domains": domain or [], "authors": author or [], "tags": tag or []})
+    filters = await asyncio.to_thread(
+        as_stored,
+        filters_of({"domains": domain or [], "authors": author or [], "tags": tag or []}),
+        state.components.store,
+    )
     result = await state.components.retriever.aretrieve(
         q, principal=caller.principal, filters=filters, k=k, mode=mode, rerank=rerank
     )
